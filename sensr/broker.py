@@ -1,0 +1,118 @@
+"""Kafka wiring: topic names and settings, producer and consumer factories, topic creation,
+and a bridge from kafka-python's producer futures to asyncio.
+
+Sizes: a frame may be up to `max_frame_bytes`; the broker (`message.max.bytes`), each topic
+(`max.message.bytes`), the producer (`max_request_size`) and consumers (fetch sizes) all
+allow that plus `RECORD_OVERHEAD` for the key, headers and batch framing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka.admin import NewTopic
+from kafka.errors import TopicAlreadyExistsError
+
+from sensr.settings import CoreSettings, KafkaSettings
+
+FRAMES = "sensr.frames"
+CATALOG = "sensr.catalog"
+FRAMES_DLQ = "sensr.frames.dlq"
+CAMERAS = "sensr.cameras"
+
+RECORD_OVERHEAD = 64 * 1024
+
+
+def max_record_bytes(core: CoreSettings) -> int:
+    """Largest record Sensr produces: one frame plus its key, headers and batch framing."""
+    return core.max_frame_bytes + RECORD_OVERHEAD
+
+
+def topic_specs(core: CoreSettings, kafka: KafkaSettings) -> list[NewTopic]:
+    """The topics Sensr owns, with the configs each needs."""
+    big = {"max.message.bytes": str(max_record_bytes(core))}
+    return [
+        NewTopic(FRAMES, kafka.frames_partitions, 1, topic_configs=dict(big)),
+        NewTopic(FRAMES_DLQ, 1, 1, topic_configs=dict(big)),
+        NewTopic(CATALOG, kafka.frames_partitions, 1),
+        NewTopic(CAMERAS, 1, 1, topic_configs={"cleanup.policy": "compact", "min.compaction.lag.ms": "0"}),
+    ]
+
+
+def ensure_topics(core: CoreSettings, kafka: KafkaSettings, timeout_ms: int = 30_000) -> None:
+    """Create Sensr's topics if they do not exist yet (safe to call from every service)."""
+    admin = KafkaAdminClient(bootstrap_servers=kafka.kafka_bootstrap, request_timeout_ms=timeout_ms,
+                             client_id="sensr-admin")
+    try:
+        existing = set(admin.list_topics())
+        missing = [spec for spec in topic_specs(core, kafka) if spec.name not in existing]
+        if missing:
+            try:
+                admin.create_topics(missing, timeout_ms=timeout_ms)
+            except TopicAlreadyExistsError:
+                pass  # another service created it between our list and create
+    finally:
+        admin.close()
+
+
+def make_producer(core: CoreSettings, kafka: KafkaSettings, **overrides: Any) -> KafkaProducer:
+    """A durable producer: acks from all in-sync replicas, idempotent, sized for the largest frame."""
+    config: dict[str, Any] = {
+        "bootstrap_servers": kafka.kafka_bootstrap,
+        "acks": "all",
+        "enable_idempotence": True,
+        "max_request_size": max_record_bytes(core),
+        "linger_ms": 2,
+        "batch_size": 1024 * 1024,
+        "request_timeout_ms": kafka.kafka_request_timeout_ms,
+        "max_block_ms": kafka.kafka_request_timeout_ms,
+        "delivery_timeout_ms": kafka.kafka_request_timeout_ms + 5_000,
+        "client_id": "sensr",
+    }
+    config.update(overrides)
+    return KafkaProducer(**config)
+
+
+def make_consumer(core: CoreSettings, kafka: KafkaSettings, *topics: str, **overrides: Any) -> KafkaConsumer:
+    """A consumer that commits only when told to (commit after process), sized for the largest frame."""
+    config: dict[str, Any] = {
+        "bootstrap_servers": kafka.kafka_bootstrap,
+        "enable_auto_commit": False,
+        "auto_offset_reset": "earliest",
+        "max_partition_fetch_bytes": max_record_bytes(core),
+        "fetch_max_bytes": max(52_428_800, max_record_bytes(core)),
+        "client_id": "sensr",
+    }
+    config.update(overrides)
+    return KafkaConsumer(*topics, **config)
+
+
+async def wait_for_send(future: Any, timeout: float | None = None) -> Any:
+    """Await a kafka-python `FutureRecordMetadata` from asyncio without blocking the loop.
+
+    The producer's I/O thread completes the future; its callbacks hop back onto this loop.
+    Returns the RecordMetadata, or raises the send's error (or TimeoutError).
+    """
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[Any] = loop.create_future()
+
+    def resolve(metadata: Any) -> None:
+        loop.call_soon_threadsafe(_settle, done, metadata, None)
+
+    def reject(error: BaseException) -> None:
+        loop.call_soon_threadsafe(_settle, done, None, error)
+
+    future.add_callback(resolve)
+    future.add_errback(reject)
+    return await asyncio.wait_for(done, timeout)
+
+
+def _settle(done: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
+    if done.done():
+        return
+    if error is not None:
+        done.set_exception(error)
+    else:
+        done.set_result(result)

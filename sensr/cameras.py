@@ -1,0 +1,183 @@
+"""Camera upload logins, as carried by the compacted `sensr.cameras` topic.
+
+The api is the only writer: one record per camera username (key), holding a salted
+verifier of the upload password (never the password), the enabled flag and the
+retention; a tombstone (null value) when the camera is deleted. The ingest edges and
+the catalog worker materialise the topic in memory with `CameraTable`.
+
+Why a fast verifier (HMAC-SHA256) and not a slow password hash: camera passwords are
+server-generated random secrets of 120+ bits, so guessing is hopeless whatever the hash
+speed, and edges check a password on every upload (thousands per second).
+"""
+
+from __future__ import annotations
+
+import base64
+import enum
+import hashlib
+import hmac
+import json
+import secrets
+import threading
+import time
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+from kafka import TopicPartition
+
+from sensr.broker import CAMERAS, make_consumer
+from sensr.logs import get_logger
+from sensr.settings import CoreSettings, KafkaSettings
+
+log = get_logger(__name__)
+RECORD_VERSION = 1
+PASSWORD_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # no 0/o/1/l: passwords are typed into camera menus
+
+
+def new_upload_password(length: int = 24) -> str:
+    """A random camera password (24 chars of a 32-symbol alphabet = 120 bits)."""
+    return "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(length))
+
+
+def password_verifier(password: str, salt: bytes) -> bytes:
+    return hmac.new(salt, password.encode(), hashlib.sha256).digest()
+
+
+@dataclass(frozen=True, slots=True)
+class CameraLogin:
+    """What the edges know of one camera: its upload login and a few settings."""
+
+    username: str
+    camera_id: str
+    owner_id: str
+    salt: bytes
+    verifier: bytes
+    enabled: bool = True
+    retention_days: int | None = None
+    updated_at: float = 0.0
+
+    @classmethod
+    def create(cls, username: str, camera_id: str, owner_id: str, password: str, **extra: Any) -> "CameraLogin":
+        salt = secrets.token_bytes(16)
+        return cls(username=username, camera_id=camera_id, owner_id=owner_id, salt=salt,
+                   verifier=password_verifier(password, salt), updated_at=time.time(), **extra)
+
+    def with_password(self, password: str) -> "CameraLogin":
+        salt = secrets.token_bytes(16)
+        return replace(self, salt=salt, verifier=password_verifier(password, salt), updated_at=time.time())
+
+    def check_password(self, password: str) -> bool:
+        return hmac.compare_digest(password_verifier(password, self.salt), self.verifier)
+
+    def to_value(self) -> bytes:
+        record = asdict(self)
+        record["salt"] = base64.b64encode(self.salt).decode()
+        record["verifier"] = base64.b64encode(self.verifier).decode()
+        record["v"] = RECORD_VERSION
+        return json.dumps(record, separators=(",", ":")).encode()
+
+    @classmethod
+    def from_value(cls, value: bytes) -> "CameraLogin":
+        record = json.loads(value)
+        record.pop("v", None)
+        record["salt"] = base64.b64decode(record["salt"])
+        record["verifier"] = base64.b64decode(record["verifier"])
+        return cls(**record)
+
+
+class AuthResult(enum.Enum):
+    OK = "ok"
+    UNKNOWN_CAMERA = "unknown_camera"
+    BAD_PASSWORD = "bad_password"
+    DISABLED = "disabled"
+
+
+class CameraTable:
+    """The `sensr.cameras` topic materialised in memory and followed live.
+
+    `start()` launches a daemon thread that reads the topic from the beginning; `loaded`
+    is set once it has caught up with the end offsets seen at start-up (serve uploads
+    only after that). Reads are lock-free dict lookups; the thread swaps entries in.
+    """
+
+    def __init__(self, core: CoreSettings, kafka: KafkaSettings) -> None:
+        self._core, self._kafka = core, kafka
+        self._logins: dict[str, CameraLogin] = {}
+        self.loaded = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.error: str | None = None
+
+    def start(self) -> "CameraTable":
+        self._thread = threading.Thread(target=self._run, name="camera-table", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout=5)
+
+    def get(self, username: str) -> CameraLogin | None:
+        return self._logins.get(username)
+
+    def __len__(self) -> int:
+        return len(self._logins)
+
+    def authenticate(self, username: str, password: str) -> AuthResult:
+        login = self._logins.get(username)
+        if login is None:
+            return AuthResult.UNKNOWN_CAMERA
+        if not login.check_password(password):
+            return AuthResult.BAD_PASSWORD
+        if not login.enabled:
+            return AuthResult.DISABLED
+        return AuthResult.OK
+
+    def apply(self, key: bytes, value: bytes | None) -> None:
+        """Apply one record of the topic (a tombstone removes the camera)."""
+        username = key.decode()
+        if value is None:
+            self._logins.pop(username, None)
+            return
+        try:
+            self._logins[username] = CameraLogin.from_value(value)
+        except (ValueError, KeyError, TypeError) as bad:
+            log.warning("camera_record_invalid", username=username, error=str(bad))
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self._follow()
+            except Exception as error:  # the broker may be down; keep trying, never die
+                self.error = str(error)
+                log.warning("camera_table_retry", error=str(error))
+                self._stop.wait(1.0)
+
+    def _follow(self) -> None:
+        consumer = make_consumer(self._core, self._kafka, group_id=None, client_id="sensr-camera-table")
+        try:
+            partitions = [TopicPartition(CAMERAS, p) for p in (consumer.partitions_for_topic(CAMERAS) or {0})]
+            consumer.assign(partitions)
+            consumer.seek_to_beginning(*partitions)
+            targets = consumer.end_offsets(partitions)
+            while not self._stop.is_set():
+                for records in consumer.poll(timeout_ms=200).values():
+                    for record in records:
+                        self.apply(record.key, record.value)
+                if not self.loaded.is_set() and all(consumer.position(tp) >= end for tp, end in targets.items()):
+                    self.loaded.set()
+                    self.error = None
+                    log.info("camera_table_loaded", cameras=len(self._logins))
+        finally:
+            consumer.close()
+
+
+def publish_login(producer: Any, login: CameraLogin, timeout: float = 10.0) -> None:
+    """Write a camera's record to `sensr.cameras` and wait for the broker's acknowledgement."""
+    producer.send(CAMERAS, key=login.username.encode(), value=login.to_value()).get(timeout=timeout)
+
+
+def publish_deletion(producer: Any, username: str, timeout: float = 10.0) -> None:
+    """Write the tombstone that deletes a camera's login, and wait for the acknowledgement."""
+    producer.send(CAMERAS, key=username.encode(), value=None).get(timeout=timeout)

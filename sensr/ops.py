@@ -1,0 +1,106 @@
+"""Operations endpoints every service has: `/healthz` (the process is alive), `/readyz`
+(its dependencies are reachable and it can serve) and `/metrics` (Prometheus).
+
+Tornado services mount `ops_handlers(...)` in their application; the FTP edge and the
+catalog worker, which have no HTTP server of their own, run `OpsServer` on a side port.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import tornado.web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+ReadyCheck = Callable[[], dict[str, bool]]
+"""Returns each dependency's name and whether it is ready; the service is ready when all are."""
+
+
+def _ready_body(check: ReadyCheck) -> tuple[int, bytes]:
+    try:
+        checks = check()
+    except Exception as error:  # a failing check means not ready, never a crash of the endpoint
+        checks = {"check": False}
+        body = {"ready": False, "checks": checks, "error": str(error)}
+        return 503, json.dumps(body).encode()
+    ready = all(checks.values())
+    return (200 if ready else 503), json.dumps({"ready": ready, "checks": checks}).encode()
+
+
+class _HealthHandler(tornado.web.RequestHandler):
+    def get(self) -> None:
+        self.set_header("Content-Type", "application/json")
+        self.finish(b'{"alive":true}')
+
+
+class _ReadyHandler(tornado.web.RequestHandler):
+    def initialize(self, check: ReadyCheck) -> None:
+        self.check = check
+
+    def get(self) -> None:
+        status, body = _ready_body(self.check)
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json")
+        self.finish(body)
+
+
+class _MetricsHandler(tornado.web.RequestHandler):
+    def get(self) -> None:
+        self.set_header("Content-Type", CONTENT_TYPE_LATEST)
+        self.finish(generate_latest())
+
+
+def ops_handlers(check: ReadyCheck) -> list[Any]:
+    """Tornado routes for /healthz, /readyz and /metrics."""
+    return [
+        (r"/healthz", _HealthHandler),
+        (r"/readyz", _ReadyHandler, {"check": check}),
+        (r"/metrics", _MetricsHandler),
+    ]
+
+
+class OpsServer:
+    """The three endpoints on a side port, served from a daemon thread."""
+
+    def __init__(self, host: str, port: int, check: ReadyCheck) -> None:
+        outer_check = check
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+                if self.path == "/healthz":
+                    status, body, ctype = 200, b'{"alive":true}', "application/json"
+                elif self.path == "/readyz":
+                    status, body = _ready_body(outer_check)
+                    ctype = "application/json"
+                elif self.path == "/metrics":
+                    status, body, ctype = 200, generate_latest(), CONTENT_TYPE_LATEST
+                else:
+                    status, body, ctype = 404, b'{"error":"not_found"}', "application/json"
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer((host, port), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, name="ops-server", daemon=True)
+
+    @property
+    def port(self) -> int:
+        return self._server.server_address[1]
+
+    def start(self) -> "OpsServer":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()

@@ -1,0 +1,151 @@
+"""Every Sensr setting, read from `SENSR_...` environment variables in this one place.
+
+Each section is a pydantic-settings model: values are parsed and validated from the
+environment, and the field descriptions are the documentation (the README's settings
+table is generated from them with `sensr settings`). Services call `load_settings()`
+once at start-up and pass the pieces they need down.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MIB = 1024 * 1024
+
+
+class _Section(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SENSR_", frozen=True, extra="ignore")
+
+
+class CoreSettings(_Section):
+    data_dir: Path = Field(Path("data"), description="Folder for local state: SQLite index, native infrastructure data, logs.")
+    public_host: str = Field("127.0.0.1", description="Host name cameras use to reach the ingest edges (shown as HOST in a camera's login).")
+    max_frame_bytes: int = Field(16 * MIB, description="Largest accepted JPEG frame in bytes (photo, FTP file, or one frame of a stream).")
+    log_level: str = Field("INFO", description="Log level: DEBUG, INFO, WARNING, ERROR.")
+    log_format: str = Field("json", description="Log rendering: `json` (one object per line) or `console` (human-readable).")
+
+
+class KafkaSettings(_Section):
+    kafka_bootstrap: str = Field("127.0.0.1:9092", description="Kafka bootstrap servers, comma-separated host:port.")
+    frames_partitions: int = Field(6, description="Partitions of `sensr.frames` when Sensr creates it (bounds catalog-worker parallelism).")
+    kafka_request_timeout_ms: int = Field(10_000, description="How long a produce may wait for the broker's acknowledgement before the upload is refused (503/4xx).")
+
+
+class S3Settings(_Section):
+    s3_endpoint: str = Field("127.0.0.1:8333", description="S3 endpoint host:port (SeaweedFS, MinIO, Ceph, AWS...).")
+    s3_access_key: str = Field("sensr", description="S3 access key.")
+    s3_secret_key: str = Field("sensr-secret-key", description="S3 secret key.")
+    s3_bucket: str = Field("sensr", description="Bucket holding originals and thumbnails (created at start-up if missing).")
+    s3_secure: bool = Field(False, description="Use HTTPS to reach the S3 endpoint.")
+    s3_region: str | None = Field(None, description="S3 region, if the server needs one.")
+
+
+class DatabaseSettings(_Section):
+    database_url: str = Field("", description="Index database: `sqlite:///path/to/index.sqlite` or `postgresql://user:pass@host:port/db`. Empty: SQLite file `index.sqlite` in the data folder.")
+
+
+class HttpIngestSettings(_Section):
+    http_host: str = Field("127.0.0.1", description="ingest_http listen address.")
+    http_port: int = Field(8080, description="ingest_http port: photo upload, MJPEG push, /healthz, /readyz, /metrics.")
+    http_idle_timeout: float = Field(60.0, description="Seconds an upload connection may stay silent (between requests, or mid-body) before it is closed.")
+    http_header_timeout: float = Field(10.0, description="Seconds a client has to send the request headers.")
+    auth_failure_limit: int = Field(10, description="Failed upload logins per client address per minute before further attempts are slowed down.")
+
+
+class FtpIngestSettings(_Section):
+    ftp_host: str = Field("127.0.0.1", description="ingest_ftp listen address.")
+    ftp_port: int = Field(2121, description="ingest_ftp control port.")
+    ftp_passive_ports: str = Field("30000-30049", description="Passive data port range, `low-high`.")
+    ftp_masquerade_address: str | None = Field(None, description="Address advertised in PASV replies (the public address behind NAT).")
+    ftp_ops_port: int = Field(8021, description="ingest_ftp side HTTP port for /healthz, /readyz and /metrics.")
+    ftp_tls_cert: Path | None = Field(None, description="PEM certificate (with key, or see SENSR_FTP_TLS_KEY) enabling explicit FTPS (AUTH TLS).")
+    ftp_tls_key: Path | None = Field(None, description="PEM private key for FTPS, if not inside the certificate file.")
+    ftp_tls_required: bool = Field(False, description="Refuse logins on connections that did not switch to TLS.")
+    ftp_reupload_window: float = Field(600.0, description="Seconds within which a re-upload of the same file name and bytes is acknowledged but not published again.")
+    ftp_max_connections_per_ip: int = Field(20, description="Simultaneous FTP connections allowed from one address.")
+    ftp_max_connections_per_camera: int = Field(10, description="Simultaneous FTP sessions allowed per camera login.")
+    ftp_max_frames_per_second: float = Field(30.0, description="Per-camera upload rate limit, frames per second.")
+    ftp_idle_timeout: float = Field(300.0, description="Seconds an idle FTP control connection is kept.")
+    ftp_data_timeout: float = Field(30.0, description="Seconds a data connection may stall.")
+
+
+class CatalogSettings(_Section):
+    catalog_ops_port: int = Field(8091, description="catalog_worker side HTTP port for /healthz, /readyz and /metrics (0: pick a free port).")
+    catalog_batch_size: int = Field(200, description="Most frames stored and indexed per batch (one index transaction, one offset commit).")
+    catalog_upload_threads: int = Field(16, description="Concurrent object writes per worker.")
+    thumbnail_width: int = Field(320, description="Thumbnail width in pixels (height keeps the aspect ratio).")
+    retention_days: int = Field(30, description="Days a frame is kept when its camera sets no retention of its own.")
+    retention_sweep_seconds: float = Field(300.0, description="Seconds between retention sweeps.")
+
+
+class ApiSettings(_Section):
+    api_host: str = Field("127.0.0.1", description="api listen address.")
+    api_port: int = Field(8000, description="api port: JSON API, web UI, /healthz, /readyz, /metrics.")
+    cookie_secret: str = Field("", description="Secret signing the web UI's session cookies; empty: generated and kept in the data folder.")
+    public_url: str = Field("", description="Base URL of the api as users reach it (share links); empty: taken from the request.")
+    secure_cookies: bool = Field(False, description="Mark session cookies Secure (set when served over HTTPS).")
+
+
+class Settings:
+    """All sections, each read from the environment on first use."""
+
+    @cached_property
+    def core(self) -> CoreSettings:
+        return CoreSettings()
+
+    @cached_property
+    def kafka(self) -> KafkaSettings:
+        return KafkaSettings()
+
+    @cached_property
+    def s3(self) -> S3Settings:
+        return S3Settings()
+
+    @cached_property
+    def database(self) -> DatabaseSettings:
+        return DatabaseSettings()
+
+    @cached_property
+    def http(self) -> HttpIngestSettings:
+        return HttpIngestSettings()
+
+    @cached_property
+    def ftp(self) -> FtpIngestSettings:
+        return FtpIngestSettings()
+
+    @cached_property
+    def catalog(self) -> CatalogSettings:
+        return CatalogSettings()
+
+    @cached_property
+    def api(self) -> ApiSettings:
+        return ApiSettings()
+
+    def database_url(self) -> str:
+        """The index database URL, defaulting to a SQLite file in the data folder."""
+        return self.database.database_url or f"sqlite:///{(self.core.data_dir / 'index.sqlite').resolve()}"
+
+
+SECTIONS: tuple[type[_Section], ...] = (
+    CoreSettings, KafkaSettings, S3Settings, DatabaseSettings,
+    HttpIngestSettings, FtpIngestSettings, CatalogSettings, ApiSettings,
+)
+
+
+def load_settings() -> Settings:
+    """Settings from the current environment (sections are parsed lazily, validated on first use)."""
+    return Settings()
+
+
+def settings_table() -> str:
+    """A Markdown table of every setting, its default and its meaning (for the README)."""
+    rows = ["| Variable | Default | Meaning |", "|---|---|---|"]
+    for section in SECTIONS:
+        for name, field in section.model_fields.items():
+            default = "" if field.default is None else str(field.default)
+            rows.append(f"| `SENSR_{name.upper()}` | `{default}` | {field.description} |")
+    return "\n".join(rows)

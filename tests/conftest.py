@@ -1,0 +1,67 @@
+"""Session fixtures: the real Kafka, SeaweedFS and PostgreSQL (see tests/harness.py),
+started lazily, once per test session, and the `SENSR_...` environment that points a
+service at them."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+
+import pytest
+
+from sensr.broker import ensure_topics
+from sensr.settings import CoreSettings, KafkaSettings
+from tests import harness
+
+
+@pytest.fixture(scope="session")
+def infra_stack() -> Iterator[ExitStack]:
+    with ExitStack() as stack:
+        yield stack
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(infra_stack: ExitStack) -> str:
+    """A Kafka broker with Sensr's topics created."""
+    bootstrap = harness.start_kafka(infra_stack)
+    ensure_topics(CoreSettings(), KafkaSettings(kafka_bootstrap=bootstrap))
+    return bootstrap
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint(infra_stack: ExitStack) -> harness.S3Endpoint:
+    return harness.start_s3(infra_stack)
+
+
+@pytest.fixture(scope="session")
+def postgres_url(infra_stack: ExitStack) -> str:
+    return harness.start_postgres(infra_stack)
+
+
+@pytest.fixture
+def kafka_env(kafka_bootstrap: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """SENSR_ variables for a service that needs Kafka only; also set in os.environ for the test."""
+    env = {"SENSR_KAFKA_BOOTSTRAP": kafka_bootstrap, "SENSR_DATA_DIR": str(tmp_path / "data"),
+           "SENSR_LOG_FORMAT": "console"}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return env
+
+
+@pytest.fixture
+def stack_env(kafka_env: dict[str, str], s3_endpoint: harness.S3Endpoint, tmp_path: Path,
+              monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """SENSR_ variables for Kafka, S3 (a bucket of this test's own) and a SQLite index."""
+    env = dict(kafka_env, **s3_endpoint.env(), SENSR_S3_BUCKET=f"test-{uuid.uuid4().hex[:12]}",
+               SENSR_DATABASE_URL=f"sqlite:///{tmp_path / 'index.sqlite'}")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return env
+
+
+@pytest.fixture
+def unique_name() -> str:
+    """A name no other test uses (camera usernames, buckets, groups)."""
+    return f"t{uuid.uuid4().hex[:10]}"
