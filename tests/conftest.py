@@ -4,6 +4,7 @@ service at them."""
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from infra.broker import KafkaBroker
 from sensr.broker import ensure_topics
 from sensr.settings import CoreSettings, KafkaSettings
 from tests import harness
@@ -65,3 +67,18 @@ def stack_env(kafka_env: dict[str, str], s3_endpoint: harness.S3Endpoint, tmp_pa
 def unique_name() -> str:
     """A name no other test uses (camera usernames, buckets, groups)."""
     return f"t{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def private_kafka() -> Iterator[KafkaBroker]:
+    """A Kafka broker of this test's own (with Sensr's topics), for tests that stop and
+    restart the broker without disturbing the others. `.stop()` / `.start()` keep its
+    port and data."""
+    if os.environ.get("SENSR_TEST_KAFKA_BOOTSTRAP") or harness.docker_available():
+        pytest.skip("broker restarts need the native Kafka of infra/")
+    with ExitStack() as stack:
+        broker = KafkaBroker(harness.new_data_dir(stack, "private-kafka"))
+        broker.start()
+        stack.callback(broker.stop)
+        ensure_topics(CoreSettings(), KafkaSettings(kafka_bootstrap=broker.bootstrap))
+        yield broker
