@@ -75,6 +75,13 @@ def infra_status() -> None:
         click.echo(f"{name}: {state}{answers} at {entry['address']}")
 
 
+@main.command("run")
+def run_stack() -> None:
+    """Run the whole stack natively (installs what is missing); Ctrl-C stops it."""
+    from sensr.run import run
+    run(load_settings())
+
+
 @main.command("settings")
 def show_settings() -> None:
     """Print every SENSR_ setting with its default, as a Markdown table."""
