@@ -26,6 +26,20 @@ SOI, as long as the junk fails to parse before an EOI; the bytes it spanned are 
 as skipped. The price of rewinding: if a frame is cut off inside its EXIF segment after
 the embedded thumbnail and the next frame follows, the thumbnail can surface as a frame.
 
+A Multi-Picture Format file (CIPA DC-007: stereo MPO, Ultra HDR and Apple gain maps,
+camera previews) is one frame, whole: its first image carries an APP2 ``MPF\\0`` segment
+whose MP Index lists the other images by offset and size, and they follow it in the file.
+When the first image of a frame has a readable MP Index, an EOI where the index says
+another image starts does not end the frame: that image (FF D8 FF there) is parsed as
+part of it, and so on; the frame ends at the first EOI where no listed image starts. So
+an MJPEG stream of MPF files, even back to back, splits into whole files. Only the
+offsets are used (Pillow, for one, writes wrong sizes for a third image), and only the
+first image's MP Index (later images may carry MP attributes). A broken later image ends
+the file with the images before it; a file that stops where an image is listed is
+truncated. Limits: the images must follow one another without padding (as the writers
+we know store them), and an MP Index that cannot be read (a malformed writer's) groups
+nothing; such a file splits into its images, as before.
+
 The scanner keeps its parse position between calls, so every byte is examined a bounded
 number of times however the stream is chunked, and a frame is copied out exactly once.
 """
@@ -33,6 +47,7 @@ number of times however the stream is chunked, and a frame is copied out exactly
 from __future__ import annotations
 
 import re
+import struct
 from typing import Literal
 
 __all__ = ["FrameScanner", "JpegError", "JpegErrorReason", "extract_single_jpeg"]
@@ -46,11 +61,13 @@ _SOI_START = b"\xff\xd8\xff"
 _ENTROPY_MARKER = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
 _FILL_RUN = re.compile(rb"\xff+")
 
-_TEM, _SOS, _EOI = 0x01, 0xDA, 0xD9
+_TEM, _SOS, _EOI, _APP2 = 0x01, 0xDA, 0xD9, 0xE2
+_MPF = b"MPF\x00"
+_MP_ENTRY_TAG = 0xB002
 # SOF0-SOF15 except DHT (C4), JPG (C8) and DAC (CC).
 _SOF_MARKERS = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
 
-_SEEK, _SEGMENTS, _ENTROPY = 0, 1, 2
+_SEEK, _SEGMENTS, _ENTROPY, _NEXT_IMAGE = 0, 1, 2, 3
 
 
 class JpegError(ValueError):
@@ -73,6 +90,28 @@ def _is_segment_marker(marker: int) -> bool:
     return marker >= 0xC0 and not 0xD0 <= marker <= 0xD9
 
 
+def _mpf_starts(mp: bytes) -> frozenset[int]:
+    """Offsets of the images an MP Index lists after the first, from the start of `mp`.
+
+    `mp` is an APP2 ``MPF\\0`` payload after the signature: a TIFF-style header (byte
+    order, 42, offset of the MP Index IFD), the base of MP entry offsets. The MP Entry
+    tag (B002) holds 16 bytes per image: attributes, size, offset (0 for the first image),
+    two dependent-image numbers. Empty if the index is unreadable or lists nothing more.
+    """
+    order = {b"II": "<", b"MM": ">"}.get(mp[:2])
+    if order is not None:
+        try:
+            (ifd,) = struct.unpack_from(order + "I", mp, 4)
+            (count,) = struct.unpack_from(order + "H", mp, ifd)
+            for tag, _, size, offset in struct.iter_unpack(order + "HHII", mp[ifd + 2:ifd + 2 + 12 * count]):
+                if tag == _MP_ENTRY_TAG:
+                    entries = struct.iter_unpack(order + "IIIHH", mp[offset:offset + size])
+                    return frozenset(start for _, _, start, _, _ in entries if start)
+        except struct.error:  # offsets past the segment, a size not a multiple of the entry
+            pass
+    return frozenset()
+
+
 class FrameScanner:
     """Splits a byte stream into complete JPEG frames, incrementally.
 
@@ -81,8 +120,8 @@ class FrameScanner:
 
     A frame that outgrows `max_frame_bytes` is parsed on without being kept, so when
     `feed` returns the buffer holds at most `max_frame_bytes` bytes (or, while a dropped
-    frame's SOF/SOS header is incomplete, that header: under 64 KiB); during a call, the
-    chunk on top.
+    frame's SOF/SOS header or MPF segment is incomplete, that segment: under 64 KiB);
+    during a call, the chunk on top. An MPF file counts as one frame against the limit.
     """
 
     frames: int
@@ -116,6 +155,13 @@ class FrameScanner:
         self._discarding = False
         self._seen_sof = False
         self._scans = 0
+        # MPF files: the buffer offset of the first image's MP header and the offsets
+        # from it at which its MP Index lists images (empty: not an MPF file); where the
+        # frame's last complete image ends (0 while parsing the first image; not moved
+        # when a discarded frame's bytes are dropped).
+        self._mpf_base = 0
+        self._mpf_starts: frozenset[int] = frozenset()
+        self._images_end = 0
 
     @property
     def buffered_bytes(self) -> int:
@@ -162,7 +208,9 @@ class FrameScanner:
             return self._seek()
         if self._state == _SEGMENTS:
             return self._segments(out)
-        return self._entropy(out)
+        if self._state == _ENTROPY:
+            return self._entropy(out)
+        return self._next_image(out)
 
     def _seek(self) -> bool:
         buf = self._buf
@@ -176,6 +224,8 @@ class FrameScanner:
         self._pos = self._resync = 2
         self._seen_sof = False
         self._scans = 0
+        self._mpf_base = self._images_end = 0
+        self._mpf_starts = frozenset()
         return True
 
     def _segments(self, out: list[bytes]) -> bool:
@@ -185,7 +235,7 @@ class FrameScanner:
         pos = self._pos
         while pos + 2 <= end:
             if buf[pos] != 0xFF:
-                return self._structure_error()
+                return self._structure_error(out)
             marker = buf[pos + 1]
             if marker == 0xFF:  # fill bytes before a marker
                 fill = _FILL_RUN.match(buf, pos + 1)
@@ -194,26 +244,34 @@ class FrameScanner:
                 continue
             if marker == _EOI:
                 if not self._scans:
-                    return self._structure_error()
-                return self._end_frame(pos + 2, out)
+                    return self._structure_error(out)
+                return self._end_image(pos + 2, out)
             if marker == _TEM:
                 pos += 2
                 self._resync = pos
                 continue
             if not _is_segment_marker(marker):
-                return self._structure_error()
+                return self._structure_error(out)
             if pos + 4 > end:
                 break
             seg_end = pos + 2 + (buf[pos + 2] << 8 | buf[pos + 3])
             if seg_end < pos + 4:  # length below 2
-                return self._structure_error()
+                return self._structure_error(out)
             if seg_end > self.max_frame_bytes and not self._discarding:
                 self._start_discarding()
             if marker == _SOS or marker in _SOF_MARKERS:
                 if seg_end > end:  # validate only with the whole (small) header at hand
                     break
                 if not self._header_ok(marker, pos, seg_end):
-                    return self._structure_error()
+                    return self._structure_error(out)
+            elif marker == _APP2 and not self._images_end and seg_end >= pos + 8:
+                if pos + 8 > end:
+                    break
+                if buf.startswith(_MPF, pos + 4):
+                    if seg_end > end:  # read the MP Index only with the whole segment at hand
+                        break
+                    self._mpf_base = pos + 8
+                    self._mpf_starts = _mpf_starts(bytes(buf[pos + 8:seg_end]))
             self._resync = pos + 2
             pos = seg_end
             if marker == _SOS:
@@ -245,12 +303,35 @@ class FrameScanner:
             return False
         marker_pos = found.start()
         if buf[marker_pos + 1] == _EOI:
-            return self._end_frame(marker_pos + 2, out)
+            return self._end_image(marker_pos + 2, out)
         self._state = _SEGMENTS
         self._pos = marker_pos
         return True
 
+    def _next_image(self, out: list[bytes]) -> bool:
+        """After an image of an MPF file, where its MP Index lists another: that image must
+        start right here, or the file ends with the images so far."""
+        pos = self._pos
+        ahead = self._buf[pos:pos + 3]
+        if not _SOI_START.startswith(ahead):
+            return self._end_frame(pos, out)
+        if len(ahead) < 3:
+            return False
+        self._state = _SEGMENTS
+        self._pos = self._resync = pos + 2
+        self._seen_sof = False
+        self._scans = 0
+        return True
+
     # -- transitions ----------------------------------------------------------------------
+
+    def _end_image(self, image_end: int, out: list[bytes]) -> bool:
+        """An EOI: the frame ends, unless it is an MPF file listing an image that starts here."""
+        if image_end - self._mpf_base not in self._mpf_starts:
+            return self._end_frame(image_end, out)
+        self._images_end = self._pos = image_end
+        self._state = _NEXT_IMAGE
+        return True
 
     def _end_frame(self, frame_end: int, out: list[bytes]) -> bool:
         if self._discarding:
@@ -266,8 +347,14 @@ class FrameScanner:
         self._enter_seek()
         return True
 
-    def _structure_error(self) -> bool:
-        """Abandon the open frame and look for the next SOI from the resync point."""
+    def _structure_error(self, out: list[bytes]) -> bool:
+        """Abandon the open frame and look for the next SOI from the resync point.
+
+        In an MPF file, a broken image after the first ends the file with the complete
+        images before it; the broken one is then scanned again as a frame of its own.
+        """
+        if self._images_end and not self._discarding:
+            return self._end_frame(self._images_end, out)
         if self._discarding:
             self.oversized_bytes += self._resync
             del self._buf[: self._resync]
@@ -295,6 +382,7 @@ class FrameScanner:
         del self._buf[:parsed]
         self._pos -= parsed
         self._resync = max(self._resync - parsed, 0)
+        self._mpf_base -= parsed
 
     def _drop_skipped(self, count: int) -> None:
         self.skipped_bytes += count
@@ -311,12 +399,16 @@ def extract_single_jpeg(data: bytes | memoryview, max_frame_bytes: int = DEFAULT
 
     Bytes around it that cannot start a frame (whitespace, CRLF, multipart headers) are
     tolerated and dropped; an EXIF thumbnail inside the JPEG is part of it, not a second
-    image. Raises `JpegError` with reason:
+    image. A Multi-Picture Format file (phones' HDR gain maps, stereo MPO, camera
+    previews: images listed by the first one's APP2 MP Index) is one JPEG, returned
+    whole, from its first SOI to its last image's EOI (see the module notes for the
+    limits). Raises `JpegError` with reason:
 
     * 'empty': no bytes, or only ASCII whitespace;
     * 'not_jpeg': no JPEG start with valid headers;
-    * 'truncated': a JPEG that stops before its end-of-image marker;
-    * 'too_large': a JPEG over `max_frame_bytes` (checked first);
+    * 'truncated': a JPEG that stops before its end-of-image marker (an MPF file: before
+      the end of an image its index lists);
+    * 'too_large': a JPEG (an MPF file: all of it) over `max_frame_bytes` (checked first);
     * 'multiple_frames': more than one JPEG, counting a truncated one after a complete one.
     """
     scanner = FrameScanner(max_frame_bytes)

@@ -6,6 +6,9 @@ Everything here is deterministic and cached, so property tests can draw from it 
   baseline or progressive, restart markers, an EXIF thumbnail, a comment, grayscale).
 * `sample_frames` — a varied set of small JPEGs covering those features.
 * `exif_app1` — an EXIF APP1 payload embedding a real JPEG thumbnail (IFD1).
+* `make_mpo` / `mpf_file` / `mpf_files` — Multi-Picture Format files (CIPA DC-007): a
+  primary JPEG whose APP2 ``MPF\\0`` segment lists the images appended after it, as
+  Pillow writes MPO and as Ultra HDR / camera gain maps and previews look.
 * `mpjpeg_stream` / `mpjpeg_part_header` — frames the way ffmpeg's mpjpeg muxer
   writes them (``multipart/x-mixed-replace``).
 * `markers` — the marker codes of a JPEG in stream order, walked from its structure
@@ -17,6 +20,7 @@ from __future__ import annotations
 import io
 import random
 import struct
+from collections.abc import Sequence
 from functools import cache
 from typing import Literal
 
@@ -104,6 +108,120 @@ def sample_frames() -> tuple[bytes, ...]:
         make_jpeg(40, 40, content="noise", grayscale=True, comment=b"\xff\xd8\xff\xd9 in a comment", seed=6),
         make_jpeg(8, 8, content="gradient", quality=10, seed=7),
     )
+
+
+@cache
+def make_mpo(*seeds: int, progressive: bool = False) -> bytes:
+    """A Pillow MPO: one image per seed (noise, sizes varying), the first the primary.
+
+    Pillow writes a little-endian MP Index in the primary's APP2 and no MPF segment in
+    the other images.
+    """
+    images = [_image(64 + 8 * i, 48, "noise", seed) for i, seed in enumerate(seeds)]
+    out = io.BytesIO()
+    images[0].save(out, "MPO", save_all=True, append_images=images[1:], quality=85, progressive=progressive)
+    return out.getvalue()
+
+
+MP_ENTRY_PRIMARY = 0x030000  # JPEG data, "Baseline MP Primary Image"
+
+
+def mpf_file(images: Sequence[bytes], *, big_endian: bool = True, later_attributes: bool = False) -> bytes:
+    """`images` joined into one MPF file the way Ultra HDR writers do it.
+
+    An APP2 ``MPF\\0`` segment with an MP Index IFD (version, number of images, one MP
+    entry per image: attributes, size, offset from the MP header, 0 for the primary) is
+    put after the primary's APP0 (libultrahdr writes big-endian, hence the default); the
+    other images follow the primary back to back. With `later_attributes`, each later
+    image gets an APP2 MPF segment of its own holding only an MP Attribute IFD (as
+    cameras and Apple write them), which must not be taken for an index.
+    """
+    later = [_after_app0(image, _mpf_attributes(number, big_endian)) if later_attributes else image
+             for number, image in enumerate(images[1:], start=2)]
+    primary = images[0]
+    sizes = [len(primary) + len(_mpf_index([0] * len(images), [0] * len(images), big_endian))]
+    sizes += map(len, later)
+    insert_at = _app0_end(primary)
+    mp_base = insert_at + 8  # after FF E2, the length and "MPF\0"
+    offsets = [0] + [sum(sizes[:i]) - mp_base for i in range(1, len(sizes))]
+    segment = _mpf_index(sizes, offsets, big_endian)
+    return b"".join([_after_app0(primary, segment), *later])
+
+
+def _mpf_index(sizes: Sequence[int], offsets: Sequence[int], big_endian: bool) -> bytes:
+    order = ">" if big_endian else "<"
+    entries_at = 8 + 2 + 3 * 12 + 4
+    tiff = ((b"MM\x00*" if big_endian else b"II*\x00") + struct.pack(order + "I", 8)
+            + struct.pack(order + "H", 3)
+            + struct.pack(order + "HHI", 0xB000, 7, 4) + b"0100"
+            + struct.pack(order + "HHII", 0xB001, 4, 1, len(sizes))
+            + struct.pack(order + "HHII", 0xB002, 7, 16 * len(sizes), entries_at)
+            + struct.pack(order + "I", 0))
+    assert len(tiff) == entries_at
+    tiff += b"".join(struct.pack(order + "IIIHH", MP_ENTRY_PRIMARY if i == 0 else 0, size, offset, 0, 0)
+                     for i, (size, offset) in enumerate(zip(sizes, offsets, strict=True)))
+    return _app2_mpf(tiff)
+
+
+def _mpf_attributes(number: int, big_endian: bool) -> bytes:
+    """An MPF segment with an MP Attribute IFD only: version and MPIndividualNum."""
+    order = ">" if big_endian else "<"
+    tiff = ((b"MM\x00*" if big_endian else b"II*\x00") + struct.pack(order + "I", 8)
+            + struct.pack(order + "H", 2)
+            + struct.pack(order + "HHI", 0xB000, 7, 4) + b"0100"
+            + struct.pack(order + "HHII", 0xB101, 4, 1, number)
+            + struct.pack(order + "I", 0))
+    return _app2_mpf(tiff)
+
+
+def _app2_mpf(tiff: bytes) -> bytes:
+    return b"\xff\xe2" + struct.pack(">H", 2 + 4 + len(tiff)) + b"MPF\x00" + tiff
+
+
+def _app0_end(jpeg: bytes) -> int:
+    """Offset just after the APP0 (JFIF) segment that follows SOI, or after SOI."""
+    if jpeg[2:4] != b"\xff\xe0":
+        return 2
+    return 4 + struct.unpack_from(">H", jpeg, 4)[0]
+
+
+def _after_app0(jpeg: bytes, segment: bytes) -> bytes:
+    at = _app0_end(jpeg)
+    return jpeg[:at] + segment + jpeg[at:]
+
+
+@cache
+def mpf_files() -> tuple[bytes, ...]:
+    """Small MPF files: Pillow MPOs of 2 and 3 images, an Ultra-HDR-like JPEG + gain map
+    (primary with an EXIF thumbnail, grayscale gain map), and a little-endian 3-image file
+    whose later images carry MP attributes."""
+    return (
+        make_mpo(10, 11),
+        make_mpo(12, 13, 14, progressive=True),
+        mpf_file([make_jpeg(96, 64, content="gradient", exif_thumbnail=True, seed=15),
+                  make_jpeg(48, 32, content="gradient", grayscale=True, quality=70, seed=16)]),
+        mpf_file([make_jpeg(64, 48, seed=17), make_jpeg(40, 32, seed=18, restart_blocks=1),
+                  make_jpeg(32, 24, content="gradient", seed=19)], big_endian=False, later_attributes=True),
+    )
+
+
+def mpf_images(data: bytes) -> list[bytes]:
+    """The images an MPF file's MP Index lists, cut out by offset and size (a slow
+    reference for checking fixtures: segments walked by length, the index read field by
+    field)."""
+    pos = 2
+    while data[pos + 1] != 0xE2 or data[pos + 4:pos + 8] != b"MPF\x00":
+        pos += 2 + struct.unpack_from(">H", data, pos + 2)[0]
+    base = pos + 8
+    order = {b"II": "<", b"MM": ">"}[data[base:base + 2]]
+    ifd = base + struct.unpack_from(order + "I", data, base + 4)[0]
+    for i in range(struct.unpack_from(order + "H", data, ifd)[0]):
+        tag, _, count, value = struct.unpack_from(order + "HHII", data, ifd + 2 + 12 * i)
+        if tag == 0xB002:
+            entries = [struct.unpack_from(order + "IIIHH", data, base + value + 16 * n) for n in range(count // 16)]
+            return [data[(base + offset if offset else 0):(base + offset if offset else 0) + size]
+                    for _, size, offset, _, _ in entries]
+    raise ValueError("no MP entries")
 
 
 def mpjpeg_part_header(length: int, boundary: str = MPJPEG_BOUNDARY) -> bytes:

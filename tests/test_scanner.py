@@ -1,8 +1,9 @@
 """The streaming JPEG scanner (sensr.scanner), on real Pillow JPEGs.
 
 Property tests build streams from `tests.jpegs.sample_frames()` (baseline, progressive,
-restart intervals, EXIF thumbnails, stuffing-heavy noise, a comment holding FF D8 FF D9),
-put junk and ffmpeg multipart headers between the frames and feed them in random chunks.
+restart intervals, EXIF thumbnails, stuffing-heavy noise, a comment holding FF D8 FF D9)
+and `tests.jpegs.mpf_files()` (multi-image MPF files, each one frame), put junk and ffmpeg
+multipart headers between the frames and feed them in random chunks.
 """
 
 from __future__ import annotations
@@ -19,9 +20,12 @@ from hypothesis import strategies as st
 from PIL import ExifTags, Image
 
 from sensr.scanner import FrameScanner, JpegError, extract_single_jpeg
-from tests.jpegs import EOI, make_jpeg, markers, mpjpeg_part_header, mpjpeg_stream, sample_frames
+from tests.jpegs import (EOI, make_jpeg, make_mpo, markers, mpf_files, mpf_images, mpjpeg_part_header,
+                         mpjpeg_stream, sample_frames)
 
 FRAMES = sample_frames()
+MPF_FILES = mpf_files()
+PILLOW_MPO, ULTRA_HDR_LIKE = MPF_FILES[0], MPF_FILES[2]
 EXIF_FRAME = make_jpeg(64, 48, content="gradient", exif_thumbnail=True, seed=2)
 PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -96,7 +100,7 @@ junk = st.one_of(
 @st.composite
 def framed_streams(draw: st.DrawFn, max_frames: int = 6) -> tuple[bytes, list[bytes], int]:
     """(stream, frames in it, total junk length): junk, frame, junk, frame, ..., junk."""
-    frames = draw(st.lists(st.sampled_from(FRAMES), max_size=max_frames))
+    frames = draw(st.lists(st.sampled_from(FRAMES + MPF_FILES), max_size=max_frames))
     gaps = [draw(junk) for _ in range(len(frames) + 1)]
     stream = gaps[0] + b"".join(frame + gap for frame, gap in zip(frames, gaps[1:], strict=True))
     return stream, frames, sum(map(len, gaps))
@@ -134,6 +138,45 @@ def test_exif_thumbnail_is_a_real_jpeg_inside_app1() -> None:
         assert thumb_image.size == (32, 24)
     # A blind search for FF D9 would end the frame at the thumbnail's EOI.
     assert EXIF_FRAME.find(EOI) + 2 == thumb_start + len(thumbnail) < len(EXIF_FRAME)
+
+
+def mpf_segment(jpeg: bytes) -> bytes:
+    """The payload of the first image's APP2 segment (the MPF one in these fixtures)."""
+    start, end = segment_bounds(jpeg, 0xE2)
+    return jpeg[start + 4:end]
+
+
+def test_pillow_writes_mpo_with_an_app2_mpf_index() -> None:
+    assert mpf_segment(PILLOW_MPO).startswith(b"MPF\x00II*\x00")
+    assert mpf_segment(MPF_FILES[2]).startswith(b"MPF\x00MM\x00*")
+
+
+# A later image alone, with its MP Attribute segment, looks to Pillow like a broken MPO.
+@pytest.mark.filterwarnings("ignore:Image appears to be a malformed MPO file")
+@pytest.mark.parametrize("data", MPF_FILES, ids=lambda f: f"{len(f)}B")
+def test_mpf_fixtures_are_what_they_claim(data: bytes) -> None:
+    """Each fixture is its listed images back to back, each a well-formed JPEG, and
+    Pillow reads it as an MPO with those images."""
+    images = mpf_images(data)
+    assert len(images) >= 2 and b"".join(images) == data
+    for image in images:
+        assert markers(image)[-1] == 0xD9
+    with Image.open(io.BytesIO(data)) as mpo:
+        assert mpo.format == "MPO" and mpo.n_frames == len(images)
+        for number, image in enumerate(images):
+            mpo.seek(number)
+            mpo.load()
+            with Image.open(io.BytesIO(image)) as alone:
+                assert mpo.size == alone.size
+
+
+def test_mpf_fixture_features() -> None:
+    assert len(mpf_images(make_mpo(12, 13, 14, progressive=True))) == 3
+    # Ultra HDR-like: the primary carries an EXIF thumbnail (a JPEG inside APP1), the gain map is grayscale.
+    primary, gain_map = mpf_images(ULTRA_HDR_LIKE)
+    assert primary.count(b"\xff\xd8\xff") == 2 and markers(gain_map).count(0xDA) == 1
+    # Later images with an MP Attribute IFD of their own.
+    assert all(mpf_segment(image).startswith(b"MPF\x00II*\x00") for image in mpf_images(MPF_FILES[3])[1:])
 
 
 # -- single frames ----------------------------------------------------------------------------
@@ -221,6 +264,73 @@ def test_one_byte_feeding_is_linear() -> None:
     assert time.perf_counter() - started < 8
 
 
+# -- MPF files: several images, one frame -----------------------------------------------------
+
+UNREADABLE_INDEX = ULTRA_HDR_LIKE.replace(b"MPF\x00MM", b"MPF\x00XX", 1)
+
+
+@pytest.mark.parametrize("data", MPF_FILES, ids=lambda f: f"{len(f)}B")
+@pytest.mark.parametrize("sizes", [[1], [7], WHOLE], ids=["1B", "7B", "whole"])
+def test_mpf_file_is_one_frame(data: bytes, sizes: list[int]) -> None:
+    """Back to back with plain frames and with itself, and in ffmpeg multipart parts."""
+    stream = FRAMES[0] + data + data + FRAMES[1] + b"\r\n" + mpjpeg_stream([data, FRAMES[2]])
+    frames, scanner = scan(stream, sizes)
+    assert frames == [FRAMES[0], data, data, FRAMES[1], data, FRAMES[2]]
+    assert (scanner.truncated_bytes, scanner.oversized_frames) == (0, 0)
+    assert_accounted(stream, frames, scanner)
+
+
+def test_mpf_file_is_returned_by_the_chunk_that_completes_it() -> None:
+    primary = mpf_images(PILLOW_MPO)[0]
+    scanner = FrameScanner()
+    assert scanner.feed(primary) == []  # its MP Index lists an image right after its EOI
+    assert scanner.feed(PILLOW_MPO[len(primary):]) == [PILLOW_MPO]
+    assert scanner.buffered_bytes == 0
+
+
+def test_images_without_a_readable_mp_index_are_frames_of_their_own() -> None:
+    """The limit: the same images with an unreadable MP Index split into their images."""
+    primary_length = len(mpf_images(ULTRA_HDR_LIKE)[0])
+    assert scan(UNREADABLE_INDEX, [7])[0] == [UNREADABLE_INDEX[:primary_length], UNREADABLE_INDEX[primary_length:]]
+
+
+def test_mp_entry_sizes_are_not_relied_on() -> None:
+    """Only the listed offsets count: Pillow 13, for one, writes a third image's size as
+    its end offset. A gain map listed far too long still ends the file at its EOI."""
+    data = bytearray(ULTRA_HDR_LIKE)
+    start, _ = segment_bounds(ULTRA_HDR_LIKE, 0xE2)
+    second_entry_size = start + 8 + 50 + 16 + 4  # MP header, IFD (3 entries), first MP entry, attributes
+    assert struct.unpack_from(">I", data, second_entry_size)[0] == len(mpf_images(ULTRA_HDR_LIKE)[1])
+    struct.pack_into(">I", data, second_entry_size, 1 << 20)
+    wrong_size = bytes(data)
+    assert extract_single_jpeg(wrong_size) == wrong_size
+    assert scan(wrong_size + FRAMES[0], [7])[0] == [wrong_size, FRAMES[0]]
+
+
+@pytest.mark.parametrize("sizes", [[1], [7], WHOLE], ids=["1B", "7B", "whole"])
+def test_broken_later_image_ends_the_mpf_file(sizes: list[int]) -> None:
+    """The gain map cut in its scan data by the next frame's SOI: the MPF file is emitted
+    with the images before it, the broken one is skipped, the next frame is found."""
+    primary, gain_map = mpf_images(ULTRA_HDR_LIKE)
+    start, end = last_scan_data(gain_map)
+    cut = len(primary) + (start + end) // 2
+    frames, scanner = scan(ULTRA_HDR_LIKE[:cut] + FRAMES[0], sizes)
+    assert frames == [primary, FRAMES[0]]
+    assert scanner.skipped_bytes == cut - len(primary)
+
+
+@pytest.mark.parametrize("data", MPF_FILES, ids=lambda f: f"{len(f)}B")
+@pytest.mark.parametrize("sizes", [[1], [500], WHOLE], ids=["1B", "500B", "whole"])
+def test_mpf_file_counts_whole_against_the_limit(data: bytes, sizes: list[int]) -> None:
+    """The first image fits the limit, the file does not: it is dropped whole (none of
+    its later images comes out as a frame) and the next frame is found."""
+    limit = len(mpf_images(data)[0]) + 100
+    frames, scanner = scan(data + FRAMES[0], sizes, max_frame_bytes=limit)
+    assert frames == [FRAMES[0]]
+    assert (scanner.oversized_frames, scanner.oversized_bytes, scanner.skipped_bytes) == (1, len(data), 0)
+    assert scan(data, sizes, max_frame_bytes=len(data))[0] == [data]
+
+
 # -- false starts, truncation, resynchronisation ------------------------------------------------
 
 def test_ff_d8_without_a_following_marker_is_junk() -> None:
@@ -295,7 +405,7 @@ def test_frame_cut_in_its_scan_data_then_a_new_frame(cut_frame: bytes, data: st.
 
 
 @PROPERTY
-@given(framed_streams(max_frames=3), st.sampled_from(FRAMES), st.data(), chunk_sizes)
+@given(framed_streams(max_frames=3), st.sampled_from(FRAMES + MPF_FILES), st.data(), chunk_sizes)
 def test_truncated_last_frame_is_never_emitted(case: tuple[bytes, list[bytes], int], last: bytes,
                                                data: st.DataObject, sizes: list[int]) -> None:
     stream, expected, junk_length = case
@@ -502,6 +612,37 @@ def test_extract_single_jpeg_rejects(data: bytes, reason: str) -> None:
         extract_single_jpeg(data)
     assert caught.value.reason == reason
     assert isinstance(caught.value, ValueError) and len(str(caught.value)) > 10
+
+
+@pytest.mark.parametrize("data", MPF_FILES, ids=lambda f: f"{len(f)}B")
+def test_extract_single_jpeg_returns_an_mpf_file_whole(data: bytes) -> None:
+    assert extract_single_jpeg(data) == data
+    assert extract_single_jpeg(b"\r\n" + data + b"\r\n--x--\r\n") == data
+    assert extract_single_jpeg(memoryview(mpjpeg_stream([data]))) == data
+    assert extract_single_jpeg(data, max_frame_bytes=len(data)) == data
+    with pytest.raises(JpegError) as caught:
+        extract_single_jpeg(data, max_frame_bytes=len(data) - 1)
+    assert caught.value.reason == "too_large"
+
+
+PLAIN_PRIMARY = make_jpeg(96, 64, content="gradient", exif_thumbnail=True, seed=15)  # ULTRA_HDR_LIKE without MPF
+
+
+@pytest.mark.parametrize(("data", "reason"), [
+    (PLAIN_PRIMARY + mpf_images(ULTRA_HDR_LIKE)[1], "multiple_frames"),  # the same images, no MP Index
+    (UNREADABLE_INDEX, "multiple_frames"),
+    (PILLOW_MPO + FRAMES[0], "multiple_frames"),
+    (FRAMES[0] + PILLOW_MPO, "multiple_frames"),
+    (PILLOW_MPO + b"\r\n" + PILLOW_MPO, "multiple_frames"),
+    (PILLOW_MPO[:len(mpf_images(PILLOW_MPO)[0])], "truncated"),  # stops where its index lists an image
+    (PILLOW_MPO[:len(mpf_images(PILLOW_MPO)[0]) + 2], "truncated"),
+    (PILLOW_MPO[:-1], "truncated"),
+], ids=["no-index", "unreadable-index", "mpo+jpeg", "jpeg+mpo", "mpo+mpo", "primary-only", "primary+ffd8",
+        "last-image-cut"])
+def test_extract_single_jpeg_rejects_around_mpf_files(data: bytes, reason: str) -> None:
+    with pytest.raises(JpegError) as caught:
+        extract_single_jpeg(data)
+    assert caught.value.reason == reason
 
 
 def test_extract_single_jpeg_too_large() -> None:
