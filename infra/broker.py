@@ -101,7 +101,7 @@ class KafkaBroker:
     def _format_storage(self, config: Path) -> None:
         if (self.data_dir / "logs" / "meta.properties").exists():
             return
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        cluster_id = _new_cluster_id()
         run_checked(_java_argv("kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config), heap="256m"),
                     "formatting Kafka storage")
 
@@ -129,6 +129,15 @@ class KafkaBroker:
     def kill(self) -> None:
         if self.process:
             self.process.kill()
+
+
+def _new_cluster_id() -> str:
+    """A random cluster id in Kafka's form (URL-safe base64 of 16 bytes); like Kafka's own
+    `Uuid.randomUuid`, never one starting with '-', which the storage tool would read as a flag."""
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 def _metadata_ok(bootstrap: str) -> bool:

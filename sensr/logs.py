@@ -24,6 +24,7 @@ def configure_logging(core: CoreSettings, service: str) -> None:
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.format_exc_info,
     ]
     renderer = (structlog.dev.ConsoleRenderer() if core.log_format == "console"
                 else structlog.processors.JSONRenderer())

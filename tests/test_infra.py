@@ -110,10 +110,10 @@ def _up_status_down(data_dir: Path) -> None:
     env.update(SENSR_KAFKA_BOOTSTRAP=f"127.0.0.1:{kafka_port}", SENSR_S3_ENDPOINT=f"127.0.0.1:{s3_port}",
                SENSR_DATABASE_URL=f"postgresql://sensr:sensr@127.0.0.1:{pg_port}/sensr")
     data_dir.mkdir()
-    up = subprocess.run([sys.executable, "-m", "sensr.cli", "infra", "up", "--postgres"], env=env,
-                        capture_output=True, text=True, timeout=240)
-    assert up.returncode == 0, up.stdout + up.stderr
     try:
+        up = subprocess.run([sys.executable, "-m", "sensr.cli", "infra", "up", "--postgres"], env=env,
+                            capture_output=True, text=True, timeout=240)
+        assert up.returncode == 0, up.stdout + up.stderr
         status = subprocess.run([sys.executable, "-m", "sensr.cli", "infra", "status"], env=env,
                                 capture_output=True, text=True, timeout=60)
         assert status.returncode == 0, status.stdout + status.stderr
