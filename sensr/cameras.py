@@ -107,6 +107,8 @@ class CameraTable:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.error: str | None = None
+        self._sync_requests: list[threading.Event] = []
+        self._sync_lock = threading.Lock()
 
     def start(self) -> "CameraTable":
         self._thread = threading.Thread(target=self._run, name="camera-table", daemon=True)
@@ -120,6 +122,15 @@ class CameraTable:
 
     def get(self, username: str) -> CameraLogin | None:
         return self._logins.get(username)
+
+    def sync(self, timeout: float) -> bool:
+        """Block until the table holds every record written to the topic before this call, so
+        a camera created a moment ago is known. Returns False if that took over `timeout`
+        seconds (broker unreachable): then absence from the table proves nothing."""
+        request = threading.Event()
+        with self._sync_lock:
+            self._sync_requests.append(request)
+        return request.wait(timeout)
 
     def __len__(self) -> int:
         return len(self._logins)
@@ -161,10 +172,20 @@ class CameraTable:
             consumer.assign(partitions)
             consumer.seek_to_beginning(*partitions)
             targets = consumer.end_offsets(partitions)
+            syncs: list[tuple[dict[TopicPartition, int], threading.Event]] = []
             while not self._stop.is_set():
                 for records in consumer.poll(timeout_ms=200).values():
                     for record in records:
                         self.apply(record.key, record.value)
+                with self._sync_lock:
+                    requests, self._sync_requests = self._sync_requests, []
+                if requests:
+                    ends = consumer.end_offsets(partitions)
+                    syncs.extend((ends, request) for request in requests)
+                for ends, request in syncs:
+                    if all(consumer.position(tp) >= end for tp, end in ends.items()):
+                        request.set()
+                syncs = [(ends, request) for ends, request in syncs if not request.is_set()]
                 if not self.loaded.is_set() and all(consumer.position(tp) >= end for tp, end in targets.items()):
                     self.loaded.set()
                     self.error = None

@@ -6,15 +6,18 @@ Ceph, AWS) works by settings alone.
 
 from __future__ import annotations
 
+import urllib3
 from minio import Minio
 
 from sensr.frames import timestamp_to_datetime
 from sensr.settings import S3Settings
 
 
-def make_s3_client(s3: S3Settings) -> Minio:
+def make_s3_client(s3: S3Settings, http_client: urllib3.PoolManager | None = None) -> Minio:
+    """`http_client`: a connection pool of the caller's (e.g. sized for its writer threads);
+    default: the SDK's own."""
     return Minio(s3.s3_endpoint, access_key=s3.s3_access_key, secret_key=s3.s3_secret_key,
-                 secure=s3.s3_secure, region=s3.s3_region)
+                 secure=s3.s3_secure, region=s3.s3_region, http_client=http_client)
 
 
 def ensure_bucket(client: Minio, bucket: str) -> None:

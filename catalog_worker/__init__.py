@@ -1,0 +1,12 @@
+"""catalog_worker: turns each frame on `sensr.frames` into stored objects and an index row.
+
+One replica of consumer group `catalog` runs a small chain of steps per batch
+(`pipeline.BatchProcessor`), then commits the batch's offsets (`consumer.ConsumerLoop`):
+
+    decode frame events → vet cameras → render thumbnails and write objects (thread pool)
+    → index the batch (one transaction) → announce on `sensr.catalog` and dead-letter
+    poison on `sensr.frames.dlq` (flushed) → commit offsets
+
+Effects are keyed by frame id (object keys, index primary key), so a batch that is
+redone after a crash, a retry or a rebalance leaves exactly one copy of everything.
+"""

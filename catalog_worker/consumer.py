@@ -1,0 +1,239 @@
+"""The poll → process → commit loop, with bounded work in flight and retry without skipping.
+
+Contract with the handler: `handler.start(records)` begins a batch (quick steps done,
+slow ones under way) and returns an `InFlight`; its `finish()` returns once every effect
+of the batch is durable (objects written, rows committed, events flushed). Only then are
+the batch's offsets committed, batch after batch in poll order.
+
+Back-pressure: at most `MAX_IN_FLIGHT` batches (of at most `batch_size` records) are in
+flight. The next batch is started while the previous one finishes, so the writer threads
+stay busy, but the loop polls no more until the oldest batch is finished: a slow object
+store slows consumption instead of filling memory.
+
+Failures: if `start` or `finish` raises `TransientError`, nothing more is committed. The
+loop abandons every batch in flight, seeks each of their partitions back to its first
+uncommitted record, pauses all partitions and waits (doubling up to a limit) while still
+polling, so the group keeps it as a member and rebalances proceed; then it resumes and
+the same records come again. Nothing is skipped and nothing spins.
+
+Rebalances are safe by at-least-once delivery and idempotent effects, not by a commit in
+the rebalance listener: kafka-python 3 runs a synchronous listener on its network thread,
+where a blocking commit is refused. A batch in flight when its partitions are revoked
+still finishes; its commit is then refused (counted in
+`sensr_catalog_commit_failures_total`) or lands late, and the next owner, starting from
+the last committed offset, redoes those records: the same objects are written again and
+no index row is added (every effect is keyed by frame id). At most `MAX_IN_FLIGHT`
+batches are redone per rebalance.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections import deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
+from kafka.consumer.fetcher import ConsumerRecord
+from kafka.errors import CommitFailedError, KafkaError
+from kafka.structs import OffsetAndMetadata
+
+from catalog_worker import metrics
+from sensr.logs import get_logger
+
+log = get_logger(__name__)
+
+POLL_MS = 500  # how often a stop request is noticed while the topic is idle
+IN_FLIGHT_POLL_MS = 100  # how long to wait for the next batch while one is being written
+MAX_IN_FLIGHT = 2
+
+
+class TransientError(Exception):
+    """A dependency is unavailable; the batch must be redone later and nothing committed."""
+
+    def __init__(self, dependency: str, message: str) -> None:
+        super().__init__(f"{dependency} unavailable: {message}")
+        self.dependency = dependency
+
+
+class InFlight(Protocol):
+    def finish(self) -> None:
+        """Block until every effect of the batch is durable; raise TransientError if not."""
+
+    def abandon(self) -> None:
+        """Give the batch up: wait for work under way, promise no effect."""
+
+
+class BatchHandler(Protocol):
+    def start(self, records: Sequence[ConsumerRecord]) -> InFlight:
+        """Begin a batch; may block briefly, may raise TransientError."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Batch:
+    records: Sequence[ConsumerRecord]
+    work: InFlight
+    started: float
+
+
+class Backoff:
+    """Waits that double from `initial` up to `maximum` seconds, with ±20 % jitter so that
+    replicas do not retry in step."""
+
+    def __init__(self, initial: float, maximum: float) -> None:
+        self._initial, self._maximum = initial, maximum
+        self._next = initial
+
+    def next(self) -> float:
+        wait = self._next
+        self._next = min(self._next * 2, self._maximum)
+        return wait * random.uniform(0.8, 1.2)
+
+    def reset(self) -> None:
+        self._next = self._initial
+
+
+class ConsumerLoop:
+    """Feeds a subscribed consumer's records to a handler in batches; commits each batch
+    once it is finished."""
+
+    def __init__(self, consumer: KafkaConsumer, topic: str, handler: BatchHandler, batch_size: int,
+                 max_backoff: float) -> None:
+        self._consumer = consumer
+        self._topic = topic
+        self._handler = handler
+        self._batch_size = batch_size
+        self._backoff = Backoff(0.5, max_backoff)
+        self._in_flight: deque[_Batch] = deque()
+        self._waiting = False
+        self.failing: str | None = None
+        """The dependency whose failure the loop is waiting out, or None when all is well."""
+
+    def run(self, stop: threading.Event) -> None:
+        """Consume until `stop` is set; returns after the batches in flight are finished and
+        committed (or abandoned and rewound). The caller closes the consumer (which leaves
+        the group)."""
+        self._consumer.subscribe([self._topic], listener=_Listener(self))
+        while not stop.is_set():
+            records = self._poll(IN_FLIGHT_POLL_MS if self._in_flight else POLL_MS)
+            try:
+                if records:
+                    self._in_flight.append(_Batch(records, self._handler.start(records), time.perf_counter()))
+                if self._in_flight and (len(self._in_flight) >= MAX_IN_FLIGHT or not records):
+                    self._finish_oldest()
+            except TransientError as error:
+                self._retry_later(error, records, stop)
+        try:
+            while self._in_flight:
+                self._finish_oldest()
+        except TransientError as error:
+            log.warning("stopping_with_unfinished_batches", error=str(error))
+            self._abandon()
+
+    def _finish_oldest(self) -> None:
+        batch = self._in_flight[0]
+        batch.work.finish()
+        self._in_flight.popleft()
+        self._commit(batch.records)
+        metrics.BATCH_SECONDS.observe(time.perf_counter() - batch.started)
+        self._backoff.reset()
+        self.failing = None
+
+    def _retry_later(self, error: TransientError, polled: Sequence[ConsumerRecord], stop: threading.Event) -> None:
+        """Abandon everything in flight, rewind to the first uncommitted records, wait."""
+        metrics.RETRIES.labels(error.dependency).inc()
+        self.failing = error.dependency
+        wait = self._backoff.next()
+        abandoned = self._abandon()
+        log.warning("batch_retry", error=str(error), records=len(abandoned), wait_seconds=round(wait, 2))
+        self._rewind([*abandoned, *polled])  # `polled` may be among them: only first offsets count
+        self._wait(wait, stop)
+
+    def _abandon(self) -> list[ConsumerRecord]:
+        """Abandon the batches in flight; returns their records, oldest first."""
+        records: list[ConsumerRecord] = []
+        while self._in_flight:
+            batch = self._in_flight.popleft()
+            batch.work.abandon()
+            records.extend(batch.records)
+        return records
+
+    def _poll(self, timeout_ms: int) -> list[ConsumerRecord]:
+        polled = self._consumer.poll(timeout_ms=timeout_ms, max_records=self._batch_size)
+        self._update_lag()
+        return [record for records in polled.values() for record in records]
+
+    def _commit(self, batch: Sequence[ConsumerRecord]) -> None:
+        offsets: dict[TopicPartition, OffsetAndMetadata] = {}
+        for record in batch:  # in offset order per partition: the last one wins
+            offsets[TopicPartition(record.topic, record.partition)] = OffsetAndMetadata(
+                record.offset + 1, "", record.leader_epoch)
+        try:
+            self._consumer.commit(offsets)
+        except CommitFailedError as error:
+            metrics.COMMIT_FAILURES.inc()
+            log.warning("commit_refused_after_rebalance", error=str(error))
+        except KafkaError as error:
+            # The effects are durable; a later commit covers these offsets, or they are redone.
+            metrics.COMMIT_FAILURES.inc()
+            log.warning("commit_failed", error=str(error))
+
+    def _rewind(self, records: Iterable[ConsumerRecord]) -> None:
+        """Seek each partition that is still ours back to its first record in `records`."""
+        first: dict[TopicPartition, int] = {}
+        for record in records:
+            first.setdefault(TopicPartition(record.topic, record.partition), record.offset)
+        assigned = self._consumer.assignment()
+        for partition, offset in first.items():
+            if partition in assigned:
+                self._consumer.seek(partition, offset)
+
+    def _wait(self, seconds: float, stop: threading.Event) -> None:
+        """Sit out a failure with every partition paused, polling so the group keeps us."""
+        self._waiting = True
+        self._consumer.pause(*self._consumer.assignment())
+        deadline = time.monotonic() + seconds
+        try:
+            while not stop.is_set() and (left := deadline - time.monotonic()) > 0:
+                stray = self._poll(int(min(left * 1000, POLL_MS)) + 1)
+                self._rewind(stray)  # only if a partition arrived unpaused; fetched again later
+        finally:
+            self._waiting = False
+            self._consumer.resume(*self._consumer.assignment())
+
+    def _update_lag(self) -> None:
+        for partition in self._consumer.assignment():
+            highwater = self._consumer.highwater(partition)
+            try:
+                position = self._consumer.position(partition, timeout_ms=0)
+            except KafkaError:
+                continue
+            if highwater is not None and position is not None:
+                metrics.CONSUMER_LAG.labels(str(partition.partition)).set(max(0, highwater - position))
+
+    def _assigned(self, partitions: set[TopicPartition]) -> None:
+        log.info("partitions_assigned", partitions=sorted(p.partition for p in partitions))
+        if self._waiting and partitions:
+            self._consumer.pause(*partitions)
+
+    def _revoked(self, partitions: set[TopicPartition]) -> None:
+        log.info("partitions_revoked", partitions=sorted(p.partition for p in partitions))
+        for partition in partitions:
+            try:
+                metrics.CONSUMER_LAG.remove(str(partition.partition))
+            except KeyError:
+                pass  # no lag was reported for it yet
+
+
+class _Listener(ConsumerRebalanceListener):
+    def __init__(self, loop: ConsumerLoop) -> None:
+        self._loop = loop
+
+    def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        self._loop._revoked(set(revoked))
+
+    def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        self._loop._assigned(set(assigned))

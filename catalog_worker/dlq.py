@@ -1,0 +1,47 @@
+"""Dead letters: records of `sensr.frames` that can never be stored, and how they are kept.
+
+A dead letter is the original record unchanged (key, JPEG bytes, headers, so it can be
+inspected or replayed into `sensr.frames`) plus headers saying why and where it came from:
+
+- `dlq-kind`: `bad_event` (missing or malformed frame-event headers or key),
+  `too_large` (over `SENSR_MAX_FRAME_BYTES`), `unknown_camera` (deleted or never
+  registered, after the camera table caught up), `bad_jpeg` (not a decodable JPEG);
+- `dlq-reason`: a human-readable explanation;
+- `dlq-origin`: `<topic>/<partition>/<offset>` of the original record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kafka.consumer.fetcher import ConsumerRecord
+
+from sensr.frames import Headers
+
+H_KIND = "dlq-kind"
+H_REASON = "dlq-reason"
+H_ORIGIN = "dlq-origin"
+KINDS = frozenset({"bad_event", "too_large", "unknown_camera", "bad_jpeg"})
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    record: ConsumerRecord
+    kind: str
+    reason: str
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown dead-letter kind {self.kind!r}")
+
+    def key(self) -> bytes | None:
+        return self.record.key
+
+    def value(self) -> bytes | None:
+        return self.record.value
+
+    def headers(self) -> Headers:
+        ours = {H_KIND, H_REASON, H_ORIGIN}
+        kept = [(name, raw) for name, raw in self.record.headers or () if name not in ours]
+        origin = f"{self.record.topic}/{self.record.partition}/{self.record.offset}"
+        return [*kept, (H_KIND, self.kind.encode()), (H_REASON, self.reason.encode()), (H_ORIGIN, origin.encode())]

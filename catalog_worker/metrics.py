@@ -1,0 +1,23 @@
+"""The worker's Prometheus metrics (served on the side port's /metrics)."""
+
+from prometheus_client import Counter, Gauge, Histogram
+
+FRAMES_STORED = Counter("sensr_catalog_frames_stored_total",
+                        "Frames newly stored and indexed (re-deliveries not counted).")
+FRAMES_REDELIVERED = Counter("sensr_catalog_frames_redelivered_total",
+                             "Frames stored again whose index row already existed (re-delivery after a "
+                             "crash, retry or rebalance); their objects were overwritten with the same bytes.")
+STORE_SECONDS = Histogram("sensr_catalog_store_seconds",
+                          "Time to render one frame's thumbnail and write its two objects.",
+                          buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
+BATCH_SECONDS = Histogram("sensr_catalog_batch_seconds", "Time to process one batch, poll to commit.",
+                          buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60))
+CONSUMER_LAG = Gauge("sensr_catalog_consumer_lag", "Records of sensr.frames not yet processed, per partition.",
+                     ["partition"])
+DEAD_LETTERS = Counter("sensr_catalog_dead_letters_total", "Records sent to sensr.frames.dlq, by kind.", ["kind"])
+RETRIES = Counter("sensr_catalog_retries_total",
+                  "Batches rewound and retried after a transient failure, by the dependency that failed.",
+                  ["dependency"])
+COMMIT_FAILURES = Counter("sensr_catalog_commit_failures_total",
+                          "Offset commits refused (partitions moved in a rebalance); the new owner redoes the batch.")
+RETENTION_DELETED = Counter("sensr_catalog_retention_deleted_total", "Frames deleted by the retention sweep.")

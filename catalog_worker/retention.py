@@ -1,0 +1,61 @@
+"""The retention sweep: deletes frames older than their camera's retention, in batches.
+
+Objects are deleted before index rows: a sweep cut short leaves rows whose objects are
+gone (the next sweep finishes them), never objects no row points to. Every replica sweeps
+on its own timer; concurrent sweeps are harmless (deletes are idempotent) and cheap when
+there is nothing to do (one indexed query per camera).
+"""
+
+from __future__ import annotations
+
+import threading
+
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from catalog_worker import metrics
+from catalog_worker.consumer import TransientError
+from catalog_worker.known_cameras import KnownCameras
+from catalog_worker.store import ObjectStore
+from sensr.frames import now_us
+from sensr.index import FrameIndex
+from sensr.logs import get_logger
+
+log = get_logger(__name__)
+DAY_US = 86_400_000_000
+SWEEP_BATCH = 500
+
+
+class RetentionSweeper:
+    def __init__(self, index: FrameIndex, store: ObjectStore, cameras: KnownCameras, interval: float) -> None:
+        self._index = index
+        self._store = store
+        self._cameras = cameras
+        self._interval = interval
+
+    def run(self, stop: threading.Event) -> None:
+        """Sweep now and then every interval until `stop` is set; failures wait for the next round."""
+        while not stop.is_set():
+            try:
+                deleted = self.sweep(now_us(), stop)
+            except (TransientError, DBAPIError, PoolTimeout) as error:
+                log.warning("retention_sweep_failed", error=str(error).splitlines()[0])
+            else:
+                if deleted:
+                    log.info("retention_sweep", deleted=deleted)
+            stop.wait(self._interval)
+
+    def sweep(self, now: int, stop: threading.Event) -> int:
+        """Delete every frame older than its camera's retention at time `now` (µs);
+        returns how many index rows were removed."""
+        deleted = 0
+        for camera in self._index.cameras():
+            days = self._cameras.retention_days(camera)
+            if days <= 0:
+                continue
+            while not stop.is_set() and (expired := self._index.expired(camera, now - days * DAY_US, SWEEP_BATCH)):
+                self._store.delete(expired)
+                removed = self._index.remove(expired)
+                metrics.RETENTION_DELETED.inc(removed)
+                deleted += removed
+        return deleted

@@ -1,0 +1,109 @@
+"""One catalog_worker replica: connects its dependencies, runs the consumer loop and the
+retention sweep, serves /healthz /readyz /metrics, and shuts down in order.
+
+Start-up waits (with backoff, interruptible) for what a fresh stack may not have yet:
+Kafka topics, the bucket, the index database, the camera table. Shutdown order matters:
+the loop finishes and commits its batch, then the consumer closes (leaving the group, so
+the other replicas take over at once), then the producer, store and index close.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from contextlib import ExitStack
+from typing import TypeVar
+
+from kafka.errors import KafkaError
+from sqlalchemy.exc import DBAPIError
+
+from catalog_worker.announce import Announcer
+from catalog_worker.consumer import Backoff, ConsumerLoop
+from catalog_worker.known_cameras import KnownCameras
+from catalog_worker.pipeline import BatchProcessor
+from catalog_worker.retention import RetentionSweeper
+from catalog_worker.store import STORE_ERRORS, ObjectStore
+from sensr.broker import FRAMES, ensure_topics, make_consumer, make_producer
+from sensr.cameras import CameraTable
+from sensr.index import FrameIndex
+from sensr.logs import get_logger
+from sensr.ops import OpsServer
+from sensr.settings import Settings
+
+log = get_logger(__name__)
+T = TypeVar("T")
+DEPENDENCIES = ("storage", "index", "kafka", "cameras")
+
+
+class Stopped(Exception):
+    """Raised when a stop was requested while waiting for a dependency at start-up."""
+
+
+class CatalogWorker:
+    def __init__(self, settings: Settings, stop: threading.Event) -> None:
+        self._settings = settings
+        self._stop = stop
+        self._table = CameraTable(settings.core, settings.kafka)
+        self._loop: ConsumerLoop | None = None
+
+    def ready(self) -> dict[str, bool]:
+        """/readyz: the camera table is loaded, the loop runs and no dependency is failing it."""
+        failing = self._loop.failing if self._loop else None
+        return {"cameras_loaded": self._table.loaded.is_set(), "consuming": self._loop is not None,
+                **{dependency: failing != dependency for dependency in DEPENDENCIES}}
+
+    def run(self) -> None:
+        """Run until the stop event is set. Raises Stopped if stopped during start-up."""
+        core, kafka, catalog = self._settings.core, self._settings.kafka, self._settings.catalog
+        with ExitStack() as resources:  # closed in reverse: consumer, producer, index, store, ...
+            resources.callback(log.info, "catalog_worker_stopped")
+            self._table.start()
+            resources.callback(self._table.stop)
+            ops = OpsServer(catalog.catalog_ops_host, catalog.catalog_ops_port, self.ready).start()
+            resources.callback(ops.stop)
+            log.info("ops_listening", host=catalog.catalog_ops_host, port=ops.port)
+            store = ObjectStore.connect(self._settings.s3, catalog.catalog_upload_threads, catalog.thumbnail_width)
+            resources.callback(store.close)
+
+            self._wait_for("kafka topics", lambda: ensure_topics(core, kafka), KafkaError)
+            self._wait_for("bucket", store.ensure_bucket, *STORE_ERRORS)
+            index = self._wait_for("index database", lambda: FrameIndex.open(self._settings.database_url()),
+                                   DBAPIError)
+            resources.callback(index.close)
+            self._wait_for("camera table", self._table_loaded, TimeoutError)
+
+            cameras = KnownCameras(self._table, catalog.catalog_camera_sync_seconds, catalog.retention_days)
+            sweeper = RetentionSweeper(index, store, cameras, catalog.retention_sweep_seconds)
+            sweeping = threading.Thread(target=sweeper.run, args=(self._stop,), name="retention", daemon=True)
+            sweeping.start()
+            resources.callback(sweeping.join, 30)
+            resources.callback(self._stop.set)  # ends the sweep even when the loop died of an error
+            producer = make_producer(core, kafka, client_id="sensr-catalog")
+            resources.callback(producer.close, 10)
+            consumer = make_consumer(core, kafka, group_id=catalog.catalog_group_id, client_id="sensr-catalog",
+                                     session_timeout_ms=catalog.catalog_session_timeout_ms)
+            resources.callback(consumer.close, autocommit=False)  # leaves the group
+
+            announcer = Announcer(producer, kafka.kafka_request_timeout_ms / 1000)
+            process = BatchProcessor(cameras, store, index, announcer, core.max_frame_bytes)
+            self._loop = ConsumerLoop(consumer, FRAMES, process, catalog.catalog_batch_size,
+                                      catalog.catalog_retry_max_seconds)
+            log.info("catalog_worker_started", group=catalog.catalog_group_id)
+            self._loop.run(self._stop)
+
+    def _table_loaded(self) -> None:
+        if not self._table.loaded.wait(5.0):
+            raise TimeoutError(self._table.error or "sensr.cameras not read to its end yet")
+
+    def _wait_for(self, what: str, attempt: Callable[[], T], *errors: type[BaseException]) -> T:
+        """`attempt()` until it succeeds, waiting with backoff after each of `errors`."""
+        backoff = Backoff(0.5, 10.0)
+        while not self._stop.is_set():
+            try:
+                return attempt()
+            except errors as error:
+                wait = backoff.next()
+                log.warning("waiting_for_dependency", dependency=what, error=str(error).splitlines()[0],
+                            wait_seconds=round(wait, 2))
+                self._stop.wait(wait)
+        raise Stopped(what)

@@ -1,0 +1,129 @@
+"""Object writes: each frame's original and thumbnail, frames in parallel on a thread pool.
+
+`submit` queues a batch and returns, so the next batch can be decoded and queued while
+this one is written (the pool then never waits for the consumer loop); `result` waits.
+
+The `minio` client is thread-safe; its connection pool is sized to the thread count so
+every writer keeps a warm connection. Object keys come from the frame id
+(`sensr.storage.object_keys`), so writing a frame twice leaves the same two objects.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import time
+from collections.abc import Sequence
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+
+import certifi
+import urllib3
+from minio import Minio
+from minio.deleteobjects import DeleteObject
+from minio.error import MinioException
+
+from catalog_worker import metrics
+from catalog_worker.consumer import TransientError
+from catalog_worker.thumbnails import UndecodableImage, render_thumbnail
+from sensr.frames import FrameEvent
+from sensr.index import FrameRecord
+from sensr.settings import S3Settings
+from sensr.storage import ensure_bucket, make_s3_client, object_keys
+
+JPEG = "image/jpeg"
+# Errors that mean "the object store is unreachable or refusing": retry the batch later.
+STORE_ERRORS = (MinioException, urllib3.exceptions.HTTPError, OSError)
+
+
+class PendingWrites:
+    """The writes of one batch, running on the store's pool."""
+
+    def __init__(self, futures: list[Future[FrameRecord | UndecodableImage]]) -> None:
+        self._futures = futures
+
+    def result(self) -> list[FrameRecord | UndecodableImage]:
+        """Per frame, in order, its index record or why its JPEG is poison. Blocks until all
+        writes have finished; raises TransientError (after cancelling the writes not yet
+        started) if any failed: the caller redoes the whole batch."""
+        _, pending = wait(self._futures, return_when=FIRST_EXCEPTION)
+        if pending:  # one failed: the store is likely down, do not wait for each to fail
+            self.abandon()
+        failed = next((f.exception() for f in self._futures if not f.cancelled() and f.exception()), None)
+        if failed is not None:
+            if isinstance(failed, STORE_ERRORS):
+                raise TransientError("storage", str(failed)) from failed
+            raise failed
+        return [future.result() for future in self._futures]
+
+    def abandon(self) -> None:
+        """Cancel the writes not started and wait for the others (their outcome is ignored)."""
+        for future in self._futures:
+            future.cancel()
+        wait(self._futures)
+
+
+def http_pool(connections: int) -> urllib3.PoolManager:
+    """The SDK's default HTTP settings, but a connection per writer thread, short connect
+    timeouts and few in-request retries: the batch-level retry (with backoff) takes over
+    when the store is down, instead of each request stalling for minutes."""
+    return urllib3.PoolManager(
+        maxsize=connections,
+        timeout=urllib3.Timeout(connect=5, read=60),
+        cert_reqs="CERT_REQUIRED",
+        ca_certs=os.environ.get("SSL_CERT_FILE") or certifi.where(),
+        retries=urllib3.Retry(total=2, backoff_factor=0.2, status_forcelist=[500, 502, 503, 504]),
+    )
+
+
+class ObjectStore:
+    """Writes frames' objects to one bucket; deletes them for the retention sweep."""
+
+    def __init__(self, client: Minio, bucket: str, threads: int, thumbnail_width: int) -> None:
+        self._client = client
+        self._bucket = bucket
+        self._thumbnail_width = thumbnail_width
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="store")
+
+    @classmethod
+    def connect(cls, s3: S3Settings, threads: int, thumbnail_width: int) -> "ObjectStore":
+        return cls(make_s3_client(s3, http_pool(threads)), s3.s3_bucket, threads, thumbnail_width)
+
+    def ensure_bucket(self) -> None:
+        """Create the bucket if missing; raises one of STORE_ERRORS if the store is unreachable."""
+        ensure_bucket(self._client, self._bucket)
+
+    def submit(self, frames: Sequence[FrameEvent]) -> "PendingWrites":
+        """Queue every frame's thumbnail and two object writes on the pool; returns at once."""
+        return PendingWrites([self._pool.submit(self._write_one, frame) for frame in frames])
+
+    def delete(self, records: Sequence[FrameRecord]) -> None:
+        """Delete the frames' originals and thumbnails (missing ones are fine).
+        Raises TransientError if the store refused or could not be reached."""
+        keys = [DeleteObject(key) for record in records for key in (record.object_key, record.thumbnail_key)]
+        try:
+            errors = list(self._client.remove_objects(self._bucket, keys))
+        except STORE_ERRORS as error:
+            raise TransientError("storage", str(error)) from error
+        if errors:
+            raise TransientError("storage", f"{len(errors)} deletes refused, first: {errors[0]}")
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def _write_one(self, frame: FrameEvent) -> FrameRecord | UndecodableImage:
+        started = time.perf_counter()
+        try:
+            thumbnail = render_thumbnail(frame.jpeg, self._thumbnail_width)
+        except UndecodableImage as poison:
+            return poison
+        original_key, thumbnail_key = object_keys(frame.camera, frame.timestamp_us, frame.frame_id)
+        self._put(original_key, frame.jpeg)
+        self._put(thumbnail_key, thumbnail.jpeg)
+        metrics.STORE_SECONDS.observe(time.perf_counter() - started)
+        return FrameRecord(frame_id=frame.frame_id, camera=frame.camera, timestamp_us=frame.timestamp_us,
+                           size=len(frame.jpeg), width=thumbnail.width, height=thumbnail.height,
+                           source=frame.source, object_key=original_key, thumbnail_key=thumbnail_key,
+                           filename=frame.filename)
+
+    def _put(self, key: str, data: bytes) -> None:
+        self._client.put_object(self._bucket, key, io.BytesIO(data), len(data), content_type=JPEG)

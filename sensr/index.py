@@ -1,0 +1,321 @@
+"""The frame index: one row per stored frame, queried by camera and time.
+
+One code path (SQLAlchemy Core) for SQLite (default: a file in WAL mode) and PostgreSQL
+(`postgresql://...`, through psycopg 3). The schema is migrated by Alembic at `open()`,
+with its own version table, under a lock, so several processes may open one database at
+once. Rows are keyed by frame id: adding a re-delivered frame is a no-op, which turns the
+catalog worker's at-least-once delivery into an exactly-once effect.
+
+Per-hour counts and per-camera totals live in two small tables kept right in the same
+transaction as every insert and removal (counting only rows that really changed), so the
+calendar and totals never scan the frames table. Time order is `(timestamp_us, frame_id)`,
+served by the index `frames_camera_time`; paging is keyset paging with an opaque cursor.
+
+A `FrameIndex` is safe to share between threads: every call takes its own pooled connection.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine, make_url
+
+VERSION_TABLE = "alembic_version_index"
+HOUR_US = 3_600_000_000
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+_MIGRATION_LOCK_KEY = 0x5E75_1DE8  # PostgreSQL advisory lock held while migrating
+_WRITE = "sensr_index_write"  # execution option: a write transaction (SQLite: BEGIN IMMEDIATE)
+_CHUNK = 500  # frames per DELETE ... IN (...) statement
+
+metadata = sa.MetaData()
+FRAMES = sa.Table(
+    "frames", metadata,
+    sa.Column("frame_id", sa.String(), primary_key=True),
+    sa.Column("camera", sa.String(), nullable=False),
+    sa.Column("timestamp_us", sa.BigInteger(), nullable=False),
+    sa.Column("size", sa.BigInteger(), nullable=False),
+    sa.Column("width", sa.Integer(), nullable=False),
+    sa.Column("height", sa.Integer(), nullable=False),
+    sa.Column("source", sa.String(), nullable=False),
+    sa.Column("object_key", sa.String(), nullable=False),
+    sa.Column("thumbnail_key", sa.String(), nullable=False),
+    sa.Column("filename", sa.String(), nullable=True),
+    sa.Index("frames_camera_time", "camera", "timestamp_us", "frame_id"),
+)
+HOURS = sa.Table(
+    "frame_hours", metadata,
+    sa.Column("camera", sa.String(), primary_key=True),
+    sa.Column("hour_us", sa.BigInteger(), primary_key=True),
+    sa.Column("frames", sa.BigInteger(), nullable=False),
+)
+TOTALS = sa.Table(
+    "frame_totals", metadata,
+    sa.Column("camera", sa.String(), primary_key=True),
+    sa.Column("frames", sa.BigInteger(), nullable=False),
+    sa.Column("bytes", sa.BigInteger(), nullable=False),
+)
+_INSERT = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+
+
+@dataclass(frozen=True, slots=True)
+class FrameRecord:
+    """One stored frame as the index knows it."""
+
+    frame_id: str
+    camera: str
+    timestamp_us: int
+    size: int
+    width: int
+    height: int
+    source: str
+    object_key: str
+    thumbnail_key: str
+    filename: str | None = None
+
+
+@dataclass(frozen=True)
+class FramePage:
+    frames: list[FrameRecord]
+    next_cursor: str | None
+    """Opaque; pass it back with the same camera, range and direction. None: no more frames."""
+
+
+class InvalidCursor(ValueError):
+    """A cursor that `FrameIndex.page` did not hand out (a client's typo or tampering)."""
+
+
+def hour_start(timestamp_us: int) -> int:
+    """The start of the UTC hour holding `timestamp_us`, in microseconds."""
+    return timestamp_us - timestamp_us % HOUR_US
+
+
+class FrameIndex:
+    """The frame index on one database; see the module docstring."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._writer = engine.execution_options(**{_WRITE: True})
+        self._insert = _INSERT[engine.dialect.name]
+
+    @classmethod
+    def open(cls, url: str) -> "FrameIndex":
+        """Connect to `sqlite:///path` or `postgresql://...` and migrate the schema to the
+        latest revision (safe when several processes do it at once). Raises SQLAlchemy's
+        `OperationalError` when the database cannot be reached."""
+        index = cls(_make_engine(url))
+        try:
+            index._migrate()
+        except BaseException:
+            index.close()
+            raise
+        return index
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    # -- writes ------------------------------------------------------------------------
+
+    def add(self, frames: Sequence[FrameRecord]) -> int:
+        """Insert frames in one transaction; frames whose id is already indexed are ignored.
+        Returns how many rows were newly inserted."""
+        unique = sorted({frame.frame_id: frame for frame in frames}.values(), key=lambda f: f.frame_id)
+        if not unique:
+            return 0
+        insert = (self._insert(FRAMES).on_conflict_do_nothing(index_elements=[FRAMES.c.frame_id])
+                  .returning(FRAMES.c.frame_id))
+        with self._writer.begin() as conn:
+            inserted = set(conn.execute(insert, [asdict(frame) for frame in unique]).scalars())
+            new = [frame for frame in unique if frame.frame_id in inserted]
+            self._count(conn, ((f.camera, f.timestamp_us, f.size) for f in new), sign=1)
+        return len(new)
+
+    def remove(self, frames: Sequence[FrameRecord]) -> int:
+        """Delete frames (by id) in one transaction, keeping counts and totals right.
+        Returns how many rows were really deleted."""
+        ids = sorted({frame.frame_id for frame in frames})
+        removed: list[sa.Row[Any]] = []
+        with self._writer.begin() as conn:
+            for start in range(0, len(ids), _CHUNK):
+                delete = (sa.delete(FRAMES).where(FRAMES.c.frame_id.in_(ids[start:start + _CHUNK]))
+                          .returning(FRAMES.c.camera, FRAMES.c.timestamp_us, FRAMES.c.size))
+                removed.extend(conn.execute(delete))
+            self._count(conn, ((r.camera, r.timestamp_us, r.size) for r in removed), sign=-1)
+        return len(removed)
+
+    def _count(self, conn: Connection, frames: Iterable[tuple[str, int, int]], sign: int) -> None:
+        """Add (sign=1) or subtract (sign=-1) frames to the per-hour and per-camera tables.
+        Rows are touched in key order so concurrent writers cannot deadlock."""
+        hours: Counter[tuple[str, int]] = Counter()
+        cameras: dict[str, list[int]] = {}
+        for camera, timestamp_us, size in frames:
+            hours[camera, hour_start(timestamp_us)] += 1
+            total = cameras.setdefault(camera, [0, 0])
+            total[0] += 1
+            total[1] += size
+        if not cameras:
+            return
+        hour_upsert = self._insert(HOURS)
+        hour_upsert = hour_upsert.on_conflict_do_update(
+            index_elements=[HOURS.c.camera, HOURS.c.hour_us],
+            set_={"frames": HOURS.c.frames + hour_upsert.excluded.frames})
+        conn.execute(hour_upsert, [{"camera": camera, "hour_us": hour, "frames": sign * n}
+                                   for (camera, hour), n in sorted(hours.items())])
+        total_upsert = self._insert(TOTALS)
+        total_upsert = total_upsert.on_conflict_do_update(
+            index_elements=[TOTALS.c.camera],
+            set_={"frames": TOTALS.c.frames + total_upsert.excluded.frames,
+                  "bytes": TOTALS.c.bytes + total_upsert.excluded.bytes})
+        conn.execute(total_upsert, [{"camera": camera, "frames": sign * n, "bytes": sign * size}
+                                    for camera, (n, size) in sorted(cameras.items())])
+        if sign < 0:
+            conn.execute(sa.delete(HOURS).where(HOURS.c.camera.in_(sorted(cameras)), HOURS.c.frames <= 0))
+
+    # -- queries -----------------------------------------------------------------------
+
+    def page(self, camera: str, since_us: int | None = None, until_us: int | None = None,
+             limit: int = 100, cursor: str | None = None, descending: bool = False) -> FramePage:
+        """A camera's frames in time order (`since_us` inclusive, `until_us` exclusive), at
+        most `limit`, continuing after `cursor`. Raises InvalidCursor for a foreign cursor."""
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        ts, fid = FRAMES.c.timestamp_us, FRAMES.c.frame_id
+        query = sa.select(FRAMES).where(FRAMES.c.camera == camera)
+        if since_us is not None:
+            query = query.where(ts >= since_us)
+        if until_us is not None:
+            query = query.where(ts < until_us)
+        if cursor is not None:
+            after_ts, after_id = _decode_cursor(cursor)
+            # Expanded row-value comparison: keeps a plain range on the index in both databases.
+            if descending:
+                query = query.where(ts <= after_ts, sa.or_(ts < after_ts, fid < after_id))
+            else:
+                query = query.where(ts >= after_ts, sa.or_(ts > after_ts, fid > after_id))
+        order = (ts.desc(), fid.desc()) if descending else (ts.asc(), fid.asc())
+        with self._engine.connect() as conn:
+            rows = conn.execute(query.order_by(*order).limit(limit + 1)).all()
+        frames = [_record(row) for row in rows[:limit]]
+        more = len(rows) > limit
+        return FramePage(frames, _encode_cursor(frames[-1]) if more else None)
+
+    def latest(self, camera: str) -> FrameRecord | None:
+        query = (sa.select(FRAMES).where(FRAMES.c.camera == camera)
+                 .order_by(FRAMES.c.timestamp_us.desc(), FRAMES.c.frame_id.desc()).limit(1))
+        return self._one(query)
+
+    def get(self, camera: str, frame_id: str) -> FrameRecord | None:
+        return self._one(sa.select(FRAMES).where(FRAMES.c.frame_id == frame_id, FRAMES.c.camera == camera))
+
+    def hourly_counts(self, camera: str, since_us: int, until_us: int) -> list[tuple[int, int]]:
+        """(hour start in µs, frames) for the hours starting in [hour of since_us, until_us)
+        that hold frames, ascending."""
+        query = (sa.select(HOURS.c.hour_us, HOURS.c.frames)
+                 .where(HOURS.c.camera == camera, HOURS.c.hour_us >= hour_start(since_us),
+                        HOURS.c.hour_us < until_us, HOURS.c.frames > 0)
+                 .order_by(HOURS.c.hour_us))
+        with self._engine.connect() as conn:
+            return [(int(hour), int(n)) for hour, n in conn.execute(query)]
+
+    def totals(self, camera: str) -> tuple[int, int]:
+        """(frames, bytes) indexed for a camera; (0, 0) for an unknown one."""
+        query = sa.select(TOTALS.c.frames, TOTALS.c.bytes).where(TOTALS.c.camera == camera)
+        with self._engine.connect() as conn:
+            row = conn.execute(query).first()
+        return (0, 0) if row is None else (int(row.frames), int(row.bytes))
+
+    def expired(self, camera: str, before_us: int, limit: int) -> list[FrameRecord]:
+        """A camera's oldest frames taken before `before_us`, at most `limit`, oldest first."""
+        query = (sa.select(FRAMES).where(FRAMES.c.camera == camera, FRAMES.c.timestamp_us < before_us)
+                 .order_by(FRAMES.c.timestamp_us, FRAMES.c.frame_id).limit(limit))
+        with self._engine.connect() as conn:
+            return [_record(row) for row in conn.execute(query)]
+
+    def cameras(self) -> list[str]:
+        """Cameras that have frames in the index, sorted."""
+        query = sa.select(TOTALS.c.camera).where(TOTALS.c.frames > 0).order_by(TOTALS.c.camera)
+        with self._engine.connect() as conn:
+            return list(conn.execute(query).scalars())
+
+    def _one(self, query: sa.Select[Any]) -> FrameRecord | None:
+        with self._engine.connect() as conn:
+            row = conn.execute(query).first()
+        return None if row is None else _record(row)
+
+    # -- schema ------------------------------------------------------------------------
+
+    def _migrate(self) -> None:
+        """Upgrade to the latest revision in one transaction that first takes a lock:
+        SQLite's write lock (BEGIN IMMEDIATE), PostgreSQL's advisory transaction lock.
+        A second process opening the database at the same time waits, then finds the
+        schema current."""
+        config = Config()
+        config.set_main_option("script_location", str(Path(__file__).with_name("index_migrations")))
+        with self._writer.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_MIGRATION_LOCK_KEY)))
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
+
+
+def _make_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(parsed)
+    if parsed.get_backend_name() != "postgresql":
+        raise ValueError(f"unsupported index database {parsed.get_backend_name()!r}: use sqlite:// or postgresql://")
+    return sa.create_engine(parsed, pool_size=8, max_overflow=8, pool_pre_ping=True)
+
+
+def _sqlite_engine(url: sa.URL) -> Engine:
+    """A SQLite engine in WAL mode (readers never wait for the writer) with a busy timeout.
+
+    pysqlite's own transaction handling is switched off so that SQLAlchemy says BEGIN
+    itself: BEGIN IMMEDIATE for writes, which takes the write lock up front and so waits
+    politely (busy timeout) instead of failing mid-transaction when another process writes.
+    """
+    if url.database and url.database != ":memory:":
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(url, pool_size=8, max_overflow=8)
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "BEGIN")
+
+    return engine
+
+
+def _record(row: sa.Row[Any]) -> FrameRecord:
+    return FrameRecord(**row._mapping)
+
+
+def _encode_cursor(frame: FrameRecord) -> str:
+    return base64.urlsafe_b64encode(f"{frame.timestamp_us}.{frame.frame_id}".encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[int, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        timestamp, frame_id = raw.split(".", 1)
+        return int(timestamp), frame_id
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise InvalidCursor(f"invalid cursor {cursor!r}") from None
