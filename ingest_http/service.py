@@ -1,0 +1,114 @@
+"""ingest_http wired together: camera logins, producer, readiness and the HTTP server."""
+
+from __future__ import annotations
+
+import asyncio
+
+from kafka import KafkaProducer
+from tornado.httpserver import HTTPServer
+
+from ingest_http.app import make_app
+from ingest_http.idle import IdleWatch
+from ingest_http.publisher import Publisher
+from ingest_http.readiness import KafkaProbe
+from ingest_http.throttle import LoginThrottle
+from ingest_http.upload import UploadContext
+from sensr.broker import FRAMES, ensure_topics, make_producer
+from sensr.cameras import CameraTable
+from sensr.logs import get_logger
+from sensr.settings import Settings
+
+log = get_logger(__name__)
+
+UNLIMITED_BODY = 1 << 62
+"""Tornado's whole-body limit is off: photos enforce the frame limit themselves (413),
+streams have none (the limit is per frame)."""
+
+READ_CHUNK = 256 * 1024
+"""Socket reads and `data_received` calls of up to this size: a 100 KB photo arrives in
+one piece, a stream in few (Tornado hands over what it has instead of waiting to fill it)."""
+
+
+class IngestHttpService:
+    """Start with `await start()`, stop with `await stop()`; both on the event loop."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        core, kafka, http = settings.core, settings.kafka, settings.http
+        self.cameras = CameraTable(core, kafka)
+        self.publisher = Publisher(ack_timeout=kafka.kafka_request_timeout_ms / 1000)
+        self._producer: KafkaProducer | None = None
+        self._kafka_probe = KafkaProbe(kafka.kafka_bootstrap)
+        self._warm = False
+        self._warm_task: asyncio.Task[None] | None = None
+        context = UploadContext(
+            cameras=self.cameras,
+            publisher=self.publisher,
+            throttle=LoginThrottle(http.auth_failure_limit, http.auth_failure_delay),
+            max_frame_bytes=core.max_frame_bytes,
+            idle=IdleWatch(http.http_idle_timeout),
+            stream_in_flight_bytes=http.http_stream_in_flight_bytes,
+            accepting=self.accepting,
+        )
+        self.server = HTTPServer(make_app(context, self.readiness),
+                                 idle_connection_timeout=http.http_header_timeout,
+                                 body_timeout=None, max_body_size=UNLIMITED_BODY, chunk_size=READ_CHUNK)
+
+    async def start(self) -> None:
+        """Listen at once (health answers while starting); uploads wait for readiness."""
+        http = self._settings.http
+        self.cameras.start()
+        self._kafka_probe.start()
+        self._warm_task = asyncio.create_task(self._warm_up(), name="kafka-warm-up")
+        self.server.listen(http.http_port, http.http_host)
+        log.info("listening", host=http.http_host, port=http.http_port)
+
+    def accepting(self) -> bool:
+        """Uploads are taken once the logins are loaded and `sensr.frames`' partitions
+        are known (before that, the producer's send could block the event loop)."""
+        return self._warm and self.cameras.loaded.is_set()
+
+    def readiness(self) -> dict[str, bool]:
+        return {"cameras_loaded": self.cameras.loaded.is_set(), "frames_topic": self._warm,
+                "kafka_reachable": self._kafka_probe.reachable}
+
+    async def _warm_up(self) -> None:
+        """Create the topics if missing, make the producer and learn `sensr.frames`'
+        partitions, in a thread (each step blocks while Kafka is away), until it works."""
+        while True:
+            try:
+                self._producer = await asyncio.to_thread(self._connect)
+            except Exception as error:  # Kafka not there yet: say so and try again
+                log.warning("kafka_warm_up_retry", error=str(error))
+                await asyncio.sleep(1.0)
+                continue
+            self.publisher.use(self._producer)
+            self._warm = True
+            log.info("kafka_warm")
+            return
+
+    def _connect(self) -> KafkaProducer:
+        core, kafka = self._settings.core, self._settings.kafka
+        ensure_topics(core, kafka)
+        producer = make_producer(core, kafka, client_id="sensr-ingest-http")
+        try:
+            producer.partitions_for(FRAMES)
+        except Exception:
+            producer.close(0)
+            raise
+        return producer
+
+    async def stop(self, grace: float = 10.0) -> None:
+        """Stop accepting, give open uploads `grace` seconds, then flush the producer."""
+        self.server.stop()
+        try:
+            await asyncio.wait_for(self.server.close_all_connections(), grace)
+        except asyncio.TimeoutError:
+            log.warning("shutdown_connections_left_open", grace=grace)
+        if self._warm_task is not None:
+            self._warm_task.cancel()
+        await self._kafka_probe.stop()
+        if self._producer is not None:
+            await asyncio.to_thread(self._producer.close, grace)
+        await asyncio.to_thread(self.cameras.stop)
+        log.info("stopped")
