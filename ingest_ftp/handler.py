@@ -1,0 +1,287 @@
+"""The FTP session: pyftpdlib's handler with a few hooks for cameras.
+
+* `226` waits for Kafka. pyftpdlib's data channel replies `226` as soon as the upload's
+  file object is closed; `UploadDTP` withholds that reply, `on_file_received` checks the
+  JPEG and hands it to the publisher, and the reply (`226`, or `451` when Kafka cannot
+  take it) is sent when the publisher's outcome comes back to the loop. Commands the
+  client sends meanwhile are held and answered after it, in order.
+* Firmware quirks: `ALLO` is answered `200` (Dahua drops the connection on `202`); `150`
+  is sent where pyftpdlib would say `125` (ESP32-CAM waits for `150`); uploads are binary
+  whatever `TYPE` says (a JPEG is never text); `SIZE` also works in ASCII mode.
+* A data connection reset by the camera is an aborted upload, not a complete one.
+* Limits: sessions per camera, frames per second per camera, slowed failed logins; a
+  passive data connection that never arrives is logged with the address it was told.
+* A login stays checked: each `STOR` re-checks it against the live camera table, so a
+  rotated password, a disabled or a deleted camera ends a long-lived session too.
+"""
+
+from __future__ import annotations
+
+import errno
+import sys
+from collections import deque
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from pyftpdlib.handlers import DTPHandler, FTPHandler
+from pyftpdlib.handlers.ftp.dispatchers import PassiveDTP
+from pyftpdlib.log import logger as ftp_logger
+
+from ingest_ftp import metrics
+from ingest_ftp.filesystem import CameraTrees, Upload, VirtualFS
+from ingest_ftp.limits import CameraSessions, FailedLogins, FrameRate
+from ingest_ftp.names import camera_time_us, final_name
+from ingest_ftp.publisher import FramePublisher, Outcome
+from ingest_ftp.recent import UploadKey
+from sensr.frames import FrameEvent
+from sensr.logs import get_logger
+from sensr.scanner import JpegError, extract_single_jpeg
+
+log = get_logger(__name__)
+
+MAX_HELD_COMMANDS = 64
+"""Commands a client may send while its upload awaits Kafka before it is disconnected."""
+
+CONNECTION_LOST = frozenset({errno.ECONNRESET, errno.ECONNABORTED, errno.EPIPE, errno.ETIMEDOUT,
+                             errno.ENOTCONN, errno.ESHUTDOWN})
+
+
+@dataclass(frozen=True)
+class SessionServices:
+    """What every session shares (all used on the IOLoop thread)."""
+
+    publisher: FramePublisher
+    trees: CameraTrees
+    sessions: CameraSessions
+    frame_rate: FrameRate
+    failed_logins: FailedLogins
+    max_frame_bytes: int
+
+
+class UploadDTP(DTPHandler):
+    """The data channel: binary uploads, resets count as aborts, and no `226` of its own."""
+
+    _resp: tuple[Any, ...]  # pyftpdlib's reply for when the channel closes: (text, log function), or ()
+
+    def enable_receiving(self, type: str, cmd: str) -> None:
+        super().enable_receiving("i", cmd)  # TYPE A would turn CRLF into LF inside the JPEG
+
+    def is_connection_lost(self, error: BaseException | None) -> bool:
+        """Whether `error` (the exception being handled when the connection closed) is a reset."""
+        return isinstance(error, OSError) and error.errno in CONNECTION_LOST
+
+    def handle_close(self) -> None:
+        # pyftpdlib's recv() calls handle_close() from inside its `except` for a reset just
+        # as for a clean end of data, so the exception in flight tells the two apart.
+        if self.receive and isinstance(self.file_obj, Upload) and self.is_connection_lost(sys.exc_info()[1]):
+            self.file_obj.failure = "connection_lost"
+            self._resp = ("426 Data connection lost; the upload was discarded.", ftp_logger.info)
+            self.close()
+            return
+        super().handle_close()
+
+    def handle_read_event(self) -> None:
+        super().handle_read_event()
+        if isinstance(self.file_obj, Upload) and self.file_obj.failure == "too_large":
+            self.close()
+
+    def close(self) -> None:
+        upload = self.file_obj
+        if not self._closed and self.receive and isinstance(upload, Upload):
+            if upload.failure == "too_large":
+                self.transfer_finished = False  # so pyftpdlib reports it as incomplete
+                self._resp = (f"552 Upload rejected: the file is larger than the frame size limit of "
+                              f"{upload.limit} bytes.", ftp_logger.info)
+            elif self.transfer_finished and upload.failure is None:
+                self._resp = ()  # the control channel answers once Kafka has the frame
+        super().close()
+
+
+class AnnouncedPassiveDTP(PassiveDTP):
+    """A PASV/EPSV listener that, when nobody connects, logs the address it announced."""
+
+    def __init__(self, cmd_channel: Any, extmode: bool = False) -> None:
+        super().__init__(cmd_channel, extmode)
+        host = cmd_channel.masquerade_address or cmd_channel.socket.getsockname()[0]
+        self.announced = f"{host}:{self.socket.getsockname()[1]}"
+
+    def handle_accepted(self, sock: Any, addr: Any) -> None:
+        super().handle_accepted(sock, addr)
+        channel = self.cmd_channel
+        if self._closed and channel.connected and channel.data_channel is None:
+            # Accepted, but already reset (gone before pyftpdlib could use it): pyftpdlib drops
+            # it without a word, which would leave a waiting STOR unanswered forever.
+            channel.data_connection_lost()
+
+    def handle_timeout(self) -> None:
+        metrics.PASSIVE_TIMEOUTS.inc()
+        log.warning("passive_connection_missing", camera=self.cmd_channel.username,
+                    client=self.cmd_channel.remote_ip, announced=self.announced,
+                    hint="the camera could not reach the announced address and port: check "
+                         "SENSR_FTP_MASQUERADE_ADDRESS and that the passive ports are forwarded")
+        super().handle_timeout()
+
+
+class CameraHandler(FTPHandler):
+    """One camera's control connection. `build_handler()` makes the configured subclass."""
+
+    services: SessionServices
+    _in_dtp_queue: tuple[Upload, str] | None  # pyftpdlib's: a STOR waiting for its data connection
+    _out_dtp_queue: tuple[Any, ...] | None  # pyftpdlib's: a LIST/NLST waiting for its data connection
+    abstracted_fs = VirtualFS
+    dtp_handler = UploadDTP
+    passive_dtp = AnnouncedPassiveDTP
+    use_sendfile = False
+    banner = "Sensr FTP upload host ready."
+
+    def __init__(self, conn: Any, server: Any, ioloop: Any = None) -> None:
+        self._awaiting_kafka = False
+        self._held: deque[tuple[str, str, str]] = deque()
+        self._admitted: str | None = None
+        self._open_counted = False
+        self._frames = 0
+        super().__init__(conn, server, ioloop)
+
+    # -- replies ---------------------------------------------------------------------
+
+    def respond(self, resp: str, logfun: Any = ftp_logger.debug) -> None:
+        if resp.startswith("125 "):
+            resp = "150 File status okay; transfer starting."  # the same meaning; some firmware knows only 150
+        super().respond(resp, logfun)
+
+    def pre_process_command(self, line: str, cmd: str, arg: str) -> None:
+        if self._awaiting_kafka or self._held:
+            if len(self._held) >= MAX_HELD_COMMANDS:
+                self.respond("421 Too many commands while an upload awaits storage; closing.")
+                self.close_when_done()
+                return
+            self._held.append((line, cmd, arg))
+            return
+        super().pre_process_command(line, cmd, arg)
+
+    def _run_held(self) -> None:
+        while self._held and not self._awaiting_kafka and not self._closed:
+            super().pre_process_command(*self._held.popleft())
+
+    # -- sessions and logins ---------------------------------------------------------
+
+    def on_connect(self) -> None:
+        self._open_counted = True
+        metrics.SESSIONS.inc()
+
+    def on_disconnect(self) -> None:
+        if self._open_counted:
+            metrics.SESSIONS.dec()
+        self._release_camera()
+        if self.authenticated:
+            log.info("session_closed", camera=self.username, client=self.remote_ip, frames=self._frames)
+
+    def on_logout(self, username: str) -> None:
+        self._release_camera()
+
+    def _release_camera(self) -> None:
+        if self._admitted is not None:
+            self.services.sessions.release(self._admitted)
+            self._admitted = None
+
+    def handle_auth_success(self, home: str, password: str, msg_login: str) -> None:
+        sessions = self.services.sessions
+        if not sessions.admit(self.username):
+            metrics.LOGINS.labels("camera_sessions").inc()
+            log.info("login_refused", camera=self.username, client=self.remote_ip, reason="too many sessions")
+            self.respond(f"421 Too many sessions for camera {self.username} (at most {sessions.limit}); "
+                         "try again later.")
+            self.close_when_done()
+            return
+        self._admitted = self.username
+        metrics.LOGINS.labels("ok").inc()
+        log.info("login", camera=self.username, client=self.remote_ip)
+        super().handle_auth_success(home, password, msg_login)
+
+    def handle_auth_failed(self, msg: str, password: str) -> None:
+        self.auth_failed_timeout = self.services.failed_logins.record(self.remote_ip)
+        log.info("login_failed", camera=self.username, client=self.remote_ip, reason=msg,
+                 delay=self.auth_failed_timeout)
+        super().handle_auth_failed(msg, password)
+
+    # -- commands --------------------------------------------------------------------
+
+    def ftp_ALLO(self, line: str) -> None:
+        self.respond("200 ALLO accepted; no storage allocation needed.")
+
+    def ftp_SIZE(self, path: str) -> None:
+        if not self.fs.isfile(path):
+            self.respond(f"550 {self.fs.fs2ftp(path)} is not a file.")
+            return
+        self.respond(f"213 {self.fs.getsize(path)}")
+
+    def ftp_STOR(self, file: str, mode: str = "w") -> str | None:
+        if not self.authorizer.still_valid(self.username, self.password):
+            log.info("login_revoked", camera=self.username, client=self.remote_ip)
+            self.respond("530 This camera's login was changed, disabled or deleted; log in again.")
+            self.close_when_done()
+            return None
+        rate = self.services.frame_rate
+        if not rate.allow(self.username):
+            self._count_reject("rate_limited", file)
+            self.respond(f"450 Frame rate limit exceeded: camera {self.username} may upload at most "
+                         f"{rate.rate:g} frames per second; this frame was not stored.")
+            return None
+        return super().ftp_STOR(file, mode)
+
+    # -- uploads ---------------------------------------------------------------------
+
+    def on_file_received(self, file: str) -> None:
+        upload = self.fs.take_upload(file)
+        if upload is None:
+            return
+        name = final_name(file.lstrip("/"))
+        try:
+            jpeg = extract_single_jpeg(upload.data, self.services.max_frame_bytes)
+        except JpegError as bad:
+            self._count_reject(bad.reason, file)
+            self.respond(f"550 Upload rejected: {bad}.")
+            return
+        self.fs.stored(file, len(upload.data))
+        event = FrameEvent.new(self.username, jpeg, "ftp", self.remote_ip, filename=name,
+                               camera_time_us=camera_time_us(name))
+        self._awaiting_kafka = True
+        self.services.publisher.publish(event, UploadKey.of(self.username, name, jpeg),
+                                        partial(self._published, event))
+
+    def data_connection_lost(self) -> None:
+        """The data connection died as it was accepted: answer the command waiting for it."""
+        if self._in_dtp_queue is None and self._out_dtp_queue is None:
+            return  # no command waits for it
+        if self._in_dtp_queue is not None:
+            upload, _cmd = self._in_dtp_queue
+            self._count_reject("connection_lost", upload.name)
+            self.fs.take_upload(upload.name)
+        self._in_dtp_queue = self._out_dtp_queue = None
+        self.respond("425 Data connection lost before the transfer; nothing stored.")
+
+    def on_incomplete_file_received(self, file: str) -> None:
+        upload = self.fs.take_upload(file)
+        self._count_reject(upload.failure if upload and upload.failure else "aborted", file)
+
+    def _published(self, event: FrameEvent, outcome: Outcome) -> None:
+        self._awaiting_kafka = False
+        if self._closed:
+            log.info("reply_lost", camera=self.username, filename=event.filename, stored=outcome.ok,
+                     note="the camera left before the reply; a re-upload of the same file is answered 226 "
+                          "without a second copy")
+            return
+        if outcome.ok:
+            self._frames += 1
+            log.debug("frame_stored", camera=self.username, filename=event.filename, frame_id=event.frame_id,
+                      bytes=len(event.jpeg), reupload=outcome.reupload)
+            self.respond("226 Transfer complete (already stored)." if outcome.reupload else "226 Transfer complete.")
+        else:
+            self._count_reject(outcome.reason or "kafka_error", event.filename or "")
+            self.respond(f"451 Frame not stored: {outcome.detail}; please upload it again.")
+        self._run_held()
+
+    def _count_reject(self, reason: str, file: str) -> None:
+        metrics.REJECTS.labels(reason).inc()
+        log.info("upload_rejected", camera=self.username, client=self.remote_ip, file=file, reason=reason)

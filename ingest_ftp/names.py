@@ -1,0 +1,58 @@
+"""What an uploaded file's name says: its final name (cameras that upload under a
+temporary name and rename) and the camera's own clock (names with a timestamp)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+
+TEMPORARY_SUFFIXES = (".part", ".tmp")
+
+# Fourteen digits YYYYMMDDhhmmss (`SensrCam2010102011073001.jpg`, Reolink, Hikvision), then
+# optional hundredths (the seed's form) or milliseconds; the digits may not run on.
+_COMPACT = re.compile(r"(?<!\d)(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2,3})?(?!\d)")
+# YYYY-MM-DD_hh-mm-ss and the like (also YYYYMMDD_hhmmss, and a date folder: 2026-11-24/10-15-30).
+_SEPARATED = re.compile(r"(?<!\d)(\d{4})-?(\d{2})-?(\d{2})[_ T/-](\d{2})[-:.]?(\d{2})[-:.]?(\d{2})(?!\d)")
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def final_name(path: str) -> str:
+    """The name a file will have once the camera renames it: `a.jpg.part` -> `a.jpg`."""
+    lowered = path.lower()
+    for suffix in TEMPORARY_SUFFIXES:
+        if lowered.endswith(suffix) and len(path) > len(suffix):
+            return path[: -len(suffix)]
+    return path
+
+
+def is_temporary(path: str) -> bool:
+    return final_name(path) != path
+
+
+def camera_time_us(path: str) -> int | None:
+    """The time a file name carries, in microseconds since the epoch, or None.
+
+    Cameras write their local wall-clock time without a zone, so it is read as if it were
+    UTC: the value is the camera's own clock, kept beside the Sensr timestamp, not a
+    corrected instant. The rightmost timestamp wins (a file name after its date folder).
+    """
+    for pattern in (_COMPACT, _SEPARATED):
+        for found in reversed(list(pattern.finditer(path))):
+            stamp = _to_us(found.groups())
+            if stamp is not None:
+                return stamp
+    return None
+
+
+def _to_us(groups: tuple[str | None, ...]) -> int | None:
+    year, month, day, hour, minute, second = (int(g or 0) for g in groups[:6])
+    fraction = groups[6] if len(groups) > 6 else None
+    try:
+        moment = datetime(year, month, day, hour, minute, second, tzinfo=timezone.utc)
+    except ValueError:
+        return None
+    if not 1990 <= year <= 2200:
+        return None
+    micros = int(fraction.ljust(6, "0")) if fraction else 0
+    delta = moment - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + micros

@@ -1,0 +1,645 @@
+"""ingest_ftp end to end: the real service (`python -m ingest_ftp`) against the harness's
+Kafka, driven by real clients (ftplib, curl, lftp) and by scripted sessions that send
+exactly what camera firmware sends."""
+
+from __future__ import annotations
+
+import ftplib
+import io
+import json
+import os
+import random
+import socket
+import ssl
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from infra.process import ManagedProcess, free_ports
+from sensr.cameras import CameraLogin, publish_login
+from sensr.frames import FrameEvent
+from tests.frames_tap import FrameTap, producer_for, update_camera
+from tests.jpegs import make_jpeg
+
+REPO = Path(__file__).resolve().parent.parent
+QUIET = 1.0  # every publish is acknowledged before its reply, so a second copy would already be there
+
+
+@dataclass(frozen=True)
+class Camera:
+    username: str
+    password: str
+
+
+@dataclass
+class FtpService:
+    """A running `python -m ingest_ftp` with the cameras registered before it started."""
+
+    process: ManagedProcess
+    port: int
+    ops_port: int
+    cameras: list[Camera] = field(default_factory=list)
+    disabled: list[Camera] = field(default_factory=list)
+
+    def camera(self) -> Camera:
+        return self.cameras.pop()
+
+    def connect(self, tls: bool = False) -> ftplib.FTP:
+        ftp = ftplib.FTP_TLS(context=_client_tls()) if tls else ftplib.FTP()
+        ftp.connect("127.0.0.1", self.port, timeout=20)
+        return ftp
+
+    def login(self, camera: Camera) -> ftplib.FTP:
+        ftp = self.connect()
+        ftp.login(camera.username, camera.password)
+        return ftp
+
+    def log(self) -> str:
+        return self.process.log_path.read_text(errors="replace")
+
+    def metrics(self) -> str:
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.ops_port}/metrics", timeout=5) as response:
+            return response.read().decode()
+
+
+def _register(bootstrap: str, count: int, **extra: object) -> list[Camera]:
+    cameras = [Camera(f"ftp{uuid.uuid4().hex[:10]}", f"pw-{uuid.uuid4().hex}") for _ in range(count)]
+    producer = producer_for(bootstrap)
+    try:
+        for cam in cameras:
+            publish_login(producer, CameraLogin.create(cam.username, camera_id=f"id-{cam.username}",
+                                                       owner_id="owner-test", password=cam.password,
+                                                       **extra))  # type: ignore[arg-type]
+    finally:
+        producer.close()
+    return cameras
+
+
+def _ready(ops_port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{ops_port}/readyz", timeout=2) as response:
+            return json.loads(response.read())["ready"] is True
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def start_service(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator:
+    """Start ingest_ftp services (each with its own cameras); all stopped when the module ends."""
+    started: list[FtpService] = []
+
+    def start(cameras: int = 0, bootstrap: str = kafka_bootstrap, disabled: int = 0, **settings: object) -> FtpService:
+        port, ops_port = free_ports(2)
+        low = random.randrange(40000, 60000, 50)
+        env = {name: value for name, value in os.environ.items() if not name.startswith("SENSR_")}
+        env.update({
+            "SENSR_KAFKA_BOOTSTRAP": bootstrap, "SENSR_FTP_PORT": str(port), "SENSR_FTP_OPS_PORT": str(ops_port),
+            "SENSR_FTP_PASSIVE_PORTS": f"{low}-{low + 49}", "SENSR_LOG_FORMAT": "json",
+            "SENSR_DATA_DIR": str(tmp_path_factory.mktemp("ftp-data")),
+        })
+        env.update({f"SENSR_{name.upper()}": str(value) for name, value in settings.items()})
+        log_path = tmp_path_factory.mktemp("ftp-log") / "ingest_ftp.log"
+        process = ManagedProcess("ingest_ftp", [sys.executable, "-m", "ingest_ftp"], log_path, env=env, cwd=REPO)
+        process.start()
+        service = FtpService(process, port, ops_port, _register(bootstrap, cameras),
+                             _register(bootstrap, disabled, enabled=False))
+        started.append(service)
+        process.wait_ready(lambda: _ready(ops_port), timeout=60)
+        return service
+
+    yield start
+    for service in started:
+        service.process.stop()
+
+
+@pytest.fixture(scope="module")
+def ftp_service(start_service) -> FtpService:
+    """The default service, generous limits so tests do not trip over each other."""
+    return start_service(cameras=30, disabled=1, ftp_auth_failure_limit=1000, ftp_max_connections_per_ip=200,
+                         ftp_max_frames_per_second=1000)
+
+
+@pytest.fixture
+def tap(kafka_bootstrap: str) -> Iterator[FrameTap]:
+    frame_tap = FrameTap(kafka_bootstrap)
+    yield frame_tap
+    frame_tap.close()
+
+
+# -- helpers ------------------------------------------------------------------------------
+
+def frame(seed: int) -> bytes:
+    return make_jpeg(96, 64, seed=seed)
+
+
+def raw(ftp: ftplib.FTP, line: str) -> str:
+    """Send one command and return the reply, whatever its code (as firmware reads it)."""
+    ftp.putcmd(line)
+    return ftp.getmultiline()
+
+
+def passive(ftp: ftplib.FTP) -> tuple[str, int]:
+    return ftp.makepasv()
+
+
+def store(ftp: ftplib.FTP, name: str, data: bytes) -> str:
+    """STOR over a passive connection opened after the 150; returns the final reply."""
+    host, port = passive(ftp)
+    preliminary = raw(ftp, f"STOR {name}")
+    assert preliminary.startswith("150"), preliminary
+    with socket.create_connection((host, port), timeout=10) as data_sock:
+        data_sock.sendall(data)
+    return ftp.getmultiline()
+
+
+def exactly(tap: FrameTap, camera: Camera, count: int) -> list[FrameEvent]:
+    """The `count` frames the test caused for `camera`, and no further copy."""
+    events = tap.collect(camera.username, count, timeout=30)
+    assert len(events) == count, [e.filename for e in events]
+    assert tap.quiet(camera.username, QUIET) == []
+    return events
+
+
+def _reader(data: bytes) -> io.BytesIO:
+    return io.BytesIO(data)
+
+
+def _client_tls() -> ssl.SSLContext:
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def _camera_time(text: str) -> int:
+    moment = datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+    return int(moment.timestamp() * 1_000_000)
+
+
+# -- uploads with real clients ------------------------------------------------------------
+
+def test_ftplib_passive_50_frames_on_one_connection(ftp_service: FtpService, tap: FrameTap) -> None:
+    cam = ftp_service.camera()
+    frames = [frame(seed) for seed in range(50)]
+    names = [f"SensrCam20261124101530{i:02d}.jpg" for i in range(50)]
+    with ftp_service.login(cam) as ftp:
+        for name, jpeg in zip(names, frames, strict=True):
+            assert ftp.storbinary(f"STOR {name}", _reader(jpeg)).startswith("226")
+    events = tap.collect(cam.username, 50, timeout=30)
+    assert [e.jpeg for e in events] == frames
+    assert [e.filename for e in events] == names
+    assert all(a.timestamp_us < b.timestamp_us for a, b in zip(events, events[1:], strict=False))
+    assert events[7].camera_time_us == _camera_time("2026-11-24T10:15:30.070000")
+    assert {e.source for e in events} == {"ftp"} and events[0].client == "127.0.0.1"
+    assert tap.quiet(cam.username, QUIET) == []
+
+
+def test_curl_upload(ftp_service: FtpService, tap: FrameTap, tmp_path: Path) -> None:
+    cam = ftp_service.camera()
+    path = tmp_path / "frame.jpg"
+    path.write_bytes(frame(100))
+    result = subprocess.run(["curl", "-sS", "--max-time", "30", "-T", str(path),
+                             f"ftp://{cam.username}:{cam.password}@127.0.0.1:{ftp_service.port}/"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    [event] = tap.collect(cam.username, 1)
+    assert event.jpeg == path.read_bytes() and event.filename == "frame.jpg"
+
+
+def test_lftp_put(ftp_service: FtpService, tap: FrameTap, tmp_path: Path) -> None:
+    cam = ftp_service.camera()
+    path = tmp_path / "2026-11-24_10-15-30.jpg"
+    path.write_bytes(frame(101))
+    script = ("set ftp:passive-mode on; set ftp:ssl-allow no; set net:max-retries 1; set net:timeout 20; "
+              f"put {path}; bye")
+    result = subprocess.run(["lftp", "-u", f"{cam.username},{cam.password}", "-p", str(ftp_service.port),
+                             "-e", script, "127.0.0.1"], capture_output=True, text=True, timeout=90)
+    assert result.returncode == 0, result.stdout + result.stderr
+    [event] = tap.collect(cam.username, 1)
+    assert event.jpeg == path.read_bytes() and event.filename == path.name
+    assert event.camera_time_us == _camera_time("2026-11-24T10:15:30")
+
+
+# -- what cameras do ----------------------------------------------------------------------
+
+def test_panasonic_overwrite_mode(ftp_service: FtpService, tap: FrameTap) -> None:
+    cam = ftp_service.camera()
+    frames = [frame(200 + i) for i in range(3)]
+    with ftp_service.login(cam) as ftp:
+        for jpeg in frames:
+            assert store(ftp, "imagenew.jpg", jpeg).startswith("226")
+            assert raw(ftp, "RNFR imagenew.jpg").startswith("350")
+            assert raw(ftp, "RNTO imageold.jpg").startswith("250")
+    events = exactly(tap, cam, 3)
+    assert [e.jpeg for e in events] == frames and {e.filename for e in events} == {"imagenew.jpg"}
+
+
+def test_rename_survives_a_reconnect(ftp_service: FtpService, tap: FrameTap) -> None:
+    cam = ftp_service.camera()
+    with ftp_service.login(cam) as ftp:
+        assert store(ftp, "imagenew.jpg", frame(210)).startswith("226")
+    with ftp_service.login(cam) as ftp:  # the next connection renames what the last one stored
+        assert raw(ftp, "RNFR imagenew.jpg").startswith("350")
+        assert raw(ftp, "RNTO imageold.jpg").startswith("250")
+        assert raw(ftp, "SIZE imageold.jpg") == f"213 {len(frame(210))}"
+    exactly(tap, cam, 1)
+
+
+def test_dated_folder(ftp_service: FtpService, tap: FrameTap) -> None:
+    cam = ftp_service.camera()
+    jpeg = frame(300)
+    with ftp_service.login(cam) as ftp:
+        assert raw(ftp, "MKD /2026-11-24/").startswith("257")
+        assert raw(ftp, "CWD /2026-11-24/").startswith("250")
+        assert '"/2026-11-24"' in raw(ftp, "PWD")
+        assert store(ftp, "10-15-30.jpg", jpeg).startswith("226")
+        assert raw(ftp, "CWD /2026-11-25/cam1").startswith("250")  # never made: accepted all the same
+        assert raw(ftp, "CDUP").startswith("250")
+        assert ftp.nlst("/2026-11-24") == ["10-15-30.jpg"]
+    [event] = tap.collect(cam.username, 1)
+    assert event.jpeg == jpeg and event.filename == "2026-11-24/10-15-30.jpg"
+    assert event.camera_time_us == _camera_time("2026-11-24T10:15:30")
+
+
+def test_the_other_commands_cameras_send(ftp_service: FtpService, tap: FrameTap) -> None:
+    cam = ftp_service.camera()
+    jpeg = frame(400)
+    with ftp_service.login(cam) as ftp:
+        features = raw(ftp, "FEAT")
+        assert features.startswith("211") and "UTF8" in features and "EPSV" in features
+        assert raw(ftp, "OPTS UTF8 ON").startswith("200")
+        assert raw(ftp, "NOOP").startswith("200")
+        assert raw(ftp, "SYST").startswith("215")
+        assert raw(ftp, "TYPE A").startswith("200")
+        assert store(ftp, "ascii.jpg", jpeg).startswith("226")  # TYPE A: stored byte for byte all the same
+        assert raw(ftp, "SIZE ascii.jpg") == f"213 {len(jpeg)}"
+        assert raw(ftp, "TYPE I").startswith("200")
+        assert raw(ftp, "MDTM ascii.jpg").startswith("213 2")
+        listing: list[str] = []
+        ftp.retrlines("LIST", listing.append)
+        assert len(listing) == 1 and listing[0].endswith(" ascii.jpg") and f" {len(jpeg)} " in listing[0]
+        assert ftp.nlst() == ["ascii.jpg"]
+        ftp.voidcmd("EPSV")  # accepted; ftplib then uses PASV for its own transfers
+        ftp.set_pasv(True)
+        assert ftp.storbinary("APPE appended.jpg", _reader(frame(401))).startswith("226")
+        assert raw(ftp, "DELE ascii.jpg").startswith("250")
+        assert raw(ftp, "DELE never-stored.jpg").startswith("250")
+        assert raw(ftp, "SIZE ascii.jpg").startswith("550")
+        assert raw(ftp, "RETR appended.jpg").startswith("550")  # a camera login only uploads
+    events = tap.collect(cam.username, 2)
+    assert [e.jpeg for e in events] == [jpeg, frame(401)]
+
+
+def test_epsv_upload(ftp_service: FtpService, tap: FrameTap) -> None:
+    cam = ftp_service.camera()
+    with ftp_service.login(cam) as ftp:
+        reply = raw(ftp, "EPSV")
+        assert reply.startswith("229"), reply
+        port = int(reply.split("|||")[1].split("|")[0])
+        assert raw(ftp, "STOR epsv.jpg").startswith("150")
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as data_sock:
+            data_sock.sendall(frame(402))
+        assert ftp.getmultiline().startswith("226")
+    assert tap.collect(cam.username, 1)[0].jpeg == frame(402)
+
+
+# -- refusals -----------------------------------------------------------------------------
+
+def test_wrong_password_unknown_camera_and_anonymous(ftp_service: FtpService, tap: FrameTap) -> None:
+    cam = ftp_service.camera()
+    with ftp_service.connect() as ftp:
+        with pytest.raises(ftplib.error_perm, match="530"):
+            ftp.login(cam.username, "wrong-password")
+    with ftp_service.connect() as ftp:
+        with pytest.raises(ftplib.error_perm, match="530"):
+            ftp.login("no-such-camera", cam.password)
+    with ftp_service.connect() as ftp:
+        with pytest.raises(ftplib.error_perm, match="530 Anonymous"):
+            ftp.login()
+    with ftp_service.connect() as ftp:
+        assert raw(ftp, "PASV").startswith("530")  # nothing before a login
+    assert tap.quiet(cam.username, QUIET) == []
+
+
+def test_disabled_camera(ftp_service: FtpService) -> None:
+    disabled = ftp_service.disabled[0]
+    with ftp_service.connect() as ftp:
+        with pytest.raises(ftplib.error_perm, match="530 This camera's upload login is disabled"):
+            ftp.login(disabled.username, disabled.password)
+
+
+def test_a_disabled_camera_is_stopped_mid_session(ftp_service: FtpService, kafka_bootstrap: str) -> None:
+    cam = ftp_service.camera()
+    with ftp_service.login(cam) as ftp:
+        assert store(ftp, "before.jpg", frame(510)).startswith("226")
+        update_camera(kafka_bootstrap, CameraLogin.create(cam.username, camera_id=f"id-{cam.username}",
+                                                          owner_id="owner-test", password=cam.password,
+                                                          enabled=False))
+        deadline = time.monotonic() + 15
+        while True:  # the table follows the change within moments; until then uploads go on
+            passive(ftp)
+            reply = raw(ftp, "STOR after.jpg")
+            if reply.startswith("530"):
+                break
+            assert reply.startswith("150") and time.monotonic() < deadline, reply
+            ftp.abort()
+            time.sleep(0.2)
+        assert "disabled" in reply
+
+
+def test_non_jpeg_and_empty_files_are_refused_with_the_reason(ftp_service: FtpService, tap: FrameTap) -> None:
+    cam = ftp_service.camera()
+    with ftp_service.login(cam) as ftp:
+        reply = store(ftp, "notes.jpg", b"this is a text file, not a picture\n" * 10)
+        assert reply.startswith("550") and "not a JPEG" in reply, reply
+        reply = store(ftp, "empty.jpg", b"")
+        assert reply.startswith("550") and "empty" in reply, reply
+        two = frame(500) + frame(501)
+        reply = store(ftp, "two.jpg", two)
+        assert reply.startswith("550") and "2 JPEG images" in reply, reply
+        assert store(ftp, "fine.jpg", frame(502)).startswith("226")  # the session goes on
+    assert [e.filename for e in exactly(tap, cam, 1)] == ["fine.jpg"]
+
+
+def test_truncated_upload_publishes_nothing(ftp_service: FtpService, tap: FrameTap) -> None:
+    cam = ftp_service.camera()
+    jpeg = frame(600)
+    with ftp_service.login(cam) as ftp:
+        reply = store(ftp, "short.jpg", jpeg[: len(jpeg) // 2])
+        assert reply.startswith("550") and "truncated" in reply, reply
+    assert tap.quiet(cam.username, QUIET) == []
+
+
+def test_aborted_and_dropped_uploads_publish_nothing(ftp_service: FtpService, tap: FrameTap) -> None:
+    cam = ftp_service.camera()
+    jpeg = frame(700)
+    with ftp_service.login(cam) as ftp:
+        # ABOR in the middle of the transfer
+        host, port = passive(ftp)
+        assert raw(ftp, "STOR aborted.jpg").startswith("150")
+        data_sock = socket.create_connection((host, port), timeout=10)
+        data_sock.sendall(jpeg[:500])
+        time.sleep(0.3)  # let the server read the first bytes, so a transfer is in progress
+        reply = raw(ftp, "ABOR")
+        if reply.startswith("426"):  # 426 for the transfer, then 226 for the ABOR ...
+            assert ftp.getmultiline().startswith("226")
+        else:  # ... or 225 when the server had not read any byte yet (a busy machine)
+            assert reply.startswith("225"), reply
+        data_sock.close()
+
+        # the data connection reset after the whole file (SO_LINGER 0 sends RST, not FIN)
+        host, port = passive(ftp)
+        assert raw(ftp, "STOR reset.jpg").startswith("150")
+        data_sock = socket.create_connection((host, port), timeout=10)
+        data_sock.sendall(jpeg)
+        data_sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        data_sock.close()
+        reply = ftp.getmultiline()
+        assert reply[:3] in ("426", "425"), reply  # 425: reset before the server had accepted it
+
+    # the control connection dropped in the middle of the transfer
+    ftp = ftp_service.login(cam)
+    host, port = passive(ftp)
+    assert raw(ftp, "STOR dropped.jpg").startswith("150")
+    data_sock = socket.create_connection((host, port), timeout=10)
+    data_sock.sendall(jpeg[:500])
+    ftp.sock.close()
+    time.sleep(0.3)
+    data_sock.close()
+    assert tap.quiet(cam.username, QUIET + 1) == []
+    assert 'sensr_ingest_ftp_rejects_total{reason="connection_lost"}' in ftp_service.metrics()
+
+
+def test_port_bounce_and_port_theft_are_refused(ftp_service: FtpService, tap: FrameTap) -> None:
+    cam = ftp_service.camera()
+    with ftp_service.login(cam) as ftp:
+        assert raw(ftp, "PORT 127,0,0,2,200,10").startswith("501")  # another host: no bounce
+        assert raw(ftp, "EPRT |1|127.0.0.2|51210|").startswith("501")
+        assert raw(ftp, "PORT 127,0,0,1,0,80").startswith("501")  # a privileged port
+        host, port = passive(ftp)
+        thief = socket.socket()
+        thief.bind(("127.0.0.2", 0))
+        thief.settimeout(10)
+        thief.connect((host, port))
+        assert ftp.getmultiline().startswith("425")  # the intruder is refused ...
+        thief.close()
+        assert raw(ftp, "STOR mine.jpg").startswith("150")  # ... and the camera's own connection still works
+        with socket.create_connection((host, port), timeout=10) as data_sock:
+            data_sock.sendall(frame(800))
+        assert ftp.getmultiline().startswith("226")
+    assert [e.filename for e in tap.collect(cam.username, 1)] == ["mine.jpg"]
+
+
+# -- firmware quirks, one scripted session each ---------------------------------------------
+
+def test_quirk_dahua_allo_gets_200(ftp_service: FtpService, tap: FrameTap) -> None:
+    cam = ftp_service.camera()
+    jpeg = frame(900)
+    with ftp_service.login(cam) as ftp:
+        assert raw(ftp, "TYPE I").startswith("200")
+        reply = raw(ftp, f"ALLO {len(jpeg)}")
+        assert reply.startswith("200 "), reply
+        assert store(ftp, "dahua.jpg", jpeg).startswith("226")
+    assert [e.jpeg for e in exactly(tap, cam, 1)] == [jpeg]
+
+
+def test_quirk_reolink_mode_s_and_stru_f(ftp_service: FtpService, tap: FrameTap) -> None:
+    cam = ftp_service.camera()
+    jpeg = frame(901)
+    with ftp_service.login(cam) as ftp:
+        assert raw(ftp, "MODE S").startswith("200")
+        assert raw(ftp, "STRU F").startswith("200")
+        assert store(ftp, "Cam_00_20261124101530.jpg", jpeg).startswith("226")
+    assert [e.jpeg for e in exactly(tap, cam, 1)] == [jpeg]
+
+
+def test_quirk_esp32_waits_for_150(ftp_service: FtpService, tap: FrameTap) -> None:
+    cam = ftp_service.camera()
+    with ftp_service.login(cam) as ftp:
+        # connects the data channel first: pyftpdlib would say 125 here
+        host, port = passive(ftp)
+        data_sock = socket.create_connection((host, port), timeout=10)
+        time.sleep(0.2)  # the server has accepted it before STOR arrives
+        reply = raw(ftp, "STOR esp32-a.jpg")
+        assert reply.startswith("150 "), reply
+        data_sock.sendall(frame(902))
+        data_sock.close()
+        assert ftp.getmultiline().startswith("226")
+        # STOR first, data connection after the 150
+        assert store(ftp, "esp32-b.jpg", frame(903)).startswith("226")
+    events = exactly(tap, cam, 2)
+    assert [e.jpeg for e in events] == [frame(902), frame(903)]
+
+
+@pytest.mark.parametrize("command", ["PORT", "EPRT"])
+def test_quirk_busybox_active_mode(ftp_service: FtpService, tap: FrameTap, command: str) -> None:
+    cam = ftp_service.camera()
+    jpeg = frame(904)
+    with ftp_service.login(cam) as ftp, socket.create_server(("127.0.0.1", 0)) as listener:
+        listener.settimeout(10)
+        port = listener.getsockname()[1]
+        line = (f"PORT 127,0,0,1,{port // 256},{port % 256}" if command == "PORT"
+                else f"EPRT |1|127.0.0.1|{port}|")
+        reply = raw(ftp, line)
+        assert reply.startswith("200"), reply
+        data_sock, _ = listener.accept()
+        assert raw(ftp, "STOR busybox.jpg").startswith("150")
+        data_sock.sendall(jpeg)
+        data_sock.close()
+        assert ftp.getmultiline().startswith("226")
+    assert [e.jpeg for e in exactly(tap, cam, 1)] == [jpeg]
+
+
+@pytest.mark.parametrize("suffix", [".part", ".tmp"])
+def test_quirk_temporary_name_then_rename(ftp_service: FtpService, tap: FrameTap, suffix: str) -> None:
+    cam = ftp_service.camera()
+    jpeg = frame(905)
+    with ftp_service.login(cam) as ftp:
+        assert store(ftp, f"20261124101530.jpg{suffix}", jpeg).startswith("226")
+        assert raw(ftp, f"RNFR 20261124101530.jpg{suffix}").startswith("350")
+        assert raw(ftp, "RNTO 20261124101530.jpg").startswith("250")
+        assert raw(ftp, "SIZE 20261124101530.jpg") == f"213 {len(jpeg)}"
+    events = exactly(tap, cam, 1)
+    assert [(e.jpeg, e.filename) for e in events] == [(jpeg, "20261124101530.jpg")]
+
+
+def test_quirk_reupload_after_reconnect(ftp_service: FtpService, tap: FrameTap) -> None:
+    cam = ftp_service.camera()
+    first, second = frame(906), frame(907)
+    with ftp_service.login(cam) as ftp:
+        assert store(ftp, "snap_001.jpg", first).startswith("226")
+        assert store(ftp, "snap_002.jpg", second).startswith("226")
+    with ftp_service.login(cam) as ftp:  # rebooted: the same files again
+        assert store(ftp, "snap_001.jpg", first).startswith("226")
+        assert store(ftp, "snap_002.jpg", second).startswith("226")
+        assert store(ftp, "snap_001.jpg", frame(908)).startswith("226")  # same name, new picture
+    events = exactly(tap, cam, 3)
+    assert [(e.filename, e.jpeg) for e in events] == [("snap_001.jpg", first), ("snap_002.jpg", second),
+                                                      ("snap_001.jpg", frame(908))]
+
+
+# -- limits, timeouts, NAT diagnosis -------------------------------------------------------
+
+def test_limits_and_timeouts(start_service, tap: FrameTap) -> None:
+    service = start_service(cameras=3, ftp_max_connections_per_ip=3, ftp_max_connections_per_camera=1,
+                            ftp_max_frames_per_second=2, ftp_auth_failure_limit=1, ftp_auth_failure_delay=1.5,
+                            ftp_data_timeout=1.5, ftp_idle_timeout=3, ftp_masquerade_address="203.0.113.7",
+                            max_frame_bytes=20_000)
+    cam, other = service.camera(), service.camera()
+    with service.login(cam) as ftp:
+        # one session per camera
+        with service.connect() as second, pytest.raises(ftplib.error_temp, match="421 Too many sessions"):
+            second.login(cam.username, cam.password)
+        # three connections per address: the fourth is turned away at once
+        extra = [service.connect(), service.connect()]
+        with pytest.raises(ftplib.error_temp, match="421"):
+            service.connect()
+        for conn in extra:
+            conn.close()
+
+        # two frames per second, in bursts of two
+        assert store(ftp, "burst0.jpg", frame(1000)).startswith("226")
+        assert store(ftp, "burst1.jpg", frame(1001)).startswith("226")
+        passive(ftp)
+        reply = raw(ftp, "STOR burst2.jpg")
+        assert reply.startswith("450") and "at most 2 frames per second" in reply, reply
+
+        # over the frame size limit: cut off with a reason
+        big = make_jpeg(400, 300, seed=1)
+        assert len(big) > 20_000
+        time.sleep(1.0)
+        reply = store(ftp, "big.jpg", big)
+        assert reply.startswith("552") and "20000 bytes" in reply, reply
+
+        # PASV announces the masquerade address; a connection that never comes is logged with it
+        reply = raw(ftp, "PASV")
+        numbers = reply[reply.index("(") + 1: reply.index(")")].split(",")
+        assert numbers[:4] == ["203", "0", "113", "7"], reply  # read, never connected to
+        announced = f"203.0.113.7:{int(numbers[4]) * 256 + int(numbers[5])}"
+        assert ftp.getmultiline().startswith("421 Passive data channel timed out")
+        assert announced in service.log() and "passive_connection_missing" in service.log()
+    assert [e.filename for e in exactly(tap, cam, 2)] == ["burst0.jpg", "burst1.jpg"]
+
+    # failed logins: the first is answered at once, the next waits
+    for expected_wait in (False, True):
+        with service.connect() as ftp:
+            started = time.monotonic()
+            with pytest.raises(ftplib.error_perm, match="530"):
+                ftp.login(other.username, "wrong")
+            assert (time.monotonic() - started >= 1.4) is expected_wait
+
+    # an idle control connection is closed
+    with service.login(other) as ftp:
+        assert ftp.getmultiline().startswith("421 Control connection timed out")
+
+
+# -- FTPS -----------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
+                    "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    return cert, key
+
+
+def test_ftps_required(start_service, certificate: tuple[Path, Path], tap: FrameTap) -> None:
+    cert, key = certificate
+    service = start_service(cameras=1, ftp_tls_cert=cert, ftp_tls_key=key, ftp_tls_required=True)
+    cam = service.camera()
+    with service.connect() as ftp:
+        with pytest.raises(ftplib.error_perm, match="550 SSL/TLS required"):
+            ftp.login(cam.username, cam.password)
+    jpeg = frame(1100)
+    with service.connect(tls=True) as ftps:
+        assert isinstance(ftps, ftplib.FTP_TLS)
+        ftps.login(cam.username, cam.password)  # AUTH TLS first
+        ftps.prot_p()
+        assert ftps.storbinary("STOR secure.jpg", _reader(jpeg)).startswith("226")
+    assert [e.jpeg for e in tap.collect(cam.username, 1)] == [jpeg]
+
+
+# -- Kafka away ------------------------------------------------------------------------------
+
+def test_broker_stopped_and_restarted(start_service, private_kafka) -> None:
+    service = start_service(cameras=1, bootstrap=private_kafka.bootstrap, kafka_request_timeout_ms=3000)
+    cam = service.camera()
+    answered: list[bytes] = []
+
+    def upload(ftp: ftplib.FTP, seed: int) -> str:
+        reply = store(ftp, f"outage_{seed}.jpg", frame(seed))
+        if reply.startswith("226"):
+            answered.append(frame(seed))
+        return reply
+
+    with service.login(cam) as ftp:
+        assert upload(ftp, 1200).startswith("226")
+        private_kafka.stop()
+        started = time.monotonic()
+        reply = upload(ftp, 1201)
+        assert reply.startswith("451") and "not stored" in reply, reply
+        assert time.monotonic() - started < 20  # bounded by the request timeout, not hanging
+        private_kafka.start()
+        deadline = time.monotonic() + 60
+        seed = 1202
+        while not upload(ftp, seed).startswith("226"):
+            assert time.monotonic() < deadline, "uploads did not recover after the broker came back"
+            seed += 1
+            time.sleep(0.5)
+    service.process.stop()
+    tap = FrameTap(private_kafka.bootstrap)
+    try:
+        tap.consumer.seek_to_beginning()
+        stored = [e.jpeg for e in tap.collect(cam.username, len(answered) + 5, timeout=10)]
+    finally:
+        tap.close()
+    assert all(jpeg in stored for jpeg in answered)  # nothing answered 226 is lost
