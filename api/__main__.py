@@ -1,0 +1,67 @@
+"""`python -m api` (or `sensr-api`): serve the JSON API (and web UI) until SIGTERM/SIGINT."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+from kafka.errors import KafkaError
+from sqlalchemy.exc import DBAPIError
+
+from api.app import make_app
+from api.readiness import ReadinessMonitor
+from api.services import Services
+from sensr.logs import configure_logging, get_logger
+from sensr.settings import Settings, load_settings
+
+log = get_logger("api")
+MAX_BODY_BYTES = 1024 * 1024  # JSON requests are small; nothing is uploaded here
+MAX_RETRY_SECONDS = 30.0
+
+
+async def open_services(settings: Settings, stop: asyncio.Event) -> Services | None:
+    """The services, retried with backoff while the database or Kafka cannot be reached
+    (a stack still starting); None when asked to stop first."""
+    loop = asyncio.get_running_loop()
+    delay = 0.5
+    while not stop.is_set():
+        try:
+            return await loop.run_in_executor(None, Services.open, settings)
+        except (DBAPIError, KafkaError, OSError) as error:
+            log.warning("api_waiting_for_dependencies", error=str(error), retry_in=delay)
+        try:
+            await asyncio.wait_for(stop.wait(), delay)
+        except TimeoutError:
+            delay = min(delay * 2, MAX_RETRY_SECONDS)
+    return None
+
+
+async def serve() -> None:
+    settings = load_settings()
+    configure_logging(settings.core, "api")
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    services = await open_services(settings, stop)
+    if services is None:
+        return
+    readiness = ReadinessMonitor(lambda: services.run(services.ready), ("database", "kafka", "s3"))
+    readiness.start()
+    server = make_app(services, readiness).listen(settings.api.api_port, settings.api.api_host,
+                                                  max_body_size=MAX_BODY_BYTES)
+    log.info("api_listening", host=settings.api.api_host, port=settings.api.api_port)
+    await stop.wait()
+    log.info("api_stopping")
+    server.stop()
+    await readiness.stop()
+    await asyncio.wait_for(server.close_all_connections(), timeout=10)
+    services.close()
+
+
+def main() -> None:
+    asyncio.run(serve())
+
+
+if __name__ == "__main__":
+    main()

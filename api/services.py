@@ -1,0 +1,129 @@
+"""The api's services, built once at start-up and shared by every handler (JSON API and
+web UI alike), plus the worker pool their blocking calls run in.
+
+Handlers never block the event loop: database, Kafka acknowledgements, password hashing
+and object-store reads go through `Services.run`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from kafka import KafkaConsumer, KafkaProducer
+
+from api.access import AccessPolicy
+from api.cameras import CameraService, LoginPublisher
+from api.db import Database
+from api.images import ObjectStore
+from api.live import Fanout, catalog_record
+from api.shares import ShareService
+from api.throttle import LoginThrottle
+from api.tokens import TokenService
+from api.users import UserService
+from sensr.broker import CATALOG, FRAMES, ensure_topics, make_consumer, make_producer
+from sensr.frames import FrameEvent
+from sensr.index import FrameIndex, FrameRecord
+from sensr.settings import Settings
+from sensr.storage import make_s3_client
+
+R = TypeVar("R")
+WORKER_THREADS = 16
+CATALOG_QUEUE_EVENTS = 1000  # per viewer of /events: small JSON objects
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    users: UserService
+    tokens: TokenService
+    throttle: LoginThrottle
+    cameras: CameraService
+    shares: ShareService
+    access: AccessPolicy
+    index: FrameIndex
+    objects: ObjectStore
+    frames_feed: Fanout[FrameEvent]
+    catalog_feed: Fanout[FrameRecord]
+    producer: KafkaProducer
+    executor: ThreadPoolExecutor
+
+    @classmethod
+    def open(cls, settings: Settings) -> Services:
+        """Connect to everything and migrate the database. Blocks; raises (leaving nothing
+        open) when the database or Kafka cannot be reached. The object store is only
+        reached on use."""
+        api, core, kafka = settings.api, settings.core, settings.kafka
+        with ExitStack() as opened:
+            db = Database.open(settings.database_url())
+            opened.callback(db.close)
+            index = FrameIndex.open(settings.database_url())
+            opened.callback(index.close)
+            ensure_topics(core, kafka, timeout_ms=kafka.kafka_request_timeout_ms)
+            producer = make_producer(core, kafka, client_id="sensr-api")
+            opened.callback(producer.close, timeout=5)
+            opened.pop_all()
+        executor = ThreadPoolExecutor(WORKER_THREADS, thread_name_prefix="api-worker")
+        cameras = CameraService(db, LoginPublisher(producer, timeout=kafka.kafka_request_timeout_ms / 1000))
+        shares = ShareService(db)
+
+        def live_consumer() -> KafkaConsumer:
+            return make_consumer(core, kafka, group_id=None, client_id="sensr-api-live",
+                                 auto_offset_reset="latest", fetch_max_wait_ms=100)
+
+        return cls(
+            settings=settings, db=db,
+            users=UserService(db, api.min_password_length),
+            tokens=TokenService(db, api.token_lifetime_days),
+            throttle=LoginThrottle(api.login_failures_per_address, api.login_failures_per_account,
+                                   api.login_failure_window),
+            cameras=cameras, shares=shares, access=AccessPolicy(cameras, shares), index=index,
+            objects=ObjectStore(make_s3_client(settings.s3), settings.s3.s3_bucket, executor),
+            frames_feed=Fanout("frames", FRAMES, live_consumer, FrameEvent.from_record, api.live_queue_bytes,
+                               weigh=lambda event: len(event.jpeg)),
+            catalog_feed=Fanout("catalog", CATALOG, live_consumer, catalog_record, CATALOG_QUEUE_EVENTS),
+            producer=producer, executor=executor,
+        )
+
+    async def run(self, function: Callable[..., R], *args: Any) -> R:
+        """`function(*args)` in the worker pool, awaited from the event loop."""
+        return await asyncio.get_running_loop().run_in_executor(self.executor, function, *args)
+
+    def ready(self) -> dict[str, bool]:
+        """Whether the database, Kafka and the object store answer (blocks briefly)."""
+        kafka = self.settings.kafka.kafka_bootstrap
+        return {"database": _answers(self.db.ping), "kafka": _answers(lambda: _any_accepts(kafka)),
+                "s3": _answers(self.objects.ping)}
+
+    def close(self) -> None:
+        self.frames_feed.stop()
+        self.catalog_feed.stop()
+        self.producer.close(timeout=5)
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        self.index.close()
+        self.db.close()
+
+
+def _any_accepts(bootstrap: str, timeout: float = 1.0) -> bool:
+    """True when one of the bootstrap servers accepts a TCP connection."""
+    for server in bootstrap.split(","):
+        host, _, port = server.strip().rpartition(":")
+        try:
+            socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+            return True
+        except OSError:
+            continue
+    return False
+
+
+def _answers(probe: Callable[[], bool]) -> bool:
+    try:
+        return bool(probe())
+    except Exception:  # any failure of a probe means "not ready", which is what we report
+        return False

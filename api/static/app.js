@@ -1,0 +1,104 @@
+// Sensr web UI: small progressive enhancements. Every page works without this script.
+"use strict";
+
+(function () {
+  // Copy buttons: <button class="copy" data-copy="ID"> copies the text of element #ID.
+  function copyText(text) {
+    if (navigator.clipboard && window.isSecureContext) {
+      return navigator.clipboard.writeText(text);
+    }
+    return new Promise(function (resolve, reject) {
+      var area = document.createElement("textarea");
+      area.value = text;
+      area.setAttribute("readonly", "");
+      area.className = "offscreen";
+      document.body.appendChild(area);
+      area.select();
+      var ok = false;
+      try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
+      document.body.removeChild(area);
+      if (ok) { resolve(); } else { reject(new Error("copy refused")); }
+    });
+  }
+
+  function selectText(element) {
+    var range = document.createRange();
+    range.selectNodeContents(element);
+    var selection = window.getSelection();
+    selection.removeAllRanges();
+    selection.addRange(range);
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("button.copy");
+    if (!button) { return; }
+    var source = document.getElementById(button.getAttribute("data-copy"));
+    if (!source) { return; }
+    var label = button.textContent;
+    copyText(source.textContent.trim()).then(function () {
+      button.textContent = "Copied";
+      button.classList.add("copied");
+    }, function () {
+      selectText(source);  // let the user press Ctrl-C
+      button.textContent = "Press Ctrl-C";
+    }).then(function () {
+      setTimeout(function () { button.textContent = label; button.classList.remove("copied"); }, 1600);
+    });
+  });
+
+  // Forms with data-confirm ask before they are sent.
+  document.addEventListener("submit", function (event) {
+    var message = event.target.getAttribute("data-confirm");
+    if (message && !window.confirm(message)) { event.preventDefault(); }
+  });
+
+  // Viewer: the arrow keys follow links marked data-key="ArrowLeft" / "ArrowRight".
+  document.addEventListener("keydown", function (event) {
+    if (event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) { return; }
+    var tag = (event.target.tagName || "").toLowerCase();
+    if (tag === "input" || tag === "textarea" || tag === "select") { return; }
+    var link = document.querySelector('a[data-key="' + event.key + '"]');
+    if (link) { window.location.href = link.href; }
+  });
+
+  // Times: show the visitor's local time in a tooltip (the page says UTC).
+  Array.prototype.forEach.call(document.querySelectorAll("time[datetime]"), function (element) {
+    var moment = new Date(element.getAttribute("datetime"));
+    if (!isNaN(moment.getTime())) { element.title = moment.toLocaleString() + " (your time)"; }
+  });
+
+  // Live view: report whether frames arrive; reconnect when the stream breaks.
+  var live = document.querySelector("img[data-live-status]");
+  if (live) {
+    var status = document.getElementById(live.getAttribute("data-live-status"));
+    var base = live.getAttribute("src");
+    var retry = null;
+    var leaving = false;
+    var setState = function (state, text) {
+      if (status.getAttribute("data-state") !== state) {
+        status.setAttribute("data-state", state);
+        status.textContent = text;
+      }
+    };
+    var watch = setInterval(function () {
+      if (live.naturalWidth > 0) {
+        setState("live", "Live · " + live.naturalWidth + " × " + live.naturalHeight);
+      }
+    }, 250);
+    live.addEventListener("error", function () {
+      if (leaving) { return; }
+      setState("reconnecting", "The live stream was interrupted; reconnecting…");
+      if (retry === null) {
+        retry = setTimeout(function () {
+          retry = null;
+          live.src = base + (base.indexOf("?") < 0 ? "?" : "&") + "r=" + Date.now();
+        }, 3000);
+      }
+    });
+    window.addEventListener("pagehide", function () {
+      leaving = true;
+      clearInterval(watch);
+      live.removeAttribute("src");  // close the stream at once
+    });
+  }
+})();

@@ -1,0 +1,148 @@
+"""Reading a camera in the browser: the calendar (days of a month, hours of a day, from
+the index's per-hour counts), an hour's thumbnails, the full-size viewer with previous
+and next, and the live view. Owners, visitors of public cameras and share-link holders
+see the same pages (only owners get the settings tabs).
+
+Images and the live MJPEG stream reuse the JSON API's handlers, with the caller taken
+from the session cookie (and the share link) instead of a bearer token, so `<img>` tags
+work for private cameras.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from api.access import CameraAccess, Caller
+from api.errors import NotFound
+from api.ui.base import SHARE_PARAMETER, PageHandler
+from api.ui.calendar import (
+    DAY_US,
+    HOUR_US,
+    day_hours,
+    hour_key,
+    month,
+    month_span_us,
+    parse_day,
+    parse_hour,
+    parse_month,
+    to_datetime,
+)
+from api.ui.session import Session
+from api.v1.frames import ImageHandler, ThumbnailHandler
+from api.v1.live import LiveMjpegHandler
+from sensr.frames import now_us
+from sensr.index import FrameIndex, FrameRecord, InvalidCursor
+
+HOUR_PAGE_FRAMES = 120
+NEIGHBOUR_SEARCH_US = 31 * DAY_US  # how far the hour page looks for the previous/next busy hour
+_SAME_INSTANT = 32  # frames sharing one microsecond that the viewer steps through correctly
+
+
+class _CameraPage(PageHandler):
+    def render_camera(self, template: str, access: CameraAccess, **values: Any) -> None:
+        self.render(template, camera=access.camera, owner=access.is_owner, **values)
+
+
+class BrowsePage(_CameraPage):
+    """`?month=2026-11` picks the month, `?day=2026-11-25` a day (and its month); by
+    default the day of the latest frame."""
+
+    async def get(self, camera_id: str) -> None:
+        access = await self.readable_camera(camera_id)
+        username = access.camera.username
+        latest = await self.services.run(self.services.index.latest, username)
+        day_text, month_text = self.get_query_argument("day", None), self.get_query_argument("month", None)
+        day: date | None = parse_day(day_text) if day_text else None
+        if day is not None:
+            first = day.replace(day=1)
+        elif month_text:
+            first = parse_month(month_text)
+        else:
+            day = to_datetime(latest.timestamp_us).date() if latest else to_datetime(now_us()).date()
+            first = day.replace(day=1)
+        since, until = month_span_us(first)
+        counts = await self.services.run(self.services.index.hourly_counts, username, since, until)
+        calendar = month(first, counts)
+        hours = day_hours(day, counts) if day is not None else None
+        self.render_camera("browse.html", access, title=access.camera.name, latest=latest, calendar=calendar,
+                           day=day, hours=hours, tab="browse")
+
+
+class HourPage(_CameraPage):
+    async def get(self, camera_id: str, hour: str) -> None:
+        access = await self.readable_camera(camera_id)
+        start = parse_hour(hour)
+        cursor = self.get_query_argument("cursor", None) or None
+        username = access.camera.username
+        index = self.services.index
+        try:
+            page = await self.services.run(lambda: index.page(username, start, start + HOUR_US, HOUR_PAGE_FRAMES,
+                                                                cursor))
+        except InvalidCursor:
+            raise NotFound("no such page of frames") from None
+        before = await self.services.run(index.hourly_counts, username, start - NEIGHBOUR_SEARCH_US, start)
+        after = await self.services.run(index.hourly_counts, username, start + HOUR_US,
+                                        start + HOUR_US + NEIGHBOUR_SEARCH_US)
+        self.render_camera("hour.html", access, title=f"{access.camera.name} · {hour_key(start)}", start=start,
+                           frames=page.frames, next_cursor=page.next_cursor, first_page=cursor is None,
+                           previous_hour=hour_key(before[-1][0]) if before else None,
+                           next_hour=hour_key(after[0][0]) if after else None,
+                           day=to_datetime(start).date(), tab="browse")
+
+
+class FramePage(_CameraPage):
+    """One frame full size, with links to the previous and next frames of the camera."""
+
+    async def get(self, camera_id: str, frame_id: str) -> None:
+        access = await self.readable_camera(camera_id)
+        index = self.services.index
+        frame = await self.services.run(index.get, access.camera.username, frame_id)
+        if frame is None:
+            raise NotFound("no such frame")
+        previous, following = await self.services.run(neighbours, index, frame)
+        self.render_camera("frame.html", access, title=f"{access.camera.name} · {frame.frame_id}", frame=frame,
+                           previous=previous, following=following, hour=hour_key(frame.timestamp_us),
+                           tab="browse")
+
+
+class LivePage(_CameraPage):
+    async def get(self, camera_id: str) -> None:
+        access = await self.readable_camera(camera_id)
+        self.render_camera("live.html", access, title=f"Live · {access.camera.name}", tab="live")
+
+
+def neighbours(index: FrameIndex, frame: FrameRecord) -> tuple[FrameRecord | None, FrameRecord | None]:
+    """The frames just before and just after `frame` in the index's order (time, then id).
+    Blocks (two index queries)."""
+    key = (frame.timestamp_us, frame.frame_id)
+    earlier = index.page(frame.camera, until_us=frame.timestamp_us + 1, limit=_SAME_INSTANT, descending=True)
+    later = index.page(frame.camera, since_us=frame.timestamp_us, limit=_SAME_INSTANT)
+    previous = next((f for f in earlier.frames if (f.timestamp_us, f.frame_id) < key), None)
+    following = next((f for f in later.frames if (f.timestamp_us, f.frame_id) > key), None)
+    return previous, following
+
+
+class _SessionCaller:
+    """For the JSON API's image and live handlers: the caller comes from the session cookie
+    and the `share` parameter (an `<img>` tag sends no bearer token)."""
+
+    services: Any
+    caller: Caller
+
+    async def prepare(self) -> None:
+        user = await Session(self, self.services).user()  # type: ignore[arg-type]
+        share = self.get_query_argument(SHARE_PARAMETER, None)  # type: ignore[attr-defined]
+        self.caller = Caller(user=user, share_token=share or None)
+
+
+class SessionImage(_SessionCaller, ImageHandler):
+    pass
+
+
+class SessionThumbnail(_SessionCaller, ThumbnailHandler):
+    pass
+
+
+class SessionLiveMjpeg(_SessionCaller, LiveMjpegHandler):
+    pass

@@ -1,0 +1,132 @@
+"""Camera pages of the owner: the list with latest thumbnails, "create new camera", the
+upload login (HOST, USERNAME, PASSWORD and copy-paste commands), settings, password
+rotation and deletion. Every change goes through `CameraService`, so it reaches
+`sensr.cameras` (and so the upload hosts) before the page answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from api.cameras import MAX_RETENTION_DAYS, Camera, upload_login
+from api.errors import InvalidInput
+from api.ui.base import PageHandler
+from api.ui.commands import upload_guide
+from sensr.index import FrameRecord
+
+
+@dataclass(frozen=True, slots=True)
+class CameraCard:
+    camera: Camera
+    latest: FrameRecord | None
+    frames: int
+
+
+class CameraListPage(PageHandler):
+    async def get(self) -> None:
+        user = self.require_user()
+        cards = await self.services.run(self._cards, user.id)
+        self.render("cameras.html", title="Your cameras", cards=cards)
+
+    def _cards(self, owner_id: str) -> list[CameraCard]:
+        index = self.services.index
+        return [CameraCard(camera, index.latest(camera.username), index.totals(camera.username)[0])
+                for camera in self.services.cameras.owned_by(owner_id)]
+
+
+class NewCameraPage(PageHandler):
+    def get(self) -> None:
+        self.require_user()
+        self.render("camera_new.html", title="Create new camera", name="", error=None)
+
+    async def post(self) -> None:
+        user = self.require_user()
+        name = self.get_body_argument("name", "")
+        public = self.get_body_argument("public", None) is not None
+        try:
+            camera = await self.services.run(partial(self.services.cameras.create, user.id, name, public=public))
+        except InvalidInput as error:
+            self.set_status(error.status)
+            self.render("camera_new.html", title="Create new camera", name=name, error=error.message)
+            return
+        self.redirect(f"/cameras/{camera.id}/upload?done=created")
+
+
+class UploadLoginPage(PageHandler):
+    """The seed's "Create New Camera" page: HOST, USERNAME, PASSWORD and how to use them."""
+
+    async def get(self, camera_id: str) -> None:
+        camera = await self.owned_camera(camera_id)
+        guide = upload_guide(upload_login(camera, self.services.settings), self.services.settings)
+        self.render("camera_upload.html", title=f"Upload login · {camera.name}", camera=camera, guide=guide,
+                    owner=True, tab="upload")
+
+
+class SettingsPage(PageHandler):
+    async def get(self, camera_id: str) -> None:
+        camera = await self.owned_camera(camera_id)
+        self._page(camera)
+
+    async def post(self, camera_id: str) -> None:
+        camera = await self.owned_camera(camera_id)
+        try:
+            changes = self._changes(camera)
+        except InvalidInput as error:
+            self.set_status(error.status)
+            self._page(camera, error.message)
+            return
+        if changes:
+            try:
+                camera = await self.services.run(partial(self.services.cameras.update, camera, **changes))
+            except InvalidInput as error:
+                self.set_status(error.status)
+                self._page(camera, error.message)
+                return
+        self.redirect(f"/cameras/{camera.id}/settings?done=saved")
+
+    def _changes(self, camera: Camera) -> dict[str, Any]:
+        retention_text = self.get_body_argument("retention_days", "").strip()
+        try:
+            retention = int(retention_text) if retention_text else None
+        except ValueError:
+            raise InvalidInput("Keep frames for: enter a number of days, or leave it empty for the default") from None
+        if retention is not None and not 1 <= retention <= MAX_RETENTION_DAYS:
+            raise InvalidInput(f"Keep frames for: between 1 and {MAX_RETENTION_DAYS} days, or empty for the default")
+        wanted = {"name": self.get_body_argument("name", camera.name), "retention_days": retention,
+                  "public": self.get_body_argument("public", None) is not None,
+                  "enabled": self.get_body_argument("enabled", None) is not None}
+        return {field: value for field, value in wanted.items() if getattr(camera, field) != value}
+
+    def _page(self, camera: Camera, error: str | None = None) -> None:
+        settings = self.services.settings
+        guide = upload_guide(upload_login(camera, settings), settings)
+        self.render("camera_settings.html", title=f"Settings · {camera.name}", camera=camera, guide=guide,
+                    error=error, default_retention=settings.catalog.retention_days,
+                    public_link=f"{public_base(self)}/cameras/{camera.id}", owner=True, tab="settings")
+
+
+class PasswordAction(PageHandler):
+    async def post(self, camera_id: str) -> None:
+        camera = await self.owned_camera(camera_id)
+        await self.services.run(self.services.cameras.rotate_password, camera)
+        self.redirect(f"/cameras/{camera.id}/settings?done=password")
+
+
+class DeletePage(PageHandler):
+    async def get(self, camera_id: str) -> None:
+        camera = await self.owned_camera(camera_id)
+        frames = (await self.services.run(self.services.index.totals, camera.username))[0]
+        self.render("camera_delete.html", title=f"Delete · {camera.name}", camera=camera, frames=frames,
+                    owner=True, tab="settings")
+
+    async def post(self, camera_id: str) -> None:
+        camera = await self.owned_camera(camera_id)
+        await self.services.run(self.services.cameras.delete, camera)
+        self.redirect("/cameras?done=deleted")
+
+
+def public_base(handler: PageHandler) -> str:
+    """The site's base URL as users reach it (for links to copy)."""
+    configured = handler.services.settings.api.public_url.rstrip("/")
+    return configured or f"{handler.request.protocol}://{handler.request.host}"

@@ -1,0 +1,3 @@
+"""API v1: the JSON API under `/api/v1`. `routes` is the table of paths and handlers,
+`openapi` the document that describes them, `models` the request and response bodies;
+the other modules are the handlers, grouped by resource."""

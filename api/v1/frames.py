@@ -1,0 +1,146 @@
+"""Frames of a camera: pages by time, the latest, one frame's metadata, its JPEG and
+thumbnail bytes, and per-hour counts for a calendar. Frames are found in the index by
+the camera's upload username; the username itself never appears in these answers."""
+
+from __future__ import annotations
+
+from contextlib import aclosing
+from functools import partial
+from urllib.parse import quote, urlencode
+
+from tornado.iostream import StreamClosedError
+
+from api.access import CameraAccess
+from api.errors import InvalidInput, NotFound
+from api.images import CACHE_FOREVER, etag_matches, frame_etag
+from api.times import format_instant
+from api.v1.base import SHARE_PARAMETER, JsonHandler
+from api.v1.models import CalendarOut, FrameOut, FramePageOut, HourCount
+from sensr.frames import now_us
+from sensr.index import FrameRecord, InvalidCursor
+
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+CALENDAR_DEFAULT_US = 31 * 86_400_000_000
+CALENDAR_MAX_US = 366 * 86_400_000_000
+
+
+def frame_out(frame: FrameRecord, access: CameraAccess) -> FrameOut:
+    """A frame's JSON. Image links carry the share token that opened the camera, so they
+    work as they are (in an <img> tag, too)."""
+    base = f"/api/v1/cameras/{access.camera.id}/frames/{quote(frame.frame_id, safe='')}"
+    share = f"?{SHARE_PARAMETER}={quote(access.share_token, safe='')}" if access.share_token else ""
+    return FrameOut(id=frame.frame_id, camera_id=access.camera.id, timestamp=format_instant(frame.timestamp_us),
+                    timestamp_us=frame.timestamp_us, size=frame.size, width=frame.width, height=frame.height,
+                    source=frame.source, filename=frame.filename, image_url=f"{base}/image{share}",
+                    thumbnail_url=f"{base}/thumbnail{share}")
+
+
+class _CameraReadHandler(JsonHandler):
+    async def readable(self, camera_id: str) -> CameraAccess:
+        return await self.services.run(self.services.access.readable, camera_id, self.caller)
+
+    async def frame(self, access: CameraAccess, frame_id: str) -> FrameRecord:
+        frame = await self.services.run(self.services.index.get, access.camera.username, frame_id)
+        if frame is None:
+            raise NotFound("no such frame")
+        return frame
+
+
+class FramesHandler(_CameraReadHandler):
+    async def get(self, camera_id: str) -> None:
+        """Frames in [since, until), oldest first (`order=desc`: newest first), `limit` per
+        page; `cursor` continues a previous page."""
+        access = await self.readable(camera_id)
+        since, until = self.instant_argument("since"), self.instant_argument("until")
+        limit = self.int_argument("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+        order = self.get_query_argument("order", "asc")
+        if order not in ("asc", "desc"):
+            raise InvalidInput("order must be asc or desc")
+        cursor = self.get_query_argument("cursor", None) or None
+        query = partial(self.services.index.page, access.camera.username, since, until, limit, cursor,
+                        descending=order == "desc")
+        try:
+            page = await self.services.run(query)
+        except InvalidCursor:
+            raise InvalidInput("cursor is not one this API handed out for this listing") from None
+        self.send_json(FramePageOut(frames=[frame_out(frame, access) for frame in page.frames],
+                                    next_cursor=page.next_cursor, next=self._next_url(page.next_cursor)))
+
+    def _next_url(self, cursor: str | None) -> str | None:
+        if cursor is None:
+            return None
+        query = {name: values[-1].decode() for name, values in self.request.query_arguments.items()}
+        query["cursor"] = cursor
+        return f"{self.request.path}?{urlencode(query)}"
+
+
+class LatestFrameHandler(_CameraReadHandler):
+    async def get(self, camera_id: str) -> None:
+        access = await self.readable(camera_id)
+        frame = await self.services.run(self.services.index.latest, access.camera.username)
+        if frame is None:
+            raise NotFound("this camera has no frames yet")
+        self.send_json(frame_out(frame, access))
+
+
+class FrameHandler(_CameraReadHandler):
+    async def get(self, camera_id: str, frame_id: str) -> None:
+        access = await self.readable(camera_id)
+        self.send_json(frame_out(await self.frame(access, frame_id), access))
+
+
+class ImageHandler(_CameraReadHandler):
+    """The original JPEG, streamed from the bucket."""
+
+    variant = "image"
+
+    def compute_etag(self) -> None:
+        return None  # set by get(): derived from the frame id, checked before reading S3
+
+    async def get(self, camera_id: str, frame_id: str) -> None:
+        access = await self.readable(camera_id)
+        frame = await self.frame(access, frame_id)
+        etag = frame_etag(frame.frame_id, self.variant)
+        self.set_header("ETag", etag)
+        self.set_header("Cache-Control", f"private, {CACHE_FOREVER}")
+        if etag_matches(self.request.headers.get("If-None-Match"), etag):
+            self.set_status(304)
+            self.clear_header("Content-Type")
+            self.finish()
+            return
+        key = frame.object_key if self.variant == "image" else frame.thumbnail_key
+        stored = await self.services.objects.open(key)
+        self.set_header("Content-Type", "image/jpeg")
+        if stored.size is not None:
+            self.set_header("Content-Length", stored.size)
+        try:
+            async with aclosing(stored.chunks()) as chunks:
+                async for chunk in chunks:
+                    self.write(chunk)
+                    await self.flush()
+        except StreamClosedError:
+            return  # the client went away mid-image
+        self.finish()
+
+
+class ThumbnailHandler(ImageHandler):
+    """The frame's thumbnail JPEG, streamed from the bucket."""
+
+    variant = "thumbnail"
+
+
+class CalendarHandler(_CameraReadHandler):
+    async def get(self, camera_id: str) -> None:
+        """Frames per UTC hour in [since, until) (default: the last 31 days; at most 366;
+        an empty range has no hours)."""
+        access = await self.readable(camera_id)
+        until, since = self.instant_argument("until"), self.instant_argument("since")
+        until = now_us() if until is None else until
+        since = until - CALENDAR_DEFAULT_US if since is None else since
+        if until - since > CALENDAR_MAX_US:
+            raise InvalidInput("a calendar spans at most 366 days")
+        counts = await self.services.run(self.services.index.hourly_counts, access.camera.username, since, until)
+        hours = [HourCount(start=format_instant(start), start_us=start, count=count) for start, count in counts]
+        self.send_json(CalendarOut(camera_id=access.camera.id, since=format_instant(since), until=format_instant(until),
+                                   total=sum(hour.count for hour in hours), hours=hours))

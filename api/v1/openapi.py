@@ -1,0 +1,195 @@
+"""The OpenAPI 3.1 document of API v1, served at `/api/v1/openapi.json`.
+
+Operations are listed here by hand (what a reader of the API needs: parameters,
+credentials, answers); their body schemas come from `api.v1.models`, the same models the
+handlers validate and answer with. A test checks that the paths and methods here are
+exactly the routes of `api.v1.routes`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, Literal
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from api.v1 import models
+
+DESCRIPTION = """\
+Sensr: cameras upload JPEGs with their own upload logins (FTP, HTTP photo, MJPEG stream);
+people manage the cameras and view the frames here.
+
+Credentials: `bearer` for users (a token from POST /api/v1/tokens); a share link's token as
+the `share` query parameter (`shareQuery`, works in <img> tags) or the `X-Sensr-Share`
+header (`shareHeader`). Read routes of a public camera need no credentials. A camera that
+is neither yours, public nor shared with you answers 404.
+
+Instants (`since`, `until`): ISO 8601 (`2026-11-25T14:30:00Z`; a date means midnight UTC;
+no offset means UTC) or seconds since the Unix epoch (`1795617000`, fractions allowed).
+Answers give instants as ISO 8601 UTC strings, and frame times also in microseconds.
+
+Errors: a JSON object `{"error": code, "message": text}` with the HTTP status."""
+
+Access = Literal["none", "user", "read"]
+Answer = type[BaseModel] | str
+"""A response: the model of its JSON body, or a description of a body-less/non-JSON one."""
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str
+    summary: str
+    access: Access
+    answers: dict[int, Answer]
+    body: type[BaseModel] | None = None
+    body_required: bool = True
+    query: tuple[dict[str, Any], ...] = ()
+    description: str = ""
+    content_type: str = "application/json"
+    """The media type of the 2xx answer when it is not described by a model."""
+    errors: tuple[int, ...] = ()
+
+
+def _query(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
+
+
+_INSTANT = {"type": "string", "examples": ["2026-11-25T14:30:00Z", "1795617000"]}
+_TIME_RANGE = (
+    _query("since", "Earliest instant, inclusive: ISO 8601 or epoch seconds.", _INSTANT),
+    _query("until", "Latest instant, exclusive: ISO 8601 or epoch seconds.", _INSTANT),
+)
+_PAGING = (
+    *_TIME_RANGE,
+    _query("limit", "Frames per page (default 100).", {"type": "integer", "minimum": 1, "maximum": 1000}),
+    _query("cursor", "`next_cursor` of the previous page.", {"type": "string"}),
+    _query("order", "`asc` (oldest first, default) or `desc`.", {"type": "string", "enum": ["asc", "desc"]}),
+)
+_CAMERA = "/cameras/{camera_id}"
+_FRAME = _CAMERA + "/frames/{frame_id}"
+_JPEG = "The JPEG bytes (ETag from the frame id; cacheable for a year, immutable)."
+
+OPERATIONS: tuple[Operation, ...] = (
+    Operation("post", "/users", "Sign up", "none", {201: models.UserOut}, body=models.Credentials,
+              errors=(400, 409),
+              description="E-mail addresses are normalised (trimmed, lower-cased); passwords need the "
+                          "configured minimum length."),
+    Operation("post", "/tokens", "Log in: get a bearer token", "none", {201: models.TokenOut},
+              body=models.Credentials, errors=(400, 401, 429),
+              description="Failed logins are limited per client address and per account (429 with Retry-After)."),
+    Operation("delete", "/tokens/current", "Log out: revoke the token of this request", "user",
+              {204: "Revoked."}, errors=(401,)),
+    Operation("get", "/me", "The logged-in user", "user", {200: models.UserOut}, errors=(401,)),
+    Operation("get", "/cameras", "The caller's cameras (with their upload logins)", "user",
+              {200: models.CameraList}, errors=(401,)),
+    Operation("post", "/cameras", "Create a camera and allocate its upload login", "user",
+              {201: models.CameraOut}, body=models.CameraCreate, errors=(400, 401, 503),
+              description="The login is known to the upload hosts when this answers."),
+    Operation("get", _CAMERA, "A camera", "read", {200: models.CameraOut}, errors=(401, 404),
+              description="The owner also gets host, username, password and upload_urls."),
+    Operation("patch", _CAMERA, "Change a camera", "user", {200: models.CameraOut}, body=models.CameraPatch,
+              errors=(400, 401, 403, 404, 503)),
+    Operation("delete", _CAMERA, "Delete a camera and its upload login", "user", {204: "Deleted."},
+              errors=(401, 403, 404, 503)),
+    Operation("post", _CAMERA + "/password", "Rotate the upload password", "user", {200: models.CameraOut},
+              errors=(401, 403, 404, 503), description="The old password stops working when this answers."),
+    Operation("get", _CAMERA + "/frames", "Frames by time, paged", "read", {200: models.FramePageOut},
+              query=_PAGING, errors=(400, 401, 404)),
+    Operation("get", _CAMERA + "/frames/latest", "The latest frame", "read", {200: models.FrameOut},
+              errors=(401, 404)),
+    Operation("get", _FRAME, "A frame's metadata", "read", {200: models.FrameOut}, errors=(401, 404)),
+    Operation("get", _FRAME + "/image", "A frame's JPEG", "read", {200: _JPEG, 304: "Not modified."},
+              content_type="image/jpeg", errors=(401, 404, 503)),
+    Operation("get", _FRAME + "/thumbnail", "A frame's thumbnail JPEG", "read", {200: _JPEG, 304: "Not modified."},
+              content_type="image/jpeg", errors=(401, 404, 503)),
+    Operation("get", _CAMERA + "/calendar", "Frames per UTC hour", "read", {200: models.CalendarOut},
+              query=_TIME_RANGE, errors=(400, 401, 404),
+              description="Default range: the 31 days before `until` (default: now); at most 366 days."),
+    Operation("get", _CAMERA + "/live.mjpg", "Live view as MJPEG", "read",
+              {200: "multipart/x-mixed-replace: one JPEG part per frame, as uploaded; works in an <img> tag."},
+              content_type="multipart/x-mixed-replace", errors=(401, 404, 503)),
+    Operation("get", _CAMERA + "/events", "Frame-stored events (Server-Sent Events)", "read",
+              {200: "text/event-stream: `event: frame`, `id: <frame id>`, `data: <frame JSON>`."},
+              content_type="text/event-stream", errors=(401, 404, 503)),
+    Operation("get", _CAMERA + "/shares", "The camera's share links", "user", {200: models.ShareList},
+              errors=(401, 403, 404)),
+    Operation("post", _CAMERA + "/shares", "Create a share link", "user", {201: models.ShareOut},
+              body=models.ShareCreate, body_required=False, errors=(400, 401, 403, 404),
+              description="The answer's token and url are shown only this once."),
+    Operation("delete", _CAMERA + "/shares/{share_id}", "Revoke a share link", "user", {204: "Revoked."},
+              errors=(401, 403, 404)),
+    Operation("get", "/openapi.json", "This document", "none", {200: "The OpenAPI 3.1 document."}),
+)
+
+_ERROR_TEXT = {400: "Invalid input.", 401: "No valid credentials.", 403: "Not the owner.",
+               404: "No such resource, or not visible to the caller.", 409: "Already taken.",
+               429: "Too many failed attempts.", 503: "A dependency did not answer; nothing changed."}
+_SECURITY: dict[Access, list[dict[str, list[str]]]] = {
+    "none": [],
+    "user": [{"bearer": []}],
+    "read": [{"bearer": []}, {"shareQuery": []}, {"shareHeader": []}, {}],
+}
+
+
+@cache
+def document() -> dict[str, Any]:
+    """The OpenAPI document (built once)."""
+    used = {op.body for op in OPERATIONS if op.body} | {answer for op in OPERATIONS for answer in op.answers.values()
+                                                         if isinstance(answer, type)}
+    refs, defs = models_json_schema(
+        [(model, "validation" if model in {op.body for op in OPERATIONS} else "serialization")
+         for model in sorted(used | {models.Error}, key=lambda m: m.__name__)],
+        ref_template="#/components/schemas/{model}")
+    schema_of = {model: ref for (model, _mode), ref in refs.items()}
+    paths: dict[str, dict[str, Any]] = {}
+    for op in OPERATIONS:
+        paths.setdefault("/api/v1" + op.path, {})[op.method] = _operation(op, schema_of)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Sensr API", "version": "1",
+                 "description": DESCRIPTION},
+        "paths": paths,
+        "components": {
+            "schemas": defs.get("$defs", {}),
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "description": "A token from POST /api/v1/tokens."},
+                "shareQuery": {"type": "apiKey", "in": "query", "name": "share",
+                               "description": "A share link's token: read access to one camera."},
+                "shareHeader": {"type": "apiKey", "in": "header", "name": "X-Sensr-Share",
+                                "description": "The same, as a header."},
+            },
+        },
+    }
+
+
+def _operation(op: Operation, schema_of: dict[Any, dict[str, Any]]) -> dict[str, Any]:
+    names = [segment[1:-1] for segment in op.path.split("/") if segment.startswith("{")]
+    parameters = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}} for name in names]
+    result: dict[str, Any] = {
+        "operationId": f"{op.method}{op.path}".replace("/", "_").replace("{", "").replace("}", "").replace(".", "_"),
+        "summary": op.summary,
+        "parameters": parameters + list(op.query),
+        "security": _SECURITY[op.access],
+        "responses": {},
+    }
+    if op.description:
+        result["description"] = op.description
+    if op.body is not None:
+        result["requestBody"] = {"required": op.body_required,
+                                 "content": {"application/json": {"schema": schema_of[op.body]}}}
+    for status, answer in op.answers.items():
+        if isinstance(answer, type):
+            result["responses"][str(status)] = {"description": answer.__doc__ or answer.__name__,
+                                                "content": {"application/json": {"schema": schema_of[answer]}}}
+        elif status == 200:
+            body = {"type": "string", "format": "binary"} if op.content_type != "application/json" else {}
+            result["responses"][str(status)] = {"description": answer, "content": {op.content_type: {"schema": body}}}
+        else:
+            result["responses"][str(status)] = {"description": answer}
+    for status in op.errors:
+        result["responses"][str(status)] = {"description": _ERROR_TEXT[status],
+                                            "content": {"application/json": {"schema": schema_of[models.Error]}}}
+    return result

@@ -1,0 +1,70 @@
+"""The route table of API v1: path templates (as in the OpenAPI document) and handlers."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from api.services import Services
+from api.v1 import openapi
+from api.v1.base import JsonHandler, NotFoundHandler
+from api.v1.cameras import CameraHandler, CamerasHandler, PasswordHandler
+from api.v1.frames import (
+    CalendarHandler,
+    FrameHandler,
+    FramesHandler,
+    ImageHandler,
+    LatestFrameHandler,
+    ThumbnailHandler,
+)
+from api.v1.live import EventsHandler, LiveMjpegHandler
+from api.v1.shares import ShareHandler, SharesHandler
+from api.v1.users import CurrentTokenHandler, MeHandler, TokensHandler, UsersHandler
+
+PREFIX = "/api/v1"
+
+
+class OpenApiHandler(JsonHandler):
+    async def prepare(self) -> None:
+        """The document needs no credentials, and ignores any."""
+
+    def get(self) -> None:
+        self.set_header("Cache-Control", "no-cache")
+        self.finish(json.dumps(openapi.document()))
+
+
+# Order matters only where templates overlap: /frames/latest before /frames/{frame_id}.
+ROUTES: tuple[tuple[str, type[JsonHandler]], ...] = (
+    ("/users", UsersHandler),
+    ("/tokens", TokensHandler),
+    ("/tokens/current", CurrentTokenHandler),
+    ("/me", MeHandler),
+    ("/cameras", CamerasHandler),
+    ("/cameras/{camera_id}", CameraHandler),
+    ("/cameras/{camera_id}/password", PasswordHandler),
+    ("/cameras/{camera_id}/frames", FramesHandler),
+    ("/cameras/{camera_id}/frames/latest", LatestFrameHandler),
+    ("/cameras/{camera_id}/frames/{frame_id}", FrameHandler),
+    ("/cameras/{camera_id}/frames/{frame_id}/image", ImageHandler),
+    ("/cameras/{camera_id}/frames/{frame_id}/thumbnail", ThumbnailHandler),
+    ("/cameras/{camera_id}/calendar", CalendarHandler),
+    ("/cameras/{camera_id}/live.mjpg", LiveMjpegHandler),
+    ("/cameras/{camera_id}/events", EventsHandler),
+    ("/cameras/{camera_id}/shares", SharesHandler),
+    ("/cameras/{camera_id}/shares/{share_id}", ShareHandler),
+    ("/openapi.json", OpenApiHandler),
+)
+
+
+def pattern(template: str) -> str:
+    """`/cameras/{camera_id}` as a Tornado path regex with a named group per parameter."""
+    parts = re.split(r"\{(\w+)\}", template)
+    return PREFIX + "".join(re.escape(part) if i % 2 == 0 else f"(?P<{part}>[^/]+)" for i, part in enumerate(parts))
+
+
+def handlers(services: Services) -> list[tuple[str, type[JsonHandler], dict[str, Any]]]:
+    """The Tornado rules of API v1, ending with a JSON 404 for any other path under it."""
+    arguments = {"services": services}
+    rules = [(pattern(template), handler, arguments) for template, handler in ROUTES]
+    return [*rules, (PREFIX + r"(?:/.*)?", NotFoundHandler, arguments)]

@@ -1,0 +1,232 @@
+"""Support for the api's tests (no tests here): the api, and where a test needs them the
+real ingest_http and catalog_worker, as child processes (`python -m ...`) on free ports,
+against the session's Kafka and SeaweedFS, with SQLite or PostgreSQL; and a small client.
+
+Import the fixtures a module needs: `from tests.test_api_support import api_stack`.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import psycopg
+import pytest
+import requests
+from kafka import TopicPartition
+from sqlalchemy.engine import make_url
+
+from infra.process import ManagedProcess, free_ports
+from sensr.broker import CAMERAS, make_consumer
+from sensr.cameras import CameraLogin
+from sensr.frames import new_frame_id
+from sensr.index import FrameIndex, FrameRecord
+from sensr.settings import CoreSettings, KafkaSettings, S3Settings
+from sensr.storage import ensure_bucket, make_s3_client, object_keys
+from tests.harness import S3Endpoint
+from tests.jpegs import make_jpeg
+
+T = TypeVar("T")
+REPO = Path(__file__).resolve().parents[1]
+PASSWORD = "a long enough password"
+
+
+@dataclass
+class ApiStack:
+    """The running services of one test module, and how to reach them."""
+
+    url: str
+    env: dict[str, str]
+    processes: dict[str, ManagedProcess] = field(default_factory=dict)
+
+    def api(self, path: str) -> str:
+        return f"{self.url}/api/v1{path}"
+
+    @property
+    def ingest_url(self) -> str:
+        return f"http://127.0.0.1:{self.env['SENSR_HTTP_PORT']}"
+
+    def stop(self) -> None:
+        for process in reversed(self.processes.values()):
+            process.stop()
+
+
+@dataclass
+class Account:
+    """A signed-up, logged-in user and a session that sends its bearer token."""
+
+    email: str
+    token: str
+    session: requests.Session
+
+
+def sign_up(stack: ApiStack, email: str | None = None) -> Account:
+    email = email or f"user-{uuid.uuid4().hex[:10]}@example.com"
+    created = requests.post(stack.api("/users"), json={"email": email, "password": PASSWORD}, timeout=30)
+    assert created.status_code == 201, created.text
+    login = requests.post(stack.api("/tokens"), json={"email": email, "password": PASSWORD}, timeout=30)
+    assert login.status_code == 201, login.text
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {login.json()['token']}"
+    return Account(email=created.json()["email"], token=login.json()["token"], session=session)
+
+
+def create_camera(stack: ApiStack, account: Account, **fields: Any) -> dict[str, Any]:
+    response = account.session.post(stack.api("/cameras"), json={"name": "Front door", **fields}, timeout=30)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def new_postgres_database(server_url: str) -> tuple[str, str]:
+    """A fresh database on the test session's PostgreSQL: (its URL, its name)."""
+    name = f"api_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return make_url(server_url).set(database=name).render_as_string(hide_password=False), name
+
+
+def drop_postgres_database(server_url: str, name: str) -> None:
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _ready(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=2).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def start_service(stack: ApiStack, module: str, ready_url: str, log_dir: Path) -> None:
+    process = ManagedProcess(module, [sys.executable, "-m", module], log_dir / f"{module}.log",
+                             env=stack.env, cwd=REPO)
+    process.start()
+    stack.processes[module] = process
+    process.wait_ready(lambda: _ready(ready_url), timeout=60)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A new, empty database of each kind in turn: the module's tests run once per kind."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'sensr.sqlite'}"
+        return
+    server = request.getfixturevalue("postgres_url")
+    url, name = new_postgres_database(server)
+    yield url
+    drop_postgres_database(server, name)
+
+
+def stack_env(kafka_bootstrap: str, s3: S3Endpoint, database_url: str, data_dir: Path,
+              **overrides: str) -> dict[str, str]:
+    """SENSR_ variables for one stack: its own bucket, ports, consumer group and database."""
+    api_port, http_port, ftp_port, ops_port = free_ports(4)
+    env = {name: value for name, value in os.environ.items() if not name.startswith("SENSR_")}
+    env.update(s3.env(), SENSR_KAFKA_BOOTSTRAP=kafka_bootstrap, SENSR_DATABASE_URL=database_url,
+               SENSR_S3_BUCKET=f"api-{uuid.uuid4().hex[:12]}", SENSR_DATA_DIR=str(data_dir),
+               SENSR_API_PORT=str(api_port), SENSR_HTTP_PORT=str(http_port), SENSR_FTP_PORT=str(ftp_port),
+               SENSR_CATALOG_OPS_PORT=str(ops_port), SENSR_CATALOG_GROUP_ID=f"catalog-{uuid.uuid4().hex[:8]}",
+               SENSR_PUBLIC_HOST="127.0.0.1", SENSR_LOG_FORMAT="console", **overrides)
+    return env
+
+
+def start_stack(env: dict[str, str], log_dir: Path, *, edges: bool = False) -> ApiStack:
+    """The api (and with `edges`, ingest_http and catalog_worker), ready to serve. The
+    bucket is made first, as `sensr run` does."""
+    ensure_bucket(make_s3_client(S3Settings(s3_endpoint=env["SENSR_S3_ENDPOINT"],
+                                            s3_access_key=env["SENSR_S3_ACCESS_KEY"],
+                                            s3_secret_key=env["SENSR_S3_SECRET_KEY"])), env["SENSR_S3_BUCKET"])
+    stack = ApiStack(url=f"http://127.0.0.1:{env['SENSR_API_PORT']}", env=env)
+    try:
+        start_service(stack, "api", f"{stack.url}/readyz", log_dir)
+        if edges:
+            start_service(stack, "catalog_worker", f"http://127.0.0.1:{env['SENSR_CATALOG_OPS_PORT']}/readyz", log_dir)
+            start_service(stack, "ingest_http", f"{stack.ingest_url}/readyz", log_dir)
+    except BaseException:
+        stack.stop()
+        raise
+    return stack
+
+
+@pytest.fixture(scope="module")
+def api_stack(kafka_bootstrap: str, s3_endpoint: S3Endpoint, database_url: str,
+              tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiStack]:
+    """The api alone, once per database kind."""
+    data_dir = tmp_path_factory.mktemp("api")
+    stack = start_stack(stack_env(kafka_bootstrap, s3_endpoint, database_url, data_dir), data_dir)
+    yield stack
+    stack.stop()
+
+
+@pytest.fixture(scope="module")
+def edge_stack(kafka_bootstrap: str, s3_endpoint: S3Endpoint, database_url: str,
+               tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiStack]:
+    """The api with the real ingest_http and catalog_worker, once per database kind."""
+    data_dir = tmp_path_factory.mktemp("stack")
+    stack = start_stack(stack_env(kafka_bootstrap, s3_endpoint, database_url, data_dir), data_dir, edges=True)
+    yield stack
+    stack.stop()
+
+
+def camera_record(bootstrap: str, username: str) -> CameraLogin | None:
+    """The latest record of `username` on `sensr.cameras` (None for a tombstone); fails
+    the test if there is none at all."""
+    consumer = make_consumer(CoreSettings(), KafkaSettings(kafka_bootstrap=bootstrap), group_id=None)
+    try:
+        partitions = [TopicPartition(CAMERAS, p) for p in consumer.partitions_for_topic(CAMERAS) or {0}]
+        consumer.assign(partitions)
+        consumer.seek_to_beginning(*partitions)
+        ends = consumer.end_offsets(partitions)
+        found: list[bytes | None] = []
+        while any(consumer.position(tp) < end for tp, end in ends.items()):
+            for records in consumer.poll(timeout_ms=500).values():
+                found += [record.value for record in records if record.key == username.encode()]
+    finally:
+        consumer.close()
+    assert found, f"no record of {username} on {CAMERAS}"
+    return None if found[-1] is None else CameraLogin.from_value(found[-1])
+
+
+def eventually(probe: Callable[[], T | None], timeout: float = 30.0, interval: float = 0.1) -> T:
+    """`probe()`'s first truthy result, retried until `timeout` passes (then fail)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = probe()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            pytest.fail(f"still {result!r} after {timeout}s")
+        time.sleep(interval)
+
+
+def seed_frames(stack: ApiStack, username: str, timestamps_us: list[int]) -> list[tuple[FrameRecord, bytes]]:
+    """Store frames of `username` as the catalog worker does (objects in the bucket, rows in
+    the index), without going through Kafka: for tests that need many frames at chosen
+    times. Returns each record with its JPEG bytes."""
+    s3 = make_s3_client(S3Settings(s3_endpoint=stack.env["SENSR_S3_ENDPOINT"],
+                                   s3_access_key=stack.env["SENSR_S3_ACCESS_KEY"],
+                                   s3_secret_key=stack.env["SENSR_S3_SECRET_KEY"]))
+    bucket = stack.env["SENSR_S3_BUCKET"]
+    seeded = []
+    for n, timestamp_us in enumerate(timestamps_us):
+        jpeg, thumbnail = make_jpeg(64, 48, seed=n), make_jpeg(32, 24, content="gradient", seed=n)
+        frame_id = new_frame_id(timestamp_us)
+        image_key, thumbnail_key = object_keys(username, timestamp_us, frame_id)
+        for key, data in ((image_key, jpeg), (thumbnail_key, thumbnail)):
+            s3.put_object(bucket, key, io.BytesIO(data), len(data), content_type="image/jpeg")
+        seeded.append((FrameRecord(frame_id=frame_id, camera=username, timestamp_us=timestamp_us, size=len(jpeg),
+                                   width=64, height=48, source="http", object_key=image_key,
+                                   thumbnail_key=thumbnail_key, filename=f"seed{n}.jpg"), jpeg))
+    index = FrameIndex.open(stack.env["SENSR_DATABASE_URL"])
+    try:
+        index.add([record for record, _ in seeded])
+    finally:
+        index.close()
+    return seeded
