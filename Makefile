@@ -12,5 +12,5 @@ test: install
 	$(PYTHON) -m pytest
 
 run:
-	$(PYTHON) -m pip install -e .
+	$(PYTHON) -m pip install -e '.[native]'
 	sensr run

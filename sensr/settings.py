@@ -51,9 +51,11 @@ class DatabaseSettings(_Section):
 class HttpIngestSettings(_Section):
     http_host: str = Field("127.0.0.1", description="ingest_http listen address.")
     http_port: int = Field(8080, description="ingest_http port: photo upload, MJPEG push, /healthz, /readyz, /metrics.")
-    http_idle_timeout: float = Field(60.0, description="Seconds an upload connection may stay silent (between requests, or mid-body) before it is closed.")
-    http_header_timeout: float = Field(10.0, description="Seconds a client has to send the request headers.")
+    http_idle_timeout: float = Field(60.0, description="Seconds a request body (photo or MJPEG stream) may stay silent before the connection is closed; a stream has no limit on its total length.")
+    http_header_timeout: float = Field(10.0, description="Seconds a client has to send a request's headers, counted from when the connection opens or its previous response ends (so it also closes idle keep-alive connections).")
     auth_failure_limit: int = Field(10, description="Failed upload logins per client address per minute before further attempts are slowed down.")
+    auth_failure_delay: float = Field(2.0, description="Once an address is over `SENSR_AUTH_FAILURE_LIMIT`, its upload requests are let through one per this many seconds; one that would wait over 10 times this gets 429.")
+    http_stream_in_flight_bytes: int = Field(8 * MIB, description="Bytes of one MJPEG stream's frames that may await Kafka's acknowledgement before reading from that client pauses (flow control).")
 
 
 class FtpIngestSettings(_Section):
@@ -64,22 +66,30 @@ class FtpIngestSettings(_Section):
     ftp_ops_port: int = Field(8021, description="ingest_ftp side HTTP port for /healthz, /readyz and /metrics.")
     ftp_tls_cert: Path | None = Field(None, description="PEM certificate (with key, or see SENSR_FTP_TLS_KEY) enabling explicit FTPS (AUTH TLS).")
     ftp_tls_key: Path | None = Field(None, description="PEM private key for FTPS, if not inside the certificate file.")
-    ftp_tls_required: bool = Field(False, description="Refuse logins on connections that did not switch to TLS.")
+    ftp_tls_required: bool = Field(False, description="Refuse logins on connections that did not switch to TLS, and data connections without TLS (PROT P).")
     ftp_reupload_window: float = Field(600.0, description="Seconds within which a re-upload of the same file name and bytes is acknowledged but not published again.")
     ftp_max_connections_per_ip: int = Field(20, description="Simultaneous FTP connections allowed from one address.")
     ftp_max_connections_per_camera: int = Field(10, description="Simultaneous FTP sessions allowed per camera login.")
     ftp_max_frames_per_second: float = Field(30.0, description="Per-camera upload rate limit, frames per second.")
     ftp_idle_timeout: float = Field(300.0, description="Seconds an idle FTP control connection is kept.")
-    ftp_data_timeout: float = Field(30.0, description="Seconds a data connection may stall.")
+    ftp_data_timeout: float = Field(30.0, description="Seconds a data connection may stall, and that a passive (or active) data connection has to be established.")
+    ftp_max_connections: int = Field(1024, description="Sockets ingest_ftp holds at once (control and data connections, passive listeners); past it new connections get 421.")
+    ftp_auth_failure_limit: int = Field(5, description="Failed FTP logins per client address per minute answered at once; further 530 replies wait SENSR_FTP_AUTH_FAILURE_DELAY.")
+    ftp_auth_failure_delay: float = Field(3.0, description="Seconds a failed FTP login's 530 reply waits once its address is over SENSR_FTP_AUTH_FAILURE_LIMIT.")
 
 
 class CatalogSettings(_Section):
+    catalog_ops_host: str = Field("127.0.0.1", description="catalog_worker side HTTP address for /healthz, /readyz and /metrics.")
     catalog_ops_port: int = Field(8091, description="catalog_worker side HTTP port for /healthz, /readyz and /metrics (0: pick a free port).")
+    catalog_group_id: str = Field("catalog", description="Kafka consumer group the catalog_worker replicas share.")
+    catalog_session_timeout_ms: int = Field(45_000, description="How long the group waits for a silent catalog_worker replica (crashed, cut off) before giving its partitions to the others.")
     catalog_batch_size: int = Field(200, description="Most frames stored and indexed per batch (one index transaction, one offset commit).")
     catalog_upload_threads: int = Field(16, description="Concurrent object writes per worker.")
     thumbnail_width: int = Field(320, description="Thumbnail width in pixels (height keeps the aspect ratio).")
     retention_days: int = Field(30, description="Days a frame is kept when its camera sets no retention of its own.")
     retention_sweep_seconds: float = Field(300.0, description="Seconds between retention sweeps.")
+    catalog_retry_max_seconds: float = Field(30.0, description="Longest pause between retries while the object store, index database or Kafka is unavailable (the wait doubles from 0.5 s up to this).")
+    catalog_camera_sync_seconds: float = Field(10.0, description="How long a frame of a camera missing from the camera table waits for the table to catch up with `sensr.cameras` before the batch is retried (a camera is declared unknown only once the table has caught up).")
 
 
 class ApiSettings(_Section):
@@ -88,6 +98,12 @@ class ApiSettings(_Section):
     cookie_secret: str = Field("", description="Secret signing the web UI's session cookies; empty: generated and kept in the data folder.")
     public_url: str = Field("", description="Base URL of the api as users reach it (share links); empty: taken from the request.")
     secure_cookies: bool = Field(False, description="Mark session cookies Secure (set when served over HTTPS).")
+    min_password_length: int = Field(10, description="Shortest password a user may sign up with.")
+    token_lifetime_days: int = Field(30, description="Days an api bearer token stays valid after login.")
+    login_failures_per_address: int = Field(20, description="Failed api logins allowed per client address within the failure window before logins from it are refused (429).")
+    login_failures_per_account: int = Field(10, description="Failed api logins allowed per account within the failure window before logins to it are refused (429).")
+    login_failure_window: float = Field(900.0, description="Seconds over which failed api logins are counted.")
+    live_queue_bytes: int = Field(8 * MIB, description="Bytes of frames buffered per live viewer; a viewer that falls further behind skips the oldest frames (the newest is always kept).")
 
 
 class Settings:
