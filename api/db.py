@@ -16,17 +16,14 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.engine import Connection, Engine
+
+from sensr.database import make_engine, migrate, writer
 
 VERSION_TABLE = "alembic_version_api"
-SQLITE_BUSY_TIMEOUT_MS = 30_000
 _MIGRATION_LOCK_KEY = 0x5E75_A919  # PostgreSQL advisory lock held while migrating
-_WRITE = "sensr_api_write"  # execution option: a write transaction (SQLite: BEGIN IMMEDIATE)
 _ID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
 
 metadata = sa.MetaData()
@@ -78,13 +75,13 @@ class Database:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._writer = engine.execution_options(**{_WRITE: True})
+        self._writer = writer(engine)
 
     @classmethod
     def open(cls, url: str) -> Database:
         """Connect to `sqlite:///path` or `postgresql://...` and migrate the api's tables to
         the latest revision (safe when several replicas start at once)."""
-        database = cls(_make_engine(url))
+        database = cls(make_engine(url))
         try:
             database._migrate()
         except BaseException:
@@ -114,48 +111,4 @@ class Database:
             return conn.execute(sa.text("SELECT 1")).scalar() == 1
 
     def _migrate(self) -> None:
-        """Upgrade in one transaction that first takes a lock (SQLite's write lock,
-        PostgreSQL's advisory lock): a replica starting at the same time waits, then finds
-        the schema current."""
-        config = Config()
-        config.set_main_option("script_location", str(Path(__file__).with_name("migrations")))
-        with self.write() as conn:
-            if conn.dialect.name == "postgresql":
-                conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_MIGRATION_LOCK_KEY)))
-            config.attributes["connection"] = conn
-            command.upgrade(config, "head")
-
-
-def _make_engine(url: str) -> Engine:
-    parsed = make_url(url)
-    if parsed.drivername in ("postgresql", "postgres"):
-        parsed = parsed.set(drivername="postgresql+psycopg")
-    backend = parsed.get_backend_name()
-    if backend == "sqlite":
-        return _sqlite_engine(parsed)
-    if backend != "postgresql":
-        raise ValueError(f"unsupported database {backend!r}: use sqlite:// or postgresql://")
-    return sa.create_engine(parsed, pool_size=8, max_overflow=8, pool_pre_ping=True)
-
-
-def _sqlite_engine(url: sa.URL) -> Engine:
-    """SQLite in WAL mode with a busy timeout and foreign keys on. pysqlite's own
-    transaction handling is off so that BEGIN is ours: BEGIN IMMEDIATE for writes."""
-    if url.database and url.database != ":memory:":
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(url, pool_size=8, max_overflow=8)
-
-    @sa.event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.close()
-
-    @sa.event.listens_for(engine, "begin")
-    def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "BEGIN")
-
-    return engine
+        migrate(self.engine, Path(__file__).with_name("migrations"), _MIGRATION_LOCK_KEY)

@@ -25,16 +25,14 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.engine import Connection, Engine
+
+from sensr.database import make_engine, migrate, writer
 
 VERSION_TABLE = "alembic_version_index"
 HOUR_US = 3_600_000_000
-SQLITE_BUSY_TIMEOUT_MS = 30_000
 _MIGRATION_LOCK_KEY = 0x5E75_1DE8  # PostgreSQL advisory lock held while migrating
-_WRITE = "sensr_index_write"  # execution option: a write transaction (SQLite: BEGIN IMMEDIATE)
 _CHUNK = 500  # frames per DELETE ... IN (...) statement
 
 metadata = sa.MetaData()
@@ -104,7 +102,7 @@ class FrameIndex:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        self._writer = engine.execution_options(**{_WRITE: True})
+        self._writer = writer(engine)
         self._insert = _INSERT[engine.dialect.name]
 
     @classmethod
@@ -112,7 +110,7 @@ class FrameIndex:
         """Connect to `sqlite:///path` or `postgresql://...` and migrate the schema to the
         latest revision (safe when several processes do it at once). Raises SQLAlchemy's
         `OperationalError` when the database cannot be reached."""
-        index = cls(_make_engine(url))
+        index = cls(make_engine(url))
         try:
             index._migrate()
         except BaseException:
@@ -254,54 +252,7 @@ class FrameIndex:
     # -- schema ------------------------------------------------------------------------
 
     def _migrate(self) -> None:
-        """Upgrade to the latest revision in one transaction that first takes a lock:
-        SQLite's write lock (BEGIN IMMEDIATE), PostgreSQL's advisory transaction lock.
-        A second process opening the database at the same time waits, then finds the
-        schema current."""
-        config = Config()
-        config.set_main_option("script_location", str(Path(__file__).with_name("index_migrations")))
-        with self._writer.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_MIGRATION_LOCK_KEY)))
-            config.attributes["connection"] = conn
-            command.upgrade(config, "head")
-
-
-def _make_engine(url: str) -> Engine:
-    parsed = make_url(url)
-    if parsed.drivername in ("postgresql", "postgres"):
-        parsed = parsed.set(drivername="postgresql+psycopg")
-    if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(parsed)
-    if parsed.get_backend_name() != "postgresql":
-        raise ValueError(f"unsupported index database {parsed.get_backend_name()!r}: use sqlite:// or postgresql://")
-    return sa.create_engine(parsed, pool_size=8, max_overflow=8, pool_pre_ping=True)
-
-
-def _sqlite_engine(url: sa.URL) -> Engine:
-    """A SQLite engine in WAL mode (readers never wait for the writer) with a busy timeout.
-
-    pysqlite's own transaction handling is switched off so that SQLAlchemy says BEGIN
-    itself: BEGIN IMMEDIATE for writes, which takes the write lock up front and so waits
-    politely (busy timeout) instead of failing mid-transaction when another process writes.
-    """
-    if url.database and url.database != ":memory:":
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(url, pool_size=8, max_overflow=8)
-
-    @sa.event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.close()
-
-    @sa.event.listens_for(engine, "begin")
-    def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "BEGIN")
-
-    return engine
+        migrate(self._engine, Path(__file__).with_name("index_migrations"), _MIGRATION_LOCK_KEY)
 
 
 def _record(row: sa.Row[Any]) -> FrameRecord:
