@@ -40,6 +40,7 @@ class IngestHttpService:
         self._producer: KafkaProducer | None = None
         self._kafka_probe = KafkaProbe(kafka.kafka_bootstrap)
         self._warm = False
+        self._stopping = False
         self._warm_task: asyncio.Task[None] | None = None
         context = UploadContext(
             cameras=self.cameras,
@@ -66,7 +67,7 @@ class IngestHttpService:
     def accepting(self) -> bool:
         """Uploads are taken once the logins are loaded and `sensr.frames`' partitions
         are known (before that, the producer's send could block the event loop)."""
-        return self._warm and self.cameras.loaded.is_set()
+        return self._warm and self.cameras.loaded.is_set() and not self._stopping
 
     def readiness(self) -> dict[str, bool]:
         return {"cameras_loaded": self.cameras.loaded.is_set(), "frames_topic": self._warm,
@@ -99,16 +100,32 @@ class IngestHttpService:
         return producer
 
     async def stop(self, grace: float = 10.0) -> None:
-        """Stop accepting, give open uploads `grace` seconds, then flush the producer."""
+        """Stop accepting, give open uploads `grace` seconds, then flush the producer.
+
+        Tornado's `close_all_connections` closes every connection at once, also those
+        whose frame Kafka is about to acknowledge: such a frame would be stored while its
+        camera, cut off without an answer, uploads it again. So first new requests are
+        refused (503, also on kept-alive connections), the frames already sent get their
+        acknowledgement and their answer, and only then are the connections closed.
+        """
+        self._stopping = True
         self.server.stop()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace
+        while self.publisher.in_flight and loop.time() < deadline:
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.05)  # the handlers of the last acknowledged frames write their answers
         try:
-            await asyncio.wait_for(self.server.close_all_connections(), grace)
+            await asyncio.wait_for(self.server.close_all_connections(), max(deadline - loop.time(), 1.0))
         except asyncio.TimeoutError:
             log.warning("shutdown_connections_left_open", grace=grace)
         if self._warm_task is not None:
             self._warm_task.cancel()
         await self._kafka_probe.stop()
         if self._producer is not None:
-            await asyncio.to_thread(self._producer.close, grace)
+            try:
+                await asyncio.to_thread(self._producer.close, grace)
+            except Exception as error:  # Kafka away: what it still holds is unanswered anyway
+                log.warning("producer_close_failed", error=str(error))
         await asyncio.to_thread(self.cameras.stop)
         log.info("stopped")

@@ -24,6 +24,11 @@ CAMERAS = "sensr.cameras"
 
 RECORD_OVERHEAD = 64 * 1024
 
+RECONNECT_BACKOFF_MAX_MS = 1000
+"""Longest pause between reconnection attempts to a broker (the Java client's default).
+kafka-python's own default, 30 s, kept uploads refused for up to half a minute after a
+restarted broker was back."""
+
 
 def max_record_bytes(core: CoreSettings) -> int:
     """Largest record Sensr produces: one frame plus its key, headers and batch framing."""
@@ -57,18 +62,72 @@ def ensure_topics(core: CoreSettings, kafka: KafkaSettings, timeout_ms: int = 30
         admin.close()
 
 
+def _recover_idempotent_producer_after_reset() -> None:
+    """Work around a kafka-python 3.0.12 bug that wedges an idempotent producer for good.
+
+    When a batch that was already sent expires (the broker went away long enough for
+    `delivery_timeout_ms` to pass), the sender calls `TransactionManager.reset_producer_id()`,
+    which drops the producer id but leaves the state READY. The sender then waits for a
+    new producer id, yet `init_producer_id()` only asks for one from UNINITIALIZED: no
+    InitProducerId request is ever sent and every later send times out, although the
+    broker is back. Every Sensr producer (edges, catalog worker, api) stopped publishing
+    after a Kafka restart until restarted itself (tests/test_e2e_faults.py shows it).
+
+    The Java client's `resetIdempotentProducerId` moves to UNINITIALIZED; so does this,
+    for idempotent (non-transactional) producers only, so a fresh producer id is fetched
+    as soon as a broker answers.
+    """
+    from kafka.producer import transaction_manager as txn
+
+    manager = txn.TransactionManager
+    reset = manager.reset_producer_id
+    if getattr(reset, "_sensr_patched", False) or not hasattr(manager, "init_producer_id"):
+        return
+
+    def reset_producer_id(self: Any) -> None:
+        reset(self)
+        with self._lock:
+            if not self.is_transactional() and self._current_state == txn.TransactionState.READY:
+                self._current_state = txn.TransactionState.UNINITIALIZED
+
+    reset_producer_id._sensr_patched = True  # type: ignore[attr-defined]
+    manager.reset_producer_id = reset_producer_id
+
+
+_recover_idempotent_producer_after_reset()
+
+
+def producer_timeouts(ack_timeout_ms: int, linger_ms: int) -> tuple[int, int]:
+    """(delivery_timeout_ms, request_timeout_ms) for a producer whose callers give up
+    waiting for an acknowledgement `ack_timeout_ms` after sending.
+
+    The producer must give a record up *before* its caller does: a record it still
+    holds when the caller has answered "not stored" (503, 451) would be written once the
+    broker is back, and the camera, told to upload again, would have it stored twice.
+    So the delivery timeout ends a little before the caller's, and the request timeout
+    a little before that (kafka-python requires delivery > linger + request).
+    """
+    margin = max(1, min(250, ack_timeout_ms // 10))
+    delivery = ack_timeout_ms - margin
+    return delivery, max(1, delivery - linger_ms - max(1, margin // 5))
+
+
 def make_producer(core: CoreSettings, kafka: KafkaSettings, **overrides: Any) -> KafkaProducer:
-    """A durable producer: acks from all in-sync replicas, idempotent, sized for the largest frame."""
+    """A durable producer: acks from all in-sync replicas, idempotent, sized for the largest frame.
+    Every record is acknowledged or failed within `kafka_request_timeout_ms` of its send."""
+    linger_ms = 2
+    delivery_timeout_ms, request_timeout_ms = producer_timeouts(kafka.kafka_request_timeout_ms, linger_ms)
     config: dict[str, Any] = {
         "bootstrap_servers": kafka.kafka_bootstrap,
         "acks": "all",
         "enable_idempotence": True,
         "max_request_size": max_record_bytes(core),
-        "linger_ms": 2,
+        "linger_ms": linger_ms,
         "batch_size": 1024 * 1024,
-        "request_timeout_ms": kafka.kafka_request_timeout_ms,
+        "request_timeout_ms": request_timeout_ms,
         "max_block_ms": kafka.kafka_request_timeout_ms,
-        "delivery_timeout_ms": kafka.kafka_request_timeout_ms + 5_000,
+        "delivery_timeout_ms": delivery_timeout_ms,
+        "reconnect_backoff_max_ms": RECONNECT_BACKOFF_MAX_MS,
         "client_id": "sensr",
     }
     config.update(overrides)
@@ -83,6 +142,7 @@ def make_consumer(core: CoreSettings, kafka: KafkaSettings, *topics: str, **over
         "auto_offset_reset": "earliest",
         "max_partition_fetch_bytes": max_record_bytes(core),
         "fetch_max_bytes": max(52_428_800, max_record_bytes(core)),
+        "reconnect_backoff_max_ms": RECONNECT_BACKOFF_MAX_MS,
         "client_id": "sensr",
     }
     config.update(overrides)
