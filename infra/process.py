@@ -135,7 +135,11 @@ def stop_process_group(pid: int, timeout: float = 20.0) -> None:
 
 
 def group_alive(pid: int) -> bool:
-    """True while any process of the group led by `pid` exists (zombies of our own children are reaped)."""
+    """True while any process of the group led by `pid` exists (zombies of our own children are reaped).
+    A pid of 0 or less (a stopped service in `infra/state.json`) is never alive: for
+    `waitpid` and `killpg` it would mean the caller's own process group."""
+    if pid <= 0:
+        return False
     try:
         os.waitpid(pid, os.WNOHANG)
     except ChildProcessError:
@@ -150,6 +154,8 @@ def group_alive(pid: int) -> bool:
 
 
 def _signal_group(pid: int, sig: int) -> bool:
+    if pid <= 0:  # never the caller's own process group
+        return False
     try:
         os.killpg(pid, sig)
         return True

@@ -76,10 +76,28 @@ def infra_status() -> None:
 
 
 @main.command("run")
-def run_stack() -> None:
+@click.option("--demo", "with_demo", is_flag=True,
+              help="Once everything runs, create a demo user and camera and print upload commands.")
+@click.option("--email", default=None, help="The demo user's e-mail address (with --demo).")
+@click.option("--password", default=None, help="The demo user's password (with --demo; default: a random one, "
+                                                "kept in the data folder).")
+def run_stack(with_demo: bool, email: str | None, password: str | None) -> None:
     """Run the whole stack natively (installs what is missing); Ctrl-C stops it."""
-    from sensr.run import run
-    run(load_settings())
+    from sensr.run import DEMO_EMAIL, DemoLogin, run
+    run(load_settings(), demo_login=DemoLogin(email or DEMO_EMAIL, password) if with_demo else None)
+
+
+@main.command("demo")
+@click.option("--email", default=None, help="The demo user's e-mail address.")
+@click.option("--password", default=None, help="The demo user's password (default: a random one, kept in the data "
+                                                "folder so the next `sensr demo` finds the user again).")
+def demo_command(email: str | None, password: str | None) -> None:
+    """Create a first user and camera on the running Sensr and print upload commands for it."""
+    from sensr.run import DEMO_EMAIL, DemoError, DemoLogin, demo
+    try:
+        click.echo(demo(load_settings(), DemoLogin(email or DEMO_EMAIL, password)))
+    except DemoError as error:
+        raise click.ClickException(str(error)) from None
 
 
 @main.command("settings")

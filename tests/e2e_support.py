@@ -6,19 +6,25 @@ its own free ports, data folder, SQLite index, bucket and catalog consumer group
 waits for every service's `/readyz`. One service can be killed, stopped and started
 again on the same ports. `ApiClient` is a small client of the JSON API: sign up, log in,
 create a camera (its HOST/USERNAME/PASSWORD and upload ports), list frames, fetch image
-bytes.
+bytes. `UploadLoop` is a camera that keeps uploading unique frames (photo, FTP or MJPEG)
+through a fault, and `check_exactly_once` matches what the API lists against what was
+acknowledged, frame by frame.
 """
 
 from __future__ import annotations
 
 import ftplib
+import hashlib
 import io
+import json
 import os
 import random
 import socket
 import sys
+import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +39,7 @@ from infra.process import ManagedProcess, free_ports
 from sensr.broker import FRAMES, make_consumer
 from sensr.settings import CoreSettings, KafkaSettings, S3Settings
 from sensr.storage import ensure_bucket, make_s3_client
+from tests.jpegs import make_jpeg, mpjpeg_stream
 
 T = TypeVar("T")
 REPO = Path(__file__).resolve().parents[1]
@@ -399,12 +406,10 @@ def ftp_store(camera: CameraLogin, name: str, jpeg: bytes, ftp: ftplib.FTP | Non
 
 def unique_jpeg(tag: str, n: int) -> bytes:
     """A small real JPEG no other call returns (its comment names it)."""
-    from tests.jpegs import make_jpeg
     return make_jpeg(64, 48, seed=n % 97, comment=f"sensr e2e {tag} {n}".encode())
 
 
 def digest(data: bytes) -> str:
-    import hashlib
     return hashlib.sha256(data).hexdigest()
 
 
@@ -431,7 +436,6 @@ class UploadLoop:
 
     def __init__(self, camera: CameraLogin, path: str, tag: str, pause: float = 0.05, limit: int = 10**9,
                  stream_frames: int = 4, retry_pause: float = 0.25) -> None:
-        import threading
         self.camera, self.path, self.tag = camera, path, tag
         self.pause, self.limit, self.stream_frames, self.retry_pause = pause, limit, stream_frames, retry_pause
         self.attempts: list[Attempt] = []
@@ -463,7 +467,6 @@ class UploadLoop:
         return sum(1 for a in list(self.attempts) if not a.acked and a.at >= since)
 
     def outcomes(self) -> dict[str, int]:
-        from collections import Counter
         return dict(Counter(a.outcome for a in self.attempts))
 
     # -- the loop --
@@ -514,8 +517,6 @@ class UploadLoop:
                 session.close()
 
     def _mjpeg(self) -> None:
-        import json
-        from tests.jpegs import mpjpeg_stream
         session = requests.Session()
         url = f"http://{self.camera.host}:{self.camera.http_port}/upload/{self.camera.username}"
         while not self.stopping.is_set() and len(self.attempts) < self.limit:
@@ -554,7 +555,6 @@ def check_exactly_once(user: ApiClient, camera: CameraLogin, loops: list[UploadL
     """Every acknowledged frame is listed once, with its bytes; nothing is listed twice;
     nothing is listed that was never sent. Returns the tally, including the refused
     uploads whose frames were stored all the same."""
-    from collections import Counter
     acked = Counter(d for loop in loops for a in loop.attempts if a.acked for d in a.digests)
     sent = {d for loop in loops for a in loop.attempts for d in a.digests}
     total = sum(acked.values())
