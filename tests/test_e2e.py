@@ -4,7 +4,6 @@ frame uploaded by each client is listed by the API and its bytes come back equal
 
 from __future__ import annotations
 
-import ftplib
 import io
 import re
 import subprocess
@@ -12,9 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import requests
 
-from tests.e2e_support import ApiClient, CameraLogin, Stack, eventually
+from tests.e2e_support import ApiClient, CameraLogin, Stack, wait_until_edges_know
 from tests.harness import S3Endpoint
 from tests.jpegs import make_jpeg
 
@@ -38,24 +36,8 @@ def user(stack: Stack) -> ApiClient:
 def camera(user: ApiClient, stack: Stack) -> CameraLogin:
     """A new camera of the module's user, its login already known to both edges."""
     login = user.create_camera("e2e camera")
-    edges_know(stack, login)
+    wait_until_edges_know(login)
     return login
-
-
-def edges_know(stack: Stack, camera: CameraLogin) -> None:
-    """Wait until both edges accept the camera's login (they follow `sensr.cameras`):
-    a photo that is not a JPEG gets 400 (login fine) instead of 401/404, and FTP logs in."""
-    url = f"http://{camera.host}:{camera.http_port}/photo/{camera.username}"
-    eventually(lambda: requests.put(url, data=b"not a jpeg", auth=camera.auth, timeout=10).status_code == 400,
-               30, what="ingest_http knows the camera")
-
-    def ftp_login() -> bool:
-        try:
-            camera.ftp(timeout=10).quit()
-            return True
-        except ftplib.error_perm:
-            return False
-    eventually(ftp_login, 30, what="ingest_ftp knows the camera")
 
 
 def run(argv: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:

@@ -3,7 +3,8 @@ frames answered 200 (HTTP) or 226 (FTP) are exactly the frames stored and listed
 lost, none twice, nothing that was not sent.
 
 Each camera uploads unique frames, so every listed frame is matched to the upload that
-sent it by its bytes (fetched back through the API).
+sent it by its bytes (fetched back through the API); like a real camera it sends a frame
+again (FTP: the same file) after an error or a broken connection, until it is taken.
 """
 
 from __future__ import annotations
@@ -18,7 +19,15 @@ import pytest
 from infra.broker import KafkaBroker
 from infra.seaweedfs import SeaweedS3
 from tests import harness
-from tests.e2e_support import ApiClient, CameraLogin, Stack, UploadLoop, check_exactly_once, eventually
+from tests.e2e_support import (
+    ApiClient,
+    CameraLogin,
+    Stack,
+    UploadLoop,
+    check_exactly_once,
+    eventually,
+    wait_until_edges_know,
+)
 from tests.harness import S3Endpoint
 
 SERVICES = ("api", "catalog_worker", "ingest_http", "ingest_ftp")
@@ -36,6 +45,7 @@ def stack(kafka_bootstrap: str, s3_endpoint: S3Endpoint, tmp_path_factory: pytes
 def new_camera(stack: Stack) -> tuple[ApiClient, CameraLogin]:
     user = ApiClient(stack.api_url)
     camera = user.create_camera("fault camera")
+    wait_until_edges_know(camera)
     return user, camera
 
 
@@ -135,9 +145,10 @@ def test_kafka_stopped_and_restarted_during_uploads(private_kafka: KafkaBroker, 
         assert {"200"} < set(outcomes[0]) <= {"200", "503"}, outcomes
         assert {"226"} < set(outcomes[1]) and all(code[0] in "24" for code in outcomes[1]), outcomes
         tally = check_exactly_once(user, camera, loops, timeout=120)
-        # A refused upload's frame is never stored later (the producer gives a record up
-        # before the edge answers 503/451; see sensr.broker.producer_timeouts): a camera
-        # that uploads it again does not get it twice.
+        # The cameras sent each refused frame again until it was taken, and none is stored
+        # twice: ingest_http's producer gives a record up before the edge answers 503 (see
+        # sensr.broker.producer_timeouts), and ingest_ftp answers the re-upload of a file
+        # that reached Kafka after its 451 with 226 without publishing it again.
         assert tally.listed == tally.acked and not tally.refused_but_stored, tally
         all_alive(stack)
 
