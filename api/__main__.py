@@ -9,9 +9,9 @@ from kafka.errors import KafkaError
 from sqlalchemy.exc import DBAPIError
 
 from api.app import make_app
-from api.readiness import ReadinessMonitor
 from api.services import Services
 from sensr.logs import configure_logging, get_logger
+from sensr.ops import PeriodicProbe
 from sensr.settings import Settings, load_settings
 
 log = get_logger("api")
@@ -46,9 +46,11 @@ async def serve() -> None:
     services = await open_services(settings, stop)
     if services is None:
         return
-    readiness = ReadinessMonitor(lambda: services.run(services.ready), ("database", "kafka", "s3"))
+    # Probed in the background: /readyz answers at once, never waiting on the network.
+    readiness = PeriodicProbe("readiness", lambda: services.run(services.ready),
+                              initial={"database": False, "kafka": False, "s3": False})
     readiness.start()
-    server = make_app(services, readiness).listen(settings.api.api_port, settings.api.api_host,
+    server = make_app(services, lambda: dict(readiness.latest)).listen(settings.api.api_port, settings.api.api_host,
                                                   max_body_size=MAX_BODY_BYTES)
     log.info("api_listening", host=settings.api.api_host, port=settings.api.api_port)
     await stop.wait()

@@ -6,20 +6,20 @@ from typing import Any
 
 import tornado.web
 
-from api.readiness import ReadinessMonitor
 from api.services import Services
 from api.ui import ui_handlers, ui_settings
 from api.v1.routes import handlers
 from sensr.logs import get_logger
-from sensr.ops import ops_handlers
+from sensr.ops import ReadyCheck, ops_handlers
 
 access_log = get_logger("api.access")
 _PROBES = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
-def make_app(services: Services, readiness: ReadinessMonitor, **settings: Any) -> tornado.web.Application:
-    """`settings` go to Tornado, over the web UI's own (template path, cookie secret, ...)."""
-    return tornado.web.Application([*ops_handlers(readiness.check), *handlers(services), *ui_handlers(services)],
+def make_app(services: Services, ready: ReadyCheck, **settings: Any) -> tornado.web.Application:
+    """`ready` answers /readyz; `settings` go to Tornado, over the web UI's own (template
+    path, cookie secret, ...)."""
+    return tornado.web.Application([*ops_handlers(ready), *handlers(services), *ui_handlers(services)],
                                    log_function=log_request, **{**ui_settings(services), **settings})
 
 

@@ -31,18 +31,18 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from kafka import KafkaAdminClient, TopicPartition
+from kafka import KafkaAdminClient
 from kafka.errors import KafkaError
-from kafka.structs import OffsetAndMetadata
 
 from infra.broker import KafkaBroker
 from infra.seaweedfs import SeaweedS3
-from sensr.broker import FRAMES, ensure_topics, make_consumer, make_producer
+from sensr.broker import FRAMES, ensure_topics, make_producer
 from sensr.cameras import CameraLogin, publish_login
 from sensr.frames import FrameEvent
 from sensr.index import FrameIndex
 from sensr.settings import CoreSettings, KafkaSettings, S3Settings
 from sensr.storage import ensure_bucket, make_s3_client, object_keys
+from tests.frames_tap import start_group_at_end
 
 GOAL = 0.70
 FRAME_BYTES = 100_000
@@ -116,7 +116,7 @@ class Bench:
                "SENSR_LOG_LEVEL": "WARNING", "SENSR_DATA_DIR": str(self.folder / "data")}
         index = FrameIndex.open(database)
         cameras = sorted({frame.camera for frame in frames})
-        self._start_group_at_end(run)  # earlier runs' frames are not this run's work
+        start_group_at_end(self.kafka.kafka_bootstrap, run)  # earlier runs' frames are not this run's work
         processes = [subprocess.Popen([sys.executable, "-m", "catalog_worker"], env=env,
                                       stderr=(self.folder / f"{run}-{n}.log").open("wb"))
                      for n in range(replicas)]
@@ -143,16 +143,6 @@ class Bench:
     @staticmethod
     def _stored(index: FrameIndex, cameras: list[str]) -> int:
         return sum(index.totals(camera)[0] for camera in cameras)
-
-    def _start_group_at_end(self, group: str) -> None:
-        consumer = make_consumer(self.core, self.kafka, group_id=group)
-        try:
-            partitions = [TopicPartition(FRAMES, p) for p in sorted(consumer.partitions_for_topic(FRAMES))]
-            consumer.assign(partitions)
-            ends = consumer.end_offsets(partitions)
-            consumer.commit({tp: OffsetAndMetadata(offset, "", -1) for tp, offset in ends.items()})
-        finally:
-            consumer.close()
 
     def _wait_for_stable_group(self, group: str, members: int, timeout: float = 120) -> None:
         admin = KafkaAdminClient(bootstrap_servers=self.kafka.kafka_bootstrap)

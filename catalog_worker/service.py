@@ -35,6 +35,16 @@ T = TypeVar("T")
 DEPENDENCIES = ("storage", "index", "kafka", "cameras")
 
 
+def close_quietly(what: str, close: Callable[[], object]) -> None:
+    """Close a Kafka client at shutdown; an error there (the broker is unreachable just
+    then) is logged, not raised: the batch was committed or will be redelivered either
+    way, so it must not turn a clean stop into a crash."""
+    try:
+        close()
+    except Exception as error:
+        log.warning("close_failed", client=what, error=str(error) or type(error).__name__)
+
+
 class Stopped(Exception):
     """Raised when a stop was requested while waiting for a dependency at start-up."""
 
@@ -79,10 +89,10 @@ class CatalogWorker:
             resources.callback(sweeping.join, 30)
             resources.callback(self._stop.set)  # ends the sweep even when the loop died of an error
             producer = make_producer(core, kafka, client_id="sensr-catalog")
-            resources.callback(producer.close, 10)
+            resources.callback(close_quietly, "producer", lambda: producer.close(10))
             consumer = make_consumer(core, kafka, group_id=catalog.catalog_group_id, client_id="sensr-catalog",
                                      session_timeout_ms=catalog.catalog_session_timeout_ms)
-            resources.callback(consumer.close, autocommit=False)  # leaves the group
+            resources.callback(close_quietly, "consumer", lambda: consumer.close(autocommit=False))  # leaves the group
 
             announcer = Announcer(producer, kafka.kafka_request_timeout_ms / 1000)
             process = BatchProcessor(cameras, store, index, announcer, core.max_frame_bytes)

@@ -11,6 +11,8 @@
 * A data connection reset by the camera is an aborted upload, not a complete one.
 * Limits: sessions per camera, frames per second per camera, slowed failed logins; a
   passive data connection that never arrives is logged with the address it was told.
+* Shutdown: once `services.draining` is set, a new `STOR` is answered `421` (cameras
+  reconnect and send it again), while uploads under way still get their `226`.
 * A login stays checked: each `STOR` re-checks it against the live camera table, so a
   rotated password, a disabled or a deleted camera ends a long-lived session too.
 """
@@ -19,8 +21,9 @@ from __future__ import annotations
 
 import errno
 import sys
+import threading
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -57,6 +60,8 @@ class SessionServices:
     frame_rate: FrameRate
     failed_logins: FailedLogins
     max_frame_bytes: int
+    draining: threading.Event = field(default_factory=threading.Event)
+    """Set while the service shuts down: uploads under way finish, new ones are refused."""
 
 
 class UploadDTP(DTPHandler):
@@ -217,6 +222,10 @@ class CameraHandler(FTPHandler):
         self.respond(f"213 {self.fs.getsize(path)}")
 
     def ftp_STOR(self, file: str, mode: str = "w") -> str | None:
+        if self.services.draining.is_set():
+            self.respond("421 Sensr FTP is restarting; this frame was not stored, upload it again in a moment.")
+            self.close_when_done()
+            return None
         if not self.authorizer.still_valid(self.username, self.password):
             log.info("login_revoked", camera=self.username, client=self.remote_ip)
             self.respond("530 This camera's login was changed, disabled or deleted; log in again.")

@@ -7,14 +7,21 @@ error reply. In between:
 * on the usual path `KafkaProducer.send()` runs on the loop itself: once the producer
   has the topic's metadata, kafka-python 3.0's send() only appends to its accumulator and
   never blocks. Without metadata it would wait up to `max_block_ms`, so then the attempt
-  goes to a sender thread, which may block instead. (Not always using the thread saves a
-  hop per frame, and each hop costs latency when the machine is busy.)
+  goes to a sender thread, which waits for the metadata instead. (Not always using the
+  thread saves a hop per frame, and each hop costs latency when the machine is busy.)
 * the producer's I/O thread completes the future; the callbacks hop back onto the loop
   through `LoopHandoff`;
-* a loop timer answers `kafka_timeout` if Kafka has not acknowledged in time. An attempt
-  that times out before the sender reached it is never sent, so a camera that got an
-  error does not find its frame published as well; one already sent may still be
-  acknowledged later, and is then remembered like any other (see below).
+* a loop timer answers `kafka_timeout` if Kafka has not acknowledged in time.
+
+A camera told "not stored" must not find its frame published as well (it uploads it
+again, maybe under a new name). The producer gives a record up `delivery_timeout`
+after it was sent, a little before the loop timer fires (see
+`sensr.broker.producer_timeouts`), so a record sent at once is acknowledged or given up
+before the answer. The sender thread therefore sends only while that still holds: an
+attempt whose metadata came later than `timeout - delivery_timeout` after it began is
+answered `kafka_error` without being sent. (A record given up by the producer can still
+have reached the broker, its acknowledgement lost; the re-upload memory below covers a
+camera that sends the same file again.)
 
 Exactly-once effect for re-uploads: a key (camera, final name, bytes) acknowledged within
 the re-upload window is answered at once without sending; a key being published right
@@ -31,6 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kafka import KafkaProducer
+from kafka.errors import KafkaTimeoutError
 from pyftpdlib.ioloop import IOLoop
 
 from ingest_ftp import metrics
@@ -69,12 +77,14 @@ class _Attempt:
 class FramePublisher:
     """Sends frames with one producer; all public methods run on the IOLoop thread."""
 
-    def __init__(self, producer: KafkaProducer, ioloop: IOLoop, recent: RecentUploads, timeout: float) -> None:
+    def __init__(self, producer: KafkaProducer, ioloop: IOLoop, recent: RecentUploads, timeout: float,
+                 delivery_timeout: float) -> None:
         self._producer = producer
         self._ioloop = ioloop
         self._handoff = LoopHandoff(ioloop)
         self._recent = recent
         self._timeout = timeout
+        self._delivery_timeout = delivery_timeout
         self._in_flight: dict[UploadKey, _Attempt] = {}
         self._outbox: queue.SimpleQueue[_Attempt | None] = queue.SimpleQueue()
         self._sender = threading.Thread(target=self._send_loop, name="frame-sender", daemon=True)
@@ -102,6 +112,11 @@ class FramePublisher:
         else:
             self._outbox.put(attempt)
 
+    @property
+    def in_flight(self) -> int:
+        """Frames handed to Kafka whose outcome is not known yet (their sessions await it)."""
+        return len(self._in_flight)
+
     def close(self, timeout: float = 10.0) -> None:
         """Stop the sender, deliver what the producer holds (up to `timeout`), close it."""
         self._outbox.put(None)
@@ -114,8 +129,15 @@ class FramePublisher:
 
     def _send_loop(self) -> None:
         while (attempt := self._outbox.get()) is not None:
-            if attempt.settled:  # timed out while waiting here: the camera was told it failed
-                self._handoff.call_soon(self._acknowledged, attempt, Exception("not sent: timed out before sending"))
+            try:
+                self._producer.partitions_for(FRAMES)  # waits for the metadata, at most max_block_ms
+            except Exception as error:  # KafkaTimeoutError: no metadata in time
+                self._handoff.call_soon(self._acknowledged, attempt, error)
+                continue
+            if time.monotonic() - attempt.started + self._delivery_timeout > self._timeout:
+                # The producer could still write it after the camera is told it failed.
+                self._handoff.call_soon(self._acknowledged, attempt,
+                                        KafkaTimeoutError("not sent: Kafka's metadata came too late"))
             else:
                 self._send(attempt)
 
@@ -138,7 +160,9 @@ class FramePublisher:
             if not attempt.settled:
                 log.warning("kafka_send_failed", camera=attempt.key.camera, filename=attempt.key.filename,
                             error=str(error) or type(error).__name__)
-            refused = Outcome(False, reason="kafka_error", detail=f"Kafka refused it ({type(error).__name__})")
+            said = " ".join(str(error).split())[:200]  # one line: it ends up in an FTP reply
+            refused = Outcome(False, reason="kafka_error",
+                              detail=f"Kafka did not take it ({type(error).__name__}: {said})")
             self._settle(attempt, refused)
             return
         self._recent.remember(attempt.key)

@@ -2,12 +2,19 @@
 
 Start-up order matters: the FTP port opens only once the camera table has caught up with
 `sensr.cameras` (before that every login would be refused), and `/readyz` says so.
+
+Shutdown (SIGTERM/SIGINT) drains: the port closes, new uploads are refused with `421`,
+and the uploads under way (arriving, or awaiting Kafka's acknowledgement) are answered
+before the sessions close, for up to the Kafka timeout. A camera cut off without an
+answer would send the frame again, possibly under a new name, and it would be stored
+twice. A second signal stops at once.
 """
 
 from __future__ import annotations
 
 import logging
 import signal
+import threading
 import time
 from typing import Any
 
@@ -17,7 +24,7 @@ from pyftpdlib.servers import FTPServer
 
 from ingest_ftp.authorizer import CameraAuthorizer
 from ingest_ftp.filesystem import CameraTrees
-from ingest_ftp.handler import AnnouncedPassiveDTP, CameraHandler, SessionServices
+from ingest_ftp.handler import AnnouncedPassiveDTP, CameraHandler, SessionServices, UploadDTP
 from ingest_ftp.limits import CameraSessions, FailedLogins, FrameRate
 from ingest_ftp.publisher import FramePublisher
 from ingest_ftp.recent import RecentUploads
@@ -28,6 +35,9 @@ from sensr.ops import OpsServer
 from sensr.settings import Settings, load_settings
 
 log = get_logger(__name__)
+
+POLL_SECONDS = 0.5
+"""The longest the loop sleeps in one poll, so a stop request is noticed that soon."""
 
 
 def parse_port_range(text: str) -> range:
@@ -75,6 +85,16 @@ class FtpIngest:
         self.table = CameraTable(settings.core, settings.kafka)
         self.ops = OpsServer(settings.ftp.ftp_host, settings.ftp.ftp_ops_port, self.readiness)
         self.serving = False
+        self._stop = threading.Event()
+
+    def request_stop(self, signum: int, _frame: Any) -> None:
+        """Signal handler: drain if serving (see the module docstring); otherwise, or on a
+        second signal, stop at once."""
+        if self.serving and not self._stop.is_set():
+            log.info("stop_requested", signal=signal.Signals(signum).name)
+            self._stop.set()
+            return
+        raise SystemExit(128 + signum)
 
     def readiness(self) -> dict[str, bool]:
         return {"camera_table": self.table.loaded.is_set(), "ftp": self.serving}
@@ -92,7 +112,8 @@ class FtpIngest:
             producer.partitions_for(FRAMES)  # metadata now, so send() need not wait for it later
             ioloop = IOLoop()
             publisher = FramePublisher(producer, ioloop, RecentUploads(ftp.ftp_reupload_window),
-                                       settings.kafka.kafka_request_timeout_ms / 1000)
+                                       timeout=settings.kafka.kafka_request_timeout_ms / 1000,
+                                       delivery_timeout=producer.config["delivery_timeout_ms"] / 1000)
             services = SessionServices(
                 publisher=publisher, trees=CameraTrees(),
                 sessions=CameraSessions(ftp.ftp_max_connections_per_camera),
@@ -108,7 +129,8 @@ class FtpIngest:
                      masquerade=ftp.ftp_masquerade_address, tls=bool(ftp.ftp_tls_cert),
                      tls_required=ftp.ftp_tls_required, ops_port=self.ops.port)
             try:
-                server.serve_forever(handle_exit=False)
+                self._serve(ioloop)
+                self._drain(server, ioloop, services)
             finally:
                 self.serving = False
                 server.close_all()
@@ -119,6 +141,25 @@ class FtpIngest:
                 publisher.close()
             self.table.stop()
             self.ops.stop()
+
+    def _serve(self, ioloop: IOLoop) -> None:
+        """pyftpdlib's loop, one poll at a time (sleeping until the next timer is due, at most
+        POLL_SECONDS), until a stop is requested."""
+        wait = POLL_SECONDS
+        while not self._stop.is_set():
+            soonest = ioloop.loop(wait, blocking=False)
+            wait = POLL_SECONDS if soonest is None else min(soonest, POLL_SECONDS)
+
+    def _drain(self, server: FTPServer, ioloop: IOLoop, services: SessionServices) -> None:
+        """Close the port, refuse new uploads and answer those under way, for at most the
+        Kafka timeout and a second."""
+        self.serving = False
+        services.draining.set()
+        server.close()
+        deadline = time.monotonic() + self.settings.kafka.kafka_request_timeout_ms / 1000 + 1
+        while (busy := uploads_under_way(ioloop, services)) and time.monotonic() < deadline:
+            ioloop.loop(0.05, blocking=False)
+        log.info("drained", unanswered=busy)
 
     def _ensure_topics(self) -> None:
         """Create Sensr's topics if missing, waiting for the broker as long as it takes."""
@@ -131,8 +172,14 @@ class FtpIngest:
                 time.sleep(2.0)
 
 
-def _exit_on_signal(signum: int, _frame: Any) -> None:
-    raise SystemExit(128 + signum)
+def uploads_under_way(ioloop: IOLoop, services: SessionServices) -> int:
+    """Uploads whose data connection is awaited or still arriving, plus frames awaiting
+    Kafka's answer."""
+    channels = list(ioloop.socket_map.values())
+    awaiting_data = sum(1 for channel in channels
+                        if isinstance(channel, CameraHandler) and channel._in_dtp_queue is not None)
+    arriving = sum(1 for channel in channels if isinstance(channel, UploadDTP) and channel.receive)
+    return awaiting_data + arriving + services.publisher.in_flight
 
 
 def main() -> None:
@@ -141,6 +188,7 @@ def main() -> None:
     configure_logging(settings.core, "ingest_ftp")
     if settings.core.log_level.upper() != "DEBUG":
         logging.getLogger("pyftpdlib").setLevel(logging.WARNING)  # one line per transfer: ours say more
-    signal.signal(signal.SIGTERM, _exit_on_signal)
-    signal.signal(signal.SIGINT, _exit_on_signal)
-    FtpIngest(settings).run()
+    service = FtpIngest(settings)
+    signal.signal(signal.SIGTERM, service.request_stop)
+    signal.signal(signal.SIGINT, service.request_stop)
+    service.run()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 
 from kafka import KafkaProducer
 from tornado.httpserver import HTTPServer
@@ -10,12 +11,13 @@ from tornado.httpserver import HTTPServer
 from ingest_http.app import make_app
 from ingest_http.idle import IdleWatch
 from ingest_http.publisher import Publisher
-from ingest_http.readiness import KafkaProbe
+from ingest_http.readiness import kafka_answers
 from ingest_http.throttle import LoginThrottle
 from ingest_http.upload import UploadContext
 from sensr.broker import FRAMES, ensure_topics, make_producer
 from sensr.cameras import CameraTable
 from sensr.logs import get_logger
+from sensr.ops import PeriodicProbe
 from sensr.settings import Settings
 
 log = get_logger(__name__)
@@ -38,7 +40,7 @@ class IngestHttpService:
         self.cameras = CameraTable(core, kafka)
         self.publisher = Publisher(ack_timeout=kafka.kafka_request_timeout_ms / 1000)
         self._producer: KafkaProducer | None = None
-        self._kafka_probe = KafkaProbe(kafka.kafka_bootstrap)
+        self._kafka_probe = PeriodicProbe("kafka_reachable", partial(kafka_answers, kafka.kafka_bootstrap), False)
         self._warm = False
         self._stopping = False
         self._warm_task: asyncio.Task[None] | None = None
@@ -71,7 +73,7 @@ class IngestHttpService:
 
     def readiness(self) -> dict[str, bool]:
         return {"cameras_loaded": self.cameras.loaded.is_set(), "frames_topic": self._warm,
-                "kafka_reachable": self._kafka_probe.reachable}
+                "kafka_reachable": self._kafka_probe.latest}
 
     async def _warm_up(self) -> None:
         """Create the topics if missing, make the producer and learn `sensr.frames`'

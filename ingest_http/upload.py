@@ -81,7 +81,8 @@ class UploadHandler(tornado.web.RequestHandler):
     async def prepare(self) -> None:
         self.camera = self.path_kwargs["camera"]
         if not self.context.accepting():
-            raise UploadRejected(503, "not_ready", "the service is starting; try again shortly", {"Retry-After": "5"})
+            raise UploadRejected(503, "not_ready", "the service is starting or restarting; try again shortly",
+                                 {"Retry-After": "5"})
         wait = self.context.throttle.admit(self.request.remote_ip or "")
         if wait is None:
             raise UploadRejected(429, "too_many_failed_logins", "too many failed logins from this address; slow down",

@@ -3,18 +3,26 @@
 
 Tornado services mount `ops_handlers(...)` in their application; the FTP edge and the
 catalog worker, which have no HTTP server of their own, run `OpsServer` on a side port.
+Asyncio services probe their dependencies with `PeriodicProbe`, so `/readyz` answers from
+the latest result and never waits on the network from the event loop.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import tornado.web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from sensr.logs import get_logger
+
+log = get_logger(__name__)
+T = TypeVar("T")
 
 ReadyCheck = Callable[[], dict[str, bool]]
 """Returns each dependency's name and whether it is ready; the service is ready when all are."""
@@ -104,3 +112,30 @@ class OpsServer:
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+class PeriodicProbe(Generic[T]):
+    """Runs the coroutine function `probe` every `interval` seconds on the event loop and
+    keeps its latest result in `latest` (`initial` until the first probe finished);
+    a change is logged as `<name>` with the new result."""
+
+    def __init__(self, name: str, probe: Callable[[], Awaitable[T]], initial: T, interval: float = 2.0) -> None:
+        self.name, self.latest = name, initial
+        self._probe, self._interval = probe, interval
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=self.name)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def _run(self) -> None:
+        while True:
+            result = await self._probe()
+            if result != self.latest:
+                log.info(self.name, result=result)
+            self.latest = result
+            await asyncio.sleep(self._interval)

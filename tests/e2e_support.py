@@ -25,23 +25,20 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-from kafka import TopicPartition
-from kafka.structs import OffsetAndMetadata
 
 from infra.process import ManagedProcess, free_ports
-from sensr.broker import FRAMES, make_consumer
-from sensr.settings import CoreSettings, KafkaSettings, S3Settings
+from sensr.settings import S3Settings
 from sensr.storage import ensure_bucket, make_s3_client
+from tests.frames_tap import start_group_at_end
+from tests.harness import eventually
 from tests.jpegs import make_jpeg, mpjpeg_stream
 
-T = TypeVar("T")
 REPO = Path(__file__).resolve().parents[1]
 PASSWORD = "an e2e password, long enough"
 SERVICES = ("api", "catalog_worker", "ingest_http", "ingest_ftp")
@@ -67,39 +64,11 @@ def passive_port_range(width: int = 40) -> str:
     raise RuntimeError("no free passive port range found")
 
 
-def start_group_at_end(bootstrap: str, group: str) -> None:
-    """Commit `group`'s offsets at the current end of `sensr.frames`, so a new catalog
-    group does not store every frame other tests ever published on a shared broker."""
-    consumer = make_consumer(CoreSettings(), KafkaSettings(kafka_bootstrap=bootstrap), group_id=group)
-    try:
-        partitions = [TopicPartition(FRAMES, p) for p in sorted(consumer.partitions_for_topic(FRAMES) or ())]
-        consumer.assign(partitions)
-        ends = consumer.end_offsets(partitions)
-        consumer.commit({tp: OffsetAndMetadata(offset, "", -1) for tp, offset in ends.items()})
-    finally:
-        consumer.close()
-
-
 def _get_ok(url: str) -> bool:
     try:
         return requests.get(url, timeout=2).status_code == 200
     except requests.RequestException:
         return False
-
-
-def eventually(probe: Callable[[], T], timeout: float = 60.0, interval: float = 0.2,
-               what: str | Callable[[], str] = "") -> T:
-    """`probe()`'s first truthy result, retried until `timeout` passes; then AssertionError
-    with the last result (and `what`, or what `what()` says then)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = probe()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            said = what() if callable(what) else what
-            raise AssertionError(f"{said or 'condition'}: still {result!r} after {timeout:g} s")
-        time.sleep(interval)
 
 
 @dataclass

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.structs import OffsetAndMetadata
 
 from sensr.broker import FRAMES, make_consumer, make_producer
 from sensr.cameras import CameraLogin, publish_deletion, publish_login
@@ -45,16 +46,34 @@ def delete_camera(bootstrap: str, username: str) -> None:
         producer.close()
 
 
+def consumer_at_end(bootstrap: str, topic: str) -> KafkaConsumer:
+    """A consumer without a group, assigned every partition of `topic`, at their end offsets."""
+    consumer = make_consumer(CoreSettings(), KafkaSettings(kafka_bootstrap=bootstrap), group_id=None)
+    partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or {0})]
+    consumer.assign(partitions)
+    for tp, offset in consumer.end_offsets(partitions).items():
+        consumer.seek(tp, offset)
+    return consumer
+
+
+def start_group_at_end(bootstrap: str, group: str, topic: str = FRAMES) -> None:
+    """Commit `group`'s offsets at the end of `topic`, so its first member starts there
+    (what earlier tests or runs left in the topic is not its work)."""
+    consumer = make_consumer(CoreSettings(), KafkaSettings(kafka_bootstrap=bootstrap), group_id=group)
+    try:
+        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        consumer.assign(partitions)
+        ends = consumer.end_offsets(partitions)
+        consumer.commit({tp: OffsetAndMetadata(offset, "", -1) for tp, offset in ends.items()})
+    finally:
+        consumer.close()
+
+
 class FrameTap:
     """Reads `sensr.frames` from the end offsets at the moment it was made."""
 
     def __init__(self, bootstrap: str, topic: str = FRAMES) -> None:
-        self.consumer: KafkaConsumer = make_consumer(CoreSettings(), KafkaSettings(kafka_bootstrap=bootstrap),
-                                                     group_id=None)
-        partitions = [TopicPartition(topic, p) for p in sorted(self.consumer.partitions_for_topic(topic) or {0})]
-        self.consumer.assign(partitions)
-        for tp, offset in self.consumer.end_offsets(partitions).items():
-            self.consumer.seek(tp, offset)
+        self.consumer = consumer_at_end(bootstrap, topic)
 
     def collect(self, camera: str | None = None, count: int = 1, timeout: float = 30.0) -> list[FrameEvent]:
         """Frames (of `camera`, if given) until `count` arrived or `timeout` passed, in partition order."""

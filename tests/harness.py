@@ -13,10 +13,13 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TypeVar
 
 from infra.broker import KafkaBroker
 from infra.postgres import PostgresCluster
@@ -104,3 +107,21 @@ def start_postgres(stack: ExitStack) -> str:
     cluster.start()
     stack.callback(cluster.stop)
     return cluster.url
+
+
+T = TypeVar("T")
+
+
+def eventually(probe: Callable[[], T], timeout: float = 60.0, interval: float = 0.2,
+               what: str | Callable[[], str] = "") -> T:
+    """`probe()`'s first truthy result, retried until `timeout` passes; then AssertionError
+    with the last result (and `what`, or what `what()` says then)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = probe()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            said = what() if callable(what) else what
+            raise AssertionError(f"{said or 'condition'}: still {result!r} after {timeout:g} s")
+        time.sleep(interval)

@@ -13,6 +13,7 @@ from PIL import Image
 
 from api.v1.openapi import OPERATIONS
 from sensr.frames import now_us
+from tests.harness import eventually
 from tests.jpegs import make_jpeg
 from tests.test_api_support import (  # noqa: F401
     PASSWORD,
@@ -22,7 +23,6 @@ from tests.test_api_support import (  # noqa: F401
     create_camera,
     database_url,
     edge_stack,
-    eventually,
     seed_frames,
     sign_up,
 )

@@ -10,12 +10,11 @@ from __future__ import annotations
 import io
 import os
 import sys
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import psycopg
 import pytest
@@ -33,7 +32,6 @@ from sensr.storage import ensure_bucket, make_s3_client, object_keys
 from tests.harness import S3Endpoint
 from tests.jpegs import make_jpeg
 
-T = TypeVar("T")
 REPO = Path(__file__).resolve().parents[1]
 PASSWORD = "a long enough password"
 
@@ -192,18 +190,6 @@ def camera_record(bootstrap: str, username: str) -> CameraLogin | None:
         consumer.close()
     assert found, f"no record of {username} on {CAMERAS}"
     return None if found[-1] is None else CameraLogin.from_value(found[-1])
-
-
-def eventually(probe: Callable[[], T | None], timeout: float = 30.0, interval: float = 0.1) -> T:
-    """`probe()`'s first truthy result, retried until `timeout` passes (then fail)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = probe()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            pytest.fail(f"still {result!r} after {timeout}s")
-        time.sleep(interval)
 
 
 def seed_frames(stack: ApiStack, username: str, timestamps_us: list[int]) -> list[tuple[FrameRecord, bytes]]:

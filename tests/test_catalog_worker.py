@@ -23,20 +23,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from kafka import KafkaConsumer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
-from kafka.structs import OffsetAndMetadata
 from minio import Minio
 
+from infra.broker import KafkaBroker
 from infra.process import free_port
 from infra.seaweedfs import SeaweedS3
-from sensr.broker import CATALOG, FRAMES, FRAMES_DLQ, make_consumer
+from sensr.broker import CATALOG, FRAMES, FRAMES_DLQ
 from sensr.frames import FrameEvent, Headers, new_frame_id, now_us
 from sensr.index import FrameIndex, FrameRecord
-from sensr.settings import CoreSettings, KafkaSettings, S3Settings
+from sensr.settings import S3Settings
 from sensr.storage import make_s3_client, object_keys
 from tests import harness
-from tests.frames_tap import delete_camera, producer_for, register_camera
+from tests.frames_tap import consumer_at_end, delete_camera, producer_for, register_camera, start_group_at_end
 from tests.jpegs import make_jpeg
 
 DAY_US = 86_400_000_000
@@ -114,19 +113,8 @@ def workers(tmp_path: Path) -> Iterator[Callable[..., Worker]]:
 def env(stack_env: dict[str, str], unique_name: str, kafka_bootstrap: str) -> dict[str, str]:
     """stack_env plus a consumer group of this test's own, starting at the topic's end."""
     group = f"catalog-{unique_name}"
-    _start_group_at_end(kafka_bootstrap, group)
+    start_group_at_end(kafka_bootstrap, group)
     return dict(stack_env, SENSR_CATALOG_GROUP_ID=group)
-
-
-def _start_group_at_end(bootstrap: str, group: str) -> None:
-    consumer = make_consumer(CoreSettings(), KafkaSettings(kafka_bootstrap=bootstrap), group_id=group)
-    try:
-        partitions = [TopicPartition(FRAMES, p) for p in sorted(consumer.partitions_for_topic(FRAMES))]
-        consumer.assign(partitions)
-        ends = consumer.end_offsets(partitions)
-        consumer.commit({tp: OffsetAndMetadata(offset, "", -1) for tp, offset in ends.items()})
-    finally:
-        consumer.close()
 
 
 def frames_for(camera: str, count: int, start_seed: int = 0, timestamp_us: int | None = None) -> list[FrameEvent]:
@@ -158,12 +146,7 @@ class Tail:
     """Raw records of a topic from its end offsets at creation, filtered by key."""
 
     def __init__(self, bootstrap: str, topic: str) -> None:
-        self.consumer: KafkaConsumer = make_consumer(CoreSettings(), KafkaSettings(kafka_bootstrap=bootstrap),
-                                                     group_id=None)
-        partitions = [TopicPartition(topic, p) for p in sorted(self.consumer.partitions_for_topic(topic) or {0})]
-        self.consumer.assign(partitions)
-        for tp, offset in self.consumer.end_offsets(partitions).items():
-            self.consumer.seek(tp, offset)
+        self.consumer = consumer_at_end(bootstrap, topic)
         self.records: list[ConsumerRecord] = []
 
     def collect(self, keys: set[bytes], count: int, timeout: float = 60) -> list[ConsumerRecord]:
@@ -310,7 +293,7 @@ def test_redelivered_frames_overwrite_the_same_objects_and_add_no_rows(
     camera = unique_name
     register_camera(kafka_bootstrap, camera, "pw")
     again = f"catalog-{unique_name}-again"
-    _start_group_at_end(kafka_bootstrap, again)
+    start_group_at_end(kafka_bootstrap, again)
     events = frames_for(camera, 20)
     first = workers(env)
     produce(kafka_bootstrap, events)
@@ -442,3 +425,24 @@ def test_retention_sweep_deletes_expired_frames_per_camera(
         assert_exactly_once(index, s3_client(env), env["SENSR_S3_BUCKET"], kept)
     finally:
         index.close()
+
+
+def test_a_worker_stops_cleanly_while_kafka_is_down(
+        private_kafka: KafkaBroker, env: dict[str, str], unique_name: str, workers: Callable[..., Worker]) -> None:
+    """SIGTERM with the broker gone in the middle of a run (announcements still in the
+    producer): the worker still exits 0 after saying it stopped; closing its Kafka
+    clients fails, and that is only logged."""
+    env = dict(env, SENSR_KAFKA_BOOTSTRAP=private_kafka.bootstrap)
+    camera = unique_name
+    register_camera(private_kafka.bootstrap, camera, "pw")
+    worker = workers(env)
+    produce(private_kafka.bootstrap, frames_for(camera, 400))
+    index = FrameIndex.open(env["SENSR_DATABASE_URL"])
+    try:
+        wait_for("the run under way", lambda: index.totals(camera)[0] >= 20, timeout=120)
+    finally:
+        index.close()
+    private_kafka.stop()
+    code = worker.terminate(timeout=90)
+    assert code == 0, worker.log_path.read_text()[-3000:]
+    assert worker.log_events("catalog_worker_stopped")

@@ -25,10 +25,9 @@ from tests.e2e_support import (
     Stack,
     UploadLoop,
     check_exactly_once,
-    eventually,
     wait_until_edges_know,
 )
-from tests.harness import S3Endpoint
+from tests.harness import S3Endpoint, eventually
 
 SERVICES = ("api", "catalog_worker", "ingest_http", "ingest_ftp")
 

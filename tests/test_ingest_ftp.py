@@ -9,6 +9,7 @@ import io
 import json
 import os
 import random
+import signal
 import socket
 import ssl
 import subprocess
@@ -643,3 +644,57 @@ def test_broker_stopped_and_restarted(start_service, private_kafka) -> None:
     finally:
         tap.close()
     assert all(jpeg in stored for jpeg in answered)  # nothing answered 226 is lost
+
+
+# -- shutdown ----------------------------------------------------------------------------------
+
+def sigterm(service: FtpService) -> subprocess.Popen[bytes]:
+    popen = service.process.popen
+    assert popen is not None
+    popen.send_signal(signal.SIGTERM)
+    return popen
+
+
+def test_shutdown_answers_the_upload_under_way_and_refuses_new_ones(start_service, tap: FrameTap) -> None:
+    """SIGTERM in the middle of an upload: the port closes, that upload still ends with 226
+    and its frame in Kafka; a STOR that comes after the signal is refused with 421 (the
+    camera sends it again once Sensr is back); then the process exits 0."""
+    service = start_service(cameras=2)
+    uploading, idle = service.camera(), service.camera()
+    jpeg = frame(1300)
+    with service.login(uploading) as ftp, service.login(idle) as other:
+        host, port = passive(ftp)
+        assert raw(ftp, "STOR under_way.jpg").startswith("150")
+        with socket.create_connection((host, port), timeout=10) as data_sock:
+            data_sock.sendall(jpeg[:len(jpeg) // 2])
+            popen = sigterm(service)
+            time.sleep(1.0)  # the service is draining now
+            with pytest.raises(ConnectionRefusedError):
+                socket.create_connection(("127.0.0.1", service.port), timeout=5)
+            refused = raw(other, "STOR too_late.jpg")
+            assert refused.startswith("421") and "upload it again" in refused, refused
+            data_sock.sendall(jpeg[len(jpeg) // 2:])
+        reply = ftp.getmultiline()
+        assert reply.startswith("226"), reply
+    assert popen.wait(30) == 0, service.log()[-3000:]
+    assert [event.jpeg for event in exactly(tap, uploading, 1)] == [jpeg]
+    assert not tap.quiet(idle.username, seconds=1)
+
+
+def test_shutdown_answers_an_upload_awaiting_kafka(start_service, private_kafka) -> None:
+    """SIGTERM while a frame awaits Kafka's acknowledgement (the broker is away): the camera
+    gets its answer (451, send it again) before the session closes, not a silent hang-up."""
+    service = start_service(cameras=1, bootstrap=private_kafka.bootstrap, kafka_request_timeout_ms=4000)
+    cam = service.camera()
+    with service.login(cam) as ftp:
+        assert store(ftp, "before.jpg", frame(1310)).startswith("226")
+        private_kafka.stop()
+        host, port = passive(ftp)
+        assert raw(ftp, "STOR awaiting.jpg").startswith("150")
+        with socket.create_connection((host, port), timeout=10) as data_sock:
+            data_sock.sendall(frame(1311))
+        time.sleep(0.5)  # received and handed to the producer, which cannot deliver it
+        popen = sigterm(service)
+        reply = ftp.getmultiline()
+        assert reply.startswith("451") and "upload it again" in reply, reply
+    assert popen.wait(30) == 0, service.log()[-3000:]

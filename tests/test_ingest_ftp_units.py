@@ -153,8 +153,8 @@ def test_handoff_runs_callbacks_on_the_loop_thread() -> None:
 
 class FakeProducer:
     """Records sends; each returns a future the test completes. Without `partitions`
-    (metadata) the publisher sends from its thread, and `gate` can hold send() there the
-    way a producer waiting for metadata does."""
+    (metadata) the publisher sends from its thread, and `gate` holds it there the way a
+    producer waiting for metadata does."""
 
     def __init__(self) -> None:
         self.sent: list[tuple[str, Future]] = []
@@ -166,8 +166,11 @@ class FakeProducer:
     def partitions_for_topic(self, topic: str) -> set[int] | None:
         return self.partitions
 
-    def send(self, topic: str, key: bytes, value: bytes, headers: Any) -> Future:
+    def partitions_for(self, topic: str) -> set[int]:
         self.gate.wait(10)
+        return self.partitions or {0}
+
+    def send(self, topic: str, key: bytes, value: bytes, headers: Any) -> Future:
         future = Future()
         self.sent.append((dict(headers)["filename"].decode(), future))
         return future
@@ -182,7 +185,8 @@ class FakeProducer:
 @pytest.fixture
 def loop_and_producer():
     ioloop, producer = IOLoop(), FakeProducer()
-    publisher = FramePublisher(producer, ioloop, RecentUploads(window=60), timeout=0.5)  # type: ignore[arg-type]
+    publisher = FramePublisher(producer, ioloop, RecentUploads(window=60), timeout=0.5,  # type: ignore[arg-type]
+                               delivery_timeout=0.45)
     yield ioloop, producer, publisher
     producer.gate.set()
     publisher.close(timeout=1)
@@ -220,14 +224,37 @@ def test_publisher_timeout_and_late_ack(loop_and_producer) -> None:
     _run_until(ioloop, lambda: _publish(publisher, "slow.jpg") == [Outcome(True, reupload=True)])
 
 
-def test_publisher_never_sends_what_timed_out_while_waiting(loop_and_producer) -> None:
+def test_publisher_never_sends_what_it_could_not_give_up_in_time(loop_and_producer) -> None:
+    """Frames that waited for Kafka's metadata longer than the timeout leaves the producer
+    to give them up are answered "not stored" and never sent: sent later, they could be
+    written after the camera was told to upload them again."""
     ioloop, producer, publisher = loop_and_producer
     producer.partitions = None  # no metadata: sent from the thread ...
-    producer.gate.clear()  # ... where send() blocks, as while waiting for it
+    producer.gate.clear()  # ... which waits for it
     stuck, queued = _publish(publisher, "stuck.jpg"), _publish(publisher, "queued.jpg")
     _run_until(ioloop, lambda: bool(stuck and queued))
     assert stuck[0].reason == queued[0].reason == "kafka_timeout"
+    time.sleep(0.1)
+    late = _publish(publisher, "late.jpg")  # waits 0.1 s of its 0.5: too long for a 0.45 s delivery timeout
+    time.sleep(0.1)
     producer.gate.set()
-    _run_until(ioloop, lambda: len(producer.sent) >= 1)
+    _run_until(ioloop, lambda: bool(late))
+    assert late[0].reason == "kafka_error" and "metadata came too late" in late[0].detail
     time.sleep(0.2)
-    assert [name for name, _ in producer.sent] == ["stuck.jpg"]
+    assert producer.sent == []
+    producer.partitions = {0}
+    on_time = _publish(publisher, "on_time.jpg")
+    _run_until(ioloop, lambda: len(producer.sent) == 1)
+    producer.sent[0][1].success("metadata")
+    _run_until(ioloop, lambda: bool(on_time))
+    assert on_time == [Outcome(True)]
+
+
+def test_publisher_sends_from_its_thread_when_the_metadata_comes_in_time(loop_and_producer) -> None:
+    ioloop, producer, publisher = loop_and_producer
+    producer.partitions = None  # sent from the thread, whose wait for metadata ends at once
+    outcomes = _publish(publisher, "prompt.jpg")
+    _run_until(ioloop, lambda: len(producer.sent) == 1)
+    producer.sent[0][1].success("metadata")
+    _run_until(ioloop, lambda: bool(outcomes))
+    assert outcomes == [Outcome(True)]

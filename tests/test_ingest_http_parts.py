@@ -299,7 +299,7 @@ async def test_idle_watch_closes_silent_bodies_but_not_held_back_ones() -> None:
     held = watch.watch(lambda: closed.append("held"))
     talking = watch.watch(lambda: closed.append("talking"))
     done = watch.watch(lambda: closed.append("done"))
-    silent = watch.watch(lambda: closed.append("silent"))
+    watch.watch(lambda: closed.append("silent"))
     held.paused = True  # the server holds this client back: its silence does not count
     done.cancel()
     for _ in range(4):

@@ -22,7 +22,8 @@ import pytest
 from infra import stack as infra_stack
 from infra.process import free_ports
 from tests import harness
-from tests.e2e_support import REPO, ApiClient, eventually, passive_port_range
+from tests.e2e_support import REPO, ApiClient, passive_port_range
+from tests.harness import eventually
 
 EMAIL = "first.user@example.com"
 PASSWORD = "a demo password, long enough"
