@@ -11,7 +11,8 @@ camera), it measures:
 
 - steady load: `--cameras` cameras at 1 frame/s each for `--seconds`;
 - ramp: the same cameras at higher rates (`--ramp`, total frames/s, `--step-seconds`
-  each) until a step is not sustained; the highest sustained step is reported.
+  each) until a step is not sustained; the highest sustained load (steady or ramp step)
+  is reported.
   Sustained: at least 95 % of the offered frames acknowledged, none refused, every
   acknowledged frame listed within the drain time, and upload-to-listed p95 < 1 s.
 
@@ -538,9 +539,9 @@ async def benchmark(args: argparse.Namespace, stack: Stack, infra_pids: dict[str
             result = await run_phase(number, path, len(cameras) * 1.0, args.seconds, cameras, frames, watchers, cpu)
             print("steady", line(result), flush=True)
             report["steady"].append(result)
-        for path in PATHS:
+        for path, steady in zip(PATHS, report["steady"]):
             steps = []
-            best = None
+            best = steady["offered_fps"] if steady["sustained"] else None  # the ramp starts above it
             await watchers.quiet()  # start each path's ramp with the catalog caught up
             for rate in args.ramp:
                 number += 1
