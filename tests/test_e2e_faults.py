@@ -96,14 +96,15 @@ def test_catalog_worker_killed_and_restarted_during_uploads(stack: Stack) -> Non
     all_alive(stack)
 
 
-def test_ingest_http_restarted_while_cameras_keep_uploading(stack: Stack) -> None:
+@pytest.mark.parametrize(("edge", "path"), [("ingest_http", "photo"), ("ingest_ftp", "ftp")])
+def test_ingest_edge_restarted_while_cameras_keep_uploading(stack: Stack, edge: str, path: str) -> None:
     user, camera = new_camera(stack)
-    loops = start_loops(camera, "edge", "photo", "photo", pause=0.02, retry_pause=0.1)
+    loops = start_loops(camera, f"edge-{path}", path, path, pause=0.02, retry_pause=0.1)
     try:
         wait_acked(loops, 10)
-        stack.stop_service("ingest_http")  # SIGTERM: answers what it holds, then goes
+        stack.stop_service(edge)  # SIGTERM: answers the uploads under way, then goes
         stopped = time.monotonic()
-        stack.start_service("ingest_http")  # same port; the loops reconnect by themselves
+        stack.start_service(edge)  # same port; the loops reconnect by themselves
         wait_acked(loops, 10, since=time.monotonic())
     finally:
         stop_loops(loops)
