@@ -50,8 +50,8 @@ async def serve() -> None:
     readiness = PeriodicProbe("readiness", lambda: services.run(services.ready),
                               initial={"database": False, "kafka": False, "s3": False})
     readiness.start()
-    server = make_app(services, lambda: dict(readiness.latest)).listen(settings.api.api_port, settings.api.api_host,
-                                                  max_body_size=MAX_BODY_BYTES)
+    app = make_app(services, lambda: dict(readiness.latest))
+    server = app.listen(settings.api.api_port, settings.api.api_host, max_body_size=MAX_BODY_BYTES)
     log.info("api_listening", host=settings.api.api_host, port=settings.api.api_port)
     await stop.wait()
     log.info("api_stopping")

@@ -23,7 +23,7 @@ from catalog_worker.known_cameras import KnownCameras
 from catalog_worker.pipeline import BatchProcessor
 from catalog_worker.retention import RetentionSweeper
 from catalog_worker.store import STORE_ERRORS, ObjectStore
-from sensr.broker import FRAMES, ensure_topics, make_consumer, make_producer
+from sensr.broker import FRAMES, close_quietly, ensure_topics, make_consumer, make_producer
 from sensr.cameras import CameraTable
 from sensr.index import FrameIndex
 from sensr.logs import get_logger
@@ -33,16 +33,6 @@ from sensr.settings import Settings
 log = get_logger(__name__)
 T = TypeVar("T")
 DEPENDENCIES = ("storage", "index", "kafka", "cameras")
-
-
-def close_quietly(what: str, close: Callable[[], object]) -> None:
-    """Close a Kafka client at shutdown; an error there (the broker is unreachable just
-    then) is logged, not raised: the batch was committed or will be redelivered either
-    way, so it must not turn a clean stop into a crash."""
-    try:
-        close()
-    except Exception as error:
-        log.warning("close_failed", client=what, error=str(error) or type(error).__name__)
 
 
 class Stopped(Exception):

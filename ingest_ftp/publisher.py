@@ -44,7 +44,7 @@ from pyftpdlib.ioloop import IOLoop
 from ingest_ftp import metrics
 from ingest_ftp.handoff import LoopHandoff
 from ingest_ftp.recent import RecentUploads, UploadKey
-from sensr.broker import FRAMES
+from sensr.broker import FRAMES, close_quietly
 from sensr.frames import FrameEvent
 from sensr.logs import get_logger
 
@@ -121,8 +121,7 @@ class FramePublisher:
         """Stop the sender, deliver what the producer holds (up to `timeout`), close it."""
         self._outbox.put(None)
         self._sender.join(timeout)
-        self._producer.flush(timeout=timeout)
-        self._producer.close(timeout=timeout)
+        close_quietly("producer", lambda: self._producer.close(timeout=timeout))  # flushes first
         self._handoff.close()
 
     # -- sending (loop or sender thread) ---------------------------------------------

@@ -14,7 +14,7 @@ from ingest_http.publisher import Publisher
 from ingest_http.readiness import kafka_answers
 from ingest_http.throttle import LoginThrottle
 from ingest_http.upload import UploadContext
-from sensr.broker import FRAMES, ensure_topics, make_producer
+from sensr.broker import FRAMES, close_quietly, ensure_topics, make_producer
 from sensr.cameras import CameraTable
 from sensr.logs import get_logger
 from sensr.ops import PeriodicProbe
@@ -125,9 +125,7 @@ class IngestHttpService:
             self._warm_task.cancel()
         await self._kafka_probe.stop()
         if self._producer is not None:
-            try:
-                await asyncio.to_thread(self._producer.close, grace)
-            except Exception as error:  # Kafka away: what it still holds is unanswered anyway
-                log.warning("producer_close_failed", error=str(error))
+            producer = self._producer
+            await asyncio.to_thread(close_quietly, "producer", lambda: producer.close(grace))
         await asyncio.to_thread(self.cameras.stop)
         log.info("stopped")

@@ -9,13 +9,17 @@ allow that plus `RECORD_OVERHEAD` for the key, headers and batch framing.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
+from sensr.logs import get_logger
 from sensr.settings import CoreSettings, KafkaSettings
+
+log = get_logger(__name__)
 
 FRAMES = "sensr.frames"
 CATALOG = "sensr.catalog"
@@ -176,3 +180,14 @@ def _settle(done: asyncio.Future[Any], result: Any, error: BaseException | None)
         done.set_exception(error)
     else:
         done.set_result(result)
+
+
+def close_quietly(client: str, close: Callable[[], object]) -> None:
+    """Close a Kafka client at shutdown, logging (not raising) what fails there: with the
+    broker unreachable, `KafkaProducer.close` raises once its flush times out. What the
+    client still held was never acknowledged, so no caller was told it is stored; a
+    crash would only turn a clean stop into exit code 1."""
+    try:
+        close()
+    except Exception as error:
+        log.warning("close_failed", client=client, error=str(error) or type(error).__name__)
