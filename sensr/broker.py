@@ -101,6 +101,41 @@ def _recover_idempotent_producer_after_reset() -> None:
 _recover_idempotent_producer_after_reset()
 
 
+def _never_send_expired_batches() -> None:
+    """Work around a kafka-python 3.0.12 sender hazard that stores refused frames.
+
+    `Sender._send_producer_data` drains the batches ready for a broker, then fails the
+    ones past `delivery_timeout_ms` (their futures raise KafkaTimeoutError, so the edge
+    tells the camera "not stored" and the camera sends the frame again), and then builds
+    the produce requests from every drained batch, the expired ones included: the
+    refused frame is written all the same, and the camera's new copy is stored twice.
+    It happens after a broker outage, because no batch expires while the producer waits
+    for a new producer id; once the broker is back, the overdue batches are drained,
+    failed and sent in one pass (tests/test_e2e_faults.py caught it).
+
+    This leaves completed batches out of the produce requests (and out of the response
+    handling, which shares the lists). The sequence numbers they took leave a gap, which
+    the broker answers with OutOfOrderSequenceNumber: the producer bumps its epoch and
+    the batch sent meanwhile fails (its camera is told "not stored", and it was not).
+    """
+    from kafka.producer import sender
+
+    create = sender.Sender._create_produce_requests
+    if getattr(create, "_sensr_patched", False):
+        return
+
+    def _create_produce_requests(self: Any, collated: dict[int, list[Any]]) -> dict[int, Any]:
+        for batches in collated.values():
+            batches[:] = [batch for batch in batches if batch.final_state is None]
+        return create(self, collated)
+
+    _create_produce_requests._sensr_patched = True  # type: ignore[attr-defined]
+    sender.Sender._create_produce_requests = _create_produce_requests
+
+
+_never_send_expired_batches()
+
+
 def producer_timeouts(ack_timeout_ms: int, linger_ms: int) -> tuple[int, int]:
     """(delivery_timeout_ms, request_timeout_ms) for a producer whose callers give up
     waiting for an acknowledgement `ack_timeout_ms` after sending.
