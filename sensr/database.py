@@ -9,6 +9,8 @@ on one database at once.
 
 from __future__ import annotations
 
+import fcntl
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +66,7 @@ def _sqlite_engine(url: sa.URL) -> Engine:
     """
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        _switch_to_wal(Path(url.database))
     engine = sa.create_engine(url, pool_size=8, max_overflow=8)
 
     @sa.event.listens_for(engine, "connect")
@@ -71,7 +74,6 @@ def _sqlite_engine(url: sa.URL) -> Engine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()
 
@@ -80,3 +82,20 @@ def _sqlite_engine(url: sa.URL) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE) else "BEGIN")
 
     return engine
+
+
+def _switch_to_wal(database: Path) -> None:
+    """Put the database file in WAL mode (a setting stored in the file), once per engine.
+
+    SQLite answers "database is locked" at once, without waiting out the busy timeout,
+    when two connections switch a new file to WAL at the same moment; so processes take
+    turns here under an advisory lock on a side file. Once the file is in WAL mode the
+    switch is a no-op that takes no lock.
+    """
+    with open(database.with_name(database.name + "-wal-switch.lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        connection = sqlite3.connect(database, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
+        try:
+            connection.execute("PRAGMA journal_mode = WAL")
+        finally:
+            connection.close()
