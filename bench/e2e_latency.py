@@ -43,6 +43,7 @@ import asyncio
 import base64
 import io
 import json
+import math
 import os
 import platform
 import random
@@ -541,7 +542,7 @@ async def benchmark(args: argparse.Namespace, stack: Stack, infra_pids: dict[str
             report["steady"].append(result)
         for path, steady in zip(PATHS, report["steady"]):
             steps = []
-            best = steady["offered_fps"] if steady["sustained"] else None  # the ramp starts above it
+            best = round(steady["offered_fps"]) if steady["sustained"] else None  # the ramp starts above it
             await watchers.quiet()  # start each path's ramp with the catalog caught up
             for rate in args.ramp:
                 number += 1
@@ -579,7 +580,6 @@ def chart(report: dict[str, Any], path: Path) -> None:
     low, high = 1.0, 10_000.0
 
     def y_of(ms: float) -> float:
-        import math
         ms = min(max(ms, low), high)
         return height - margin - (math.log10(ms) - math.log10(low)) / (math.log10(high) - math.log10(low)) * (
             height - 2 * margin - 20)
