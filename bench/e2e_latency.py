@@ -644,7 +644,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=30, help="steady phase length per path")
     parser.add_argument("--cameras", type=int, default=100)
-    parser.add_argument("--ramp", type=lambda s: [float(x) for x in s.split(",")], default=[150, 200, 250, 300, 400, 600],
+    parser.add_argument("--ramp", type=lambda s: [int(x) for x in s.split(",")], default=[150, 200, 250, 300, 400, 600],
                         help="total frames/s of the ramp steps")
     parser.add_argument("--step-seconds", type=float, default=8)
     parser.add_argument("--live-viewers", type=int, default=10)
