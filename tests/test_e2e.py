@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import re
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,11 +14,11 @@ import pytest
 import requests
 
 from tests.e2e_support import ApiClient, CameraLogin, Stack, ftp_store, put_photo, wait_until_edges_know
-from tests.harness import S3Endpoint, eventually
+from tests.follower import Follower
+from tests.harness import S3Endpoint
 from tests.jpegs import make_jpeg
 
 CLIENT_TIMEOUT = 60
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "follow_camera.py"
 
 
 @pytest.fixture(scope="module")
@@ -156,26 +155,18 @@ def test_example_subscriber_saves_what_cameras_upload(stack: Stack, user: ApiCli
     """examples/follow_camera.py, the documented stream subscriber, follows a camera while
     it uploads by HTTP and FTP: it saves exactly the frames the API lists, byte for byte,
     each under its frame id."""
-    folder = tmp_path / "frames"
-    stderr_path = tmp_path / "follower.err"
-    with stderr_path.open("w") as stderr:
-        follower = subprocess.Popen([sys.executable, str(EXAMPLE), stack.kafka_bootstrap, camera.username, str(folder),
-                                     "--max-frames", "3"], stdout=subprocess.DEVNULL, stderr=stderr, cwd=tmp_path)
+    follower = Follower(stack.kafka_bootstrap, camera.username, tmp_path / "frames", "--max-frames", "3")
     try:
-        eventually(lambda: "following " in stderr_path.read_text() or follower.poll() is not None, 60,
-                   what="the subscriber follows the camera")
-        assert follower.poll() is None, stderr_path.read_text()
+        follower.wait_following()
         uploaded = [make_jpeg(320, 240, seed=seed) for seed in (31, 32, 33)]
         with requests.Session() as session:
             assert put_photo(session, camera, uploaded[0]) == 200
             assert ftp_store(camera, "snap_0002.jpg", uploaded[1]).startswith("226")
             assert put_photo(session, camera, uploaded[2]) == 200
-        assert follower.wait(60) == 0, stderr_path.read_text()
+        assert follower.finish() == 0, follower.stderr
     finally:
-        if follower.poll() is None:
-            follower.kill()
-            follower.wait()
-    saved = {path.name: path.read_bytes() for path in folder.iterdir()}
+        follower.stop()
+    saved = follower.saved()
     listed = user.wait_for_frames(camera.id, 3)
     assert sorted(saved.values()) == sorted(uploaded)
     assert {name.rsplit("-", 1)[1].removesuffix(".jpg") for name in saved} == {frame["id"] for frame in listed}

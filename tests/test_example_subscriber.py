@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import ast
 import importlib.util
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -18,11 +15,10 @@ from kafka import KafkaProducer
 from sensr.broker import FRAMES
 from sensr.frames import H_SCHEMA, FrameEvent
 from sensr.storage import object_keys
+from tests.follower import EXAMPLE, Follower
 from tests.frames_tap import producer_for
 from tests.jpegs import make_jpeg
 
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE = ROOT / "examples" / "follow_camera.py"
 SENSR_PACKAGES = {"sensr", "infra", "ingest_http", "ingest_ftp", "catalog_worker", "api", "tests"}
 
 
@@ -40,49 +36,6 @@ def producer(kafka_bootstrap: str) -> Iterator[KafkaProducer]:
     producer = producer_for(kafka_bootstrap)
     yield producer
     producer.close()
-
-
-class Follower:
-    """The example running as a subprocess, its output in files."""
-
-    def __init__(self, bootstrap: str, camera: str, folder: Path, *args: str) -> None:
-        self.folder = folder
-        self.stdout_path, self.stderr_path = folder.parent / "stdout.txt", folder.parent / "stderr.txt"
-        with self.stdout_path.open("w") as out, self.stderr_path.open("w") as err:
-            self.process = subprocess.Popen([sys.executable, str(EXAMPLE), bootstrap, camera, str(folder), *args],
-                                            stdout=out, stderr=err, cwd=folder.parent)
-
-    def wait_following(self, timeout: float = 60.0) -> None:
-        """Until it has fixed its start offset (frames published after this are its to see)."""
-        deadline = time.monotonic() + timeout
-        while "following " not in self.stderr:
-            assert self.process.poll() is None, f"example exited early:\n{self.stderr}"
-            assert time.monotonic() < deadline, f"example did not start:\n{self.stderr}"
-            time.sleep(0.05)
-
-    def finish(self, timeout: float = 60.0) -> int:
-        try:
-            return self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-            pytest.fail(f"example did not finish; stderr:\n{self.stderr}\nstdout:\n{self.stdout}")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
-
-    @property
-    def stdout(self) -> str:
-        return self.stdout_path.read_text()
-
-    @property
-    def stderr(self) -> str:
-        return self.stderr_path.read_text()
-
-    def saved(self) -> dict[str, bytes]:
-        return {path.name: path.read_bytes() for path in sorted(self.folder.iterdir())}
 
 
 @pytest.fixture
