@@ -54,7 +54,8 @@ __all__ = ["FrameScanner", "JpegError", "JpegErrorReason", "extract_single_jpeg"
 
 DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024
 
-JpegErrorReason = Literal["empty", "not_jpeg", "truncated", "too_large", "multiple_frames"]
+JpegErrorReason = Literal["empty", "not_jpeg", "truncated", "too_large", "multiple_frames", "unsupported",
+                          "too_many_pixels"]
 
 _SOI_START = b"\xff\xd8\xff"
 # The next real marker in entropy-coded data: FF not followed by stuffing, RSTn or fill.
@@ -73,8 +74,9 @@ _SEEK, _SEGMENTS, _ENTROPY, _NEXT_IMAGE = 0, 1, 2, 3
 class JpegError(ValueError):
     """Input is not acceptable as a JPEG frame.
 
-    `reason` is a short machine token: 'empty', 'not_jpeg', 'truncated', 'too_large' or
-    'multiple_frames'; ``str(exc)`` is a message fit to show a client.
+    `reason` is a short machine token: 'empty', 'not_jpeg', 'truncated', 'too_large',
+    'multiple_frames' (from the scanner), 'unsupported' or 'too_many_pixels' (from
+    `sensr.frame_check`); ``str(exc)`` is a message fit to show a client.
     """
 
     def __init__(self, reason: JpegErrorReason, message: str) -> None:

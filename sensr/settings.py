@@ -14,6 +14,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from sensr.frame_check import DEFAULT_MAX_FRAME_PIXELS
+
 MIB = 1024 * 1024
 
 
@@ -25,6 +27,7 @@ class CoreSettings(_Section):
     data_dir: Path = Field(Path("data"), description="Folder for local state: SQLite index, native infrastructure data, logs.")
     public_host: str = Field("127.0.0.1", description="Host name cameras use to reach the ingest edges (shown as HOST in a camera's login).")
     max_frame_bytes: int = Field(16 * MIB, description="Largest accepted JPEG frame in bytes (photo, FTP file, or one frame of a stream).")
+    max_frame_pixels: int = Field(DEFAULT_MAX_FRAME_PIXELS, description="Largest accepted JPEG frame in pixels (width x height from its header); larger frames are refused at the edge (413 / FTP 552), since decoding them costs memory in proportion.")
     log_level: str = Field("INFO", description="Log level: DEBUG, INFO, WARNING, ERROR.")
     log_format: str = Field("json", description="Log rendering: `json` (one object per line) or `console` (human-readable).")
 

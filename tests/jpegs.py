@@ -273,3 +273,45 @@ def _skip_entropy(jpeg: bytes, pos: int, found: list[int]) -> int:
             elif following not in (0x00, 0xFF):
                 return pos
         pos += 1
+
+
+def patch_frame_header(jpeg: bytes, *, width: int | None = None, height: int | None = None,
+                       precision: int | None = None, sof: int | None = None) -> bytes:
+    """`jpeg` with its first frame header (SOF) rewritten: the declared size, sample
+    precision or SOF marker. The entropy data is left as it is, so a patched size makes
+    a "decompression bomb" of a few hundred bytes (what a hostile camera would send)."""
+    pos = next(i for i, marker in _sof_positions(jpeg))
+    out = bytearray(jpeg)
+    if sof is not None:
+        out[pos + 1] = sof
+    if precision is not None:
+        out[pos + 4] = precision
+    if height is not None:
+        out[pos + 5:pos + 7] = height.to_bytes(2, "big")
+    if width is not None:
+        out[pos + 7:pos + 9] = width.to_bytes(2, "big")
+    return bytes(out)
+
+
+def hostile_frames() -> dict[str, bytes]:
+    """Complete JPEGs (the scanner accepts each) that the catalog worker cannot store, by
+    what is wrong: what every edge must refuse before answering 200 or 226."""
+    small = make_jpeg(16, 16, content="gradient", progressive=True)
+    return {
+        "progressive_bomb": patch_frame_header(small, width=13000, height=13000),
+        "huge_declared": patch_frame_header(make_jpeg(16, 16, content="gradient"), width=60000, height=60000),
+        "zero_height": patch_frame_header(make_jpeg(16, 16, content="gradient"), height=0),
+        "twelve_bit": patch_frame_header(make_jpeg(16, 16, content="gradient"), precision=12),
+        "lossless": patch_frame_header(make_jpeg(16, 16, content="gradient"), sof=0xC3),
+    }
+
+
+def _sof_positions(jpeg: bytes) -> list[tuple[int, int]]:
+    found = []
+    pos = 2
+    while pos + 4 <= len(jpeg) and jpeg[pos] == 0xFF and jpeg[pos + 1] != 0xDA:
+        marker = jpeg[pos + 1]
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            found.append((pos, marker))
+        pos += 2 + int.from_bytes(jpeg[pos + 2:pos + 4], "big")
+    return found
