@@ -1,11 +1,12 @@
-"""Running callables on pyftpdlib's IOLoop thread, submitted from other threads.
+"""pyftpdlib's IOLoop as a `sensr.publisher.EventLoop`: callables run on the loop thread,
+submitted from other threads.
 
 pyftpdlib's IOLoop is not thread-safe and has no `call_soon_threadsafe`: its scheduler
 heap must only be touched by the loop thread, and the loop may be asleep in `epoll_wait`
 for up to the next timer. `LoopHandoff` is the usual self-pipe: a socket pair whose read
 end is registered with the loop. `call_soon` (any thread) queues the callable and writes
 one byte, unless a wake-up is already pending; the loop wakes, drains the queue and runs
-the callables in order.
+the callables in order. Its clock and timers are the IOLoop's.
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ import collections
 import contextlib
 import socket
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
 from pyftpdlib.ioloop import IOLoop
 
 from sensr.logs import get_logger
+from sensr.publisher import Cancellable
 
 log = get_logger(__name__)
 
@@ -48,6 +51,16 @@ class LoopHandoff:
         # A full buffer already holds a wake-up; a closed one means the loop is gone.
         with contextlib.suppress(OSError):
             self._writer.send(b"\0")
+
+    call_soon_threadsafe = call_soon
+
+    def time(self) -> float:
+        """The IOLoop's clock (its timers count in `time.monotonic`)."""
+        return time.monotonic()
+
+    def call_later(self, delay: float, callback: Callable[[], object]) -> Cancellable:
+        """Run `callback` on the loop after `delay` seconds (loop thread only)."""
+        return self.ioloop.call_later(delay, callback)
 
     # -- the loop side (the IOLoop calls these) -----------------------------------------
 

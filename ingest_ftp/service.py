@@ -85,6 +85,7 @@ class FtpIngest:
         self.table = CameraTable(settings.core, settings.kafka)
         self.ops = OpsServer(settings.ftp.ftp_host, settings.ftp.ftp_ops_port, self.readiness)
         self.serving = False
+        self.publisher: FramePublisher | None = None
         self._stop = threading.Event()
 
     def request_stop(self, signum: int, _frame: Any) -> None:
@@ -97,13 +98,16 @@ class FtpIngest:
         raise SystemExit(128 + signum)
 
     def readiness(self) -> dict[str, bool]:
-        return {"camera_table": self.table.loaded.is_set(), "ftp": self.serving}
+        """Ready means an upload would be stored now: `kafka_delivers` is the publisher's
+        view of the producer (see `sensr.publisher.FramePublisher.blockers`)."""
+        publisher = self.publisher
+        return {"camera_table": self.table.loaded.is_set(), "ftp": self.serving,
+                "kafka_delivers": publisher is not None and not publisher.blockers()}
 
     def run(self) -> None:
         settings, ftp = self.settings, self.settings.ftp
         self.ops.start()
         self.table.start()
-        publisher: FramePublisher | None = None
         try:
             self._ensure_topics()
             while not self.table.loaded.wait(1.0):
@@ -111,9 +115,10 @@ class FtpIngest:
             producer = make_producer(settings.core, settings.kafka, client_id="sensr-ingest-ftp")
             producer.partitions_for(FRAMES)  # metadata now, so send() need not wait for it later
             ioloop = IOLoop()
-            publisher = FramePublisher(producer, ioloop, RecentUploads(ftp.ftp_reupload_window),
-                                       timeout=settings.kafka.kafka_request_timeout_ms / 1000,
-                                       delivery_timeout=producer.config["delivery_timeout_ms"] / 1000)
+            self.publisher = publisher = FramePublisher(
+                producer, ioloop, RecentUploads(ftp.ftp_reupload_window),
+                timeout=settings.kafka.kafka_request_timeout_ms / 1000,
+                delivery_timeout=producer.config["delivery_timeout_ms"] / 1000)
             services = SessionServices(
                 publisher=publisher, trees=CameraTrees(),
                 sessions=CameraSessions(ftp.ftp_max_connections_per_camera),
@@ -137,8 +142,8 @@ class FtpIngest:
         except (KeyboardInterrupt, SystemExit):
             log.info("stopping")
         finally:
-            if publisher is not None:
-                publisher.close()
+            if self.publisher is not None:
+                self.publisher.close()
             self.table.stop()
             self.ops.stop()
 

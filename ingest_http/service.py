@@ -16,6 +16,7 @@ from ingest_http.throttle import LoginThrottle
 from ingest_http.upload import UploadContext
 from sensr.broker import FRAMES, close_quietly, ensure_topics, make_producer
 from sensr.cameras import CameraTable
+from sensr.kafka_compat import ProducerState
 from sensr.logs import get_logger
 from sensr.ops import PeriodicProbe
 from sensr.settings import Settings
@@ -72,8 +73,10 @@ class IngestHttpService:
         return self._warm and self.cameras.loaded.is_set() and not self._stopping
 
     def readiness(self) -> dict[str, bool]:
+        """Ready means an upload would be stored now: `kafka_delivers` is the publisher's
+        view of the producer (see `FramePublisher.blockers`)."""
         return {"cameras_loaded": self.cameras.loaded.is_set(), "frames_topic": self._warm,
-                "kafka_reachable": self._kafka_probe.latest}
+                "kafka_reachable": self._kafka_probe.latest, "kafka_delivers": not self.publisher.blockers()}
 
     async def _warm_up(self) -> None:
         """Create the topics if missing, make the producer and learn `sensr.frames`'
@@ -85,7 +88,7 @@ class IngestHttpService:
                 log.warning("kafka_warm_up_retry", error=str(error))
                 await asyncio.sleep(1.0)
                 continue
-            self.publisher.use(self._producer)
+            self.publisher.use(self._producer, ProducerState(self._producer, FRAMES))
             self._warm = True
             log.info("kafka_warm")
             return
@@ -124,6 +127,7 @@ class IngestHttpService:
         if self._warm_task is not None:
             self._warm_task.cancel()
         await self._kafka_probe.stop()
+        self.publisher.close()
         if self._producer is not None:
             producer = self._producer
             await asyncio.to_thread(close_quietly, "producer", lambda: producer.close(grace))

@@ -1,5 +1,4 @@
-"""Kafka wiring: topic names and settings, producer and consumer factories, topic creation,
-and a bridge from kafka-python's producer futures to asyncio.
+"""Kafka wiring: topic names and settings, producer and consumer factories, topic creation.
 
 Sizes: a frame may be up to `max_frame_bytes`; the broker (`message.max.bytes`), each topic
 (`max.message.bytes`), the producer (`max_request_size`) and consumers (fetch sizes) all
@@ -8,7 +7,6 @@ allow that plus `RECORD_OVERHEAD` for the key, headers and batch framing.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +14,7 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
+import sensr.kafka_compat  # noqa: F401  (importing it applies the kafka-python workarounds)
 from sensr.logs import get_logger
 from sensr.settings import CoreSettings, KafkaSettings
 
@@ -32,6 +31,15 @@ RECONNECT_BACKOFF_MAX_MS = 1000
 """Longest pause between reconnection attempts to a broker (the Java client's default).
 kafka-python's own default, 30 s, kept uploads refused for up to half a minute after a
 restarted broker was back."""
+
+METADATA_MAX_AGE_MS = 1000
+"""How often a producer asks for fresh metadata. An answer every second is how a
+producer notices that its broker stopped answering (frozen, or gone) before a frame
+waits on it: `/readyz` of the edges reports stale metadata
+(`sensr.kafka_compat.ProducerState`). One small request a second per producer."""
+
+LINGER_MS = 2
+"""How long a producer waits to fill a batch: short, since each upload waits on its ack."""
 
 
 def max_record_bytes(core: CoreSettings) -> int:
@@ -66,76 +74,6 @@ def ensure_topics(core: CoreSettings, kafka: KafkaSettings, timeout_ms: int = 30
         admin.close()
 
 
-def _recover_idempotent_producer_after_reset() -> None:
-    """Work around a kafka-python 3.0.12 bug that wedges an idempotent producer for good.
-
-    When a batch that was already sent expires (the broker went away long enough for
-    `delivery_timeout_ms` to pass), the sender calls `TransactionManager.reset_producer_id()`,
-    which drops the producer id but leaves the state READY. The sender then waits for a
-    new producer id, yet `init_producer_id()` only asks for one from UNINITIALIZED: no
-    InitProducerId request is ever sent and every later send times out, although the
-    broker is back. Every Sensr producer (edges, catalog worker, api) stopped publishing
-    after a Kafka restart until restarted itself (tests/test_e2e_faults.py shows it).
-
-    The Java client's `resetIdempotentProducerId` moves to UNINITIALIZED; so does this,
-    for idempotent (non-transactional) producers only, so a fresh producer id is fetched
-    as soon as a broker answers.
-    """
-    from kafka.producer import transaction_manager as txn
-
-    manager = txn.TransactionManager
-    reset = manager.reset_producer_id
-    if getattr(reset, "_sensr_patched", False) or not hasattr(manager, "init_producer_id"):
-        return
-
-    def reset_producer_id(self: Any) -> None:
-        reset(self)
-        with self._lock:
-            if not self.is_transactional() and self._current_state == txn.TransactionState.READY:
-                self._current_state = txn.TransactionState.UNINITIALIZED
-
-    reset_producer_id._sensr_patched = True  # type: ignore[attr-defined]
-    manager.reset_producer_id = reset_producer_id
-
-
-_recover_idempotent_producer_after_reset()
-
-
-def _never_send_expired_batches() -> None:
-    """Work around a kafka-python 3.0.12 sender hazard that stores refused frames.
-
-    `Sender._send_producer_data` drains the batches ready for a broker, then fails the
-    ones past `delivery_timeout_ms` (their futures raise KafkaTimeoutError, so the edge
-    tells the camera "not stored" and the camera sends the frame again), and then builds
-    the produce requests from every drained batch, the expired ones included: the
-    refused frame is written all the same, and the camera's new copy is stored twice.
-    It happens after a broker outage, because no batch expires while the producer waits
-    for a new producer id; once the broker is back, the overdue batches are drained,
-    failed and sent in one pass (tests/test_e2e_faults.py caught it).
-
-    This leaves completed batches out of the produce requests (and out of the response
-    handling, which shares the lists). The sequence numbers they took leave a gap, which
-    the broker answers with OutOfOrderSequenceNumber: the producer bumps its epoch and
-    the batch sent meanwhile fails (its camera is told "not stored", and it was not).
-    """
-    from kafka.producer import sender
-
-    create = sender.Sender._create_produce_requests
-    if getattr(create, "_sensr_patched", False):
-        return
-
-    def _create_produce_requests(self: Any, collated: dict[int, list[Any]]) -> dict[int, Any]:
-        for batches in collated.values():
-            batches[:] = [batch for batch in batches if batch.final_state is None]
-        return create(self, collated)
-
-    _create_produce_requests._sensr_patched = True  # type: ignore[attr-defined]
-    sender.Sender._create_produce_requests = _create_produce_requests
-
-
-_never_send_expired_batches()
-
-
 def producer_timeouts(ack_timeout_ms: int, linger_ms: int) -> tuple[int, int]:
     """(delivery_timeout_ms, request_timeout_ms) for a producer whose callers give up
     waiting for an acknowledgement `ack_timeout_ms` after sending.
@@ -154,19 +92,19 @@ def producer_timeouts(ack_timeout_ms: int, linger_ms: int) -> tuple[int, int]:
 def make_producer(core: CoreSettings, kafka: KafkaSettings, **overrides: Any) -> KafkaProducer:
     """A durable producer: acks from all in-sync replicas, idempotent, sized for the largest frame.
     Every record is acknowledged or failed within `kafka_request_timeout_ms` of its send."""
-    linger_ms = 2
-    delivery_timeout_ms, request_timeout_ms = producer_timeouts(kafka.kafka_request_timeout_ms, linger_ms)
+    delivery_timeout_ms, request_timeout_ms = producer_timeouts(kafka.kafka_request_timeout_ms, LINGER_MS)
     config: dict[str, Any] = {
         "bootstrap_servers": kafka.kafka_bootstrap,
         "acks": "all",
         "enable_idempotence": True,
         "max_request_size": max_record_bytes(core),
-        "linger_ms": linger_ms,
+        "linger_ms": LINGER_MS,
         "batch_size": 1024 * 1024,
         "request_timeout_ms": request_timeout_ms,
         "max_block_ms": kafka.kafka_request_timeout_ms,
         "delivery_timeout_ms": delivery_timeout_ms,
         "reconnect_backoff_max_ms": RECONNECT_BACKOFF_MAX_MS,
+        "metadata_max_age_ms": METADATA_MAX_AGE_MS,
         "client_id": "sensr",
     }
     config.update(overrides)
@@ -186,35 +124,6 @@ def make_consumer(core: CoreSettings, kafka: KafkaSettings, *topics: str, **over
     }
     config.update(overrides)
     return KafkaConsumer(*topics, **config)
-
-
-async def wait_for_send(future: Any, timeout: float | None = None) -> Any:
-    """Await a kafka-python `FutureRecordMetadata` from asyncio without blocking the loop.
-
-    The producer's I/O thread completes the future; its callbacks hop back onto this loop.
-    Returns the RecordMetadata, or raises the send's error (or TimeoutError).
-    """
-    loop = asyncio.get_running_loop()
-    done: asyncio.Future[Any] = loop.create_future()
-
-    def resolve(metadata: Any) -> None:
-        loop.call_soon_threadsafe(_settle, done, metadata, None)
-
-    def reject(error: BaseException) -> None:
-        loop.call_soon_threadsafe(_settle, done, None, error)
-
-    future.add_callback(resolve)
-    future.add_errback(reject)
-    return await asyncio.wait_for(done, timeout)
-
-
-def _settle(done: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
-    if done.done():
-        return
-    if error is not None:
-        done.set_exception(error)
-    else:
-        done.set_result(result)
 
 
 def close_quietly(client: str, close: Callable[[], object]) -> None:

@@ -1,4 +1,5 @@
-"""The two kafka-python workarounds in sensr/broker.py, on the objects they patch.
+"""sensr/kafka_compat.py, the one module that reaches into kafka-python: its two
+workarounds on the objects they patch, and `ProducerState` on a real producer's internals.
 
 Both were written against one release (pinned in pyproject.toml); the end-to-end fault
 tests show why they exist (tests/test_e2e_faults.py, Kafka stopped and restarted). Here
@@ -15,11 +16,13 @@ import kafka
 from kafka.producer import sender
 from kafka.producer import transaction_manager as txn
 
-import sensr.broker  # noqa: F401  (importing it applies the workarounds)
+from sensr import kafka_compat  # importing it applies the workarounds
+from tests import harness
 
 
 def test_workarounds_were_written_for_the_pinned_release() -> None:
-    assert kafka.__version__ == "3.0.12", "re-check the workarounds in sensr/broker.py against this kafka-python"
+    assert kafka.__version__ == kafka_compat.WRITTEN_FOR == "3.0.12", \
+        "re-check sensr/kafka_compat.py against this kafka-python"
 
 
 def test_idempotent_producer_asks_for_a_new_id_after_a_reset() -> None:
@@ -51,3 +54,24 @@ def test_expired_batches_are_left_out_of_produce_requests() -> None:
 
     assert sent == {1: [live], 2: [other_live]}
     assert requests == {1: "request to 1", 2: "request to 2"}
+
+
+def test_producer_state_reads_a_live_producer(kafka_bootstrap: str) -> None:
+    """`ProducerState` reads kafka-python's metadata, connections and idempotence state:
+    on a producer that just delivered a record, nothing blocks delivery."""
+    from sensr.broker import FRAMES, ensure_topics, make_producer
+    from sensr.settings import CoreSettings, KafkaSettings
+
+    core, settings = CoreSettings(), KafkaSettings(kafka_bootstrap=kafka_bootstrap)
+    ensure_topics(core, settings)
+    producer = make_producer(core, settings)
+    try:
+        state = kafka_compat.ProducerState(producer, FRAMES)
+        producer.partitions_for(FRAMES)
+        assert state.partitions_known()
+        producer.send("sensr.frames.dlq", b"state-check").get(timeout=30)
+        harness.eventually(lambda: state.delivery_blockers(stale_after=30) == [], timeout=30,
+                           what=lambda: f"still blocked: {state.delivery_blockers(stale_after=30)}")
+    finally:
+        producer.close(5)
+
