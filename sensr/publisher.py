@@ -312,9 +312,10 @@ class _MetadataTooLate(Exception):
 
 
 def _describe(error: BaseException) -> str:
-    """`Type: message` on one line, short enough for an FTP reply."""
-    said = " ".join(str(error).split())[:200]
-    return f"{type(error).__name__}: {said}" if said else type(error).__name__
+    """`Type: message` on one line, short enough for an FTP reply (kafka-python's errors
+    name their type in their message already)."""
+    name, said = type(error).__name__, " ".join(str(error).split())[:200]
+    return said if said.startswith(name) else f"{name}: {said}" if said else name
 
 
 @cache
