@@ -13,7 +13,8 @@ names one) and one `python -m ingest_http` process, then measures in one run:
    (1) and (2) take turns for a few rounds, as other work on the machine comes and goes.
 3. MJPEG: 50 chunked streams at 10 fps each (paced by the clock) for ~20 s. Reports the
    sustained acknowledged frame rate and the server-side split-to-ack latency (the
-   `sensr_ingest_http_produce_seconds{source="mjpeg"}` histogram). Goal: p99 < 100 ms.
+   `sensr_frame_ack_seconds{edge="http",source="mjpeg"}` histogram: a frame is handed to
+   the publisher the moment it is split out). Goal: p99 < 100 ms.
 
 The HTTP clients run in a separate process (photo: threads on blocking sockets; MJPEG:
 asyncio) so that they do not take the server's interpreter. Everything shares the
@@ -370,7 +371,7 @@ def main() -> None:
         # put on the machine hits both alike; the ratio is taken over all rounds. CPU time
         # per frame is printed too: unlike rates, it hardly depends on that load.
         raw_rates, photo_rates, raw_cpu, photo_cpu = [], [], [], []
-        uploads = 'sensr_ingest_http_frames_total{source="http"}'
+        uploads = 'sensr_frames_published_total{edge="http",source="http",outcome="stored"}'
         for round_ in range(1, args.rounds + 1):
             rate, cpu = raw_producer_rate(bootstrap, frame, args.clients, args.clients, args.seconds)
             raw_rates.append(rate)
@@ -393,9 +394,9 @@ def main() -> None:
               f"service {1000 * upload_cpu:.2f} ms (one interpreter: at most ~{1 / upload_cpu:.0f} uploads/s "
               "with a whole core to itself)")
 
-        before = histogram(port, "sensr_ingest_http_produce_seconds", "mjpeg")
+        before = histogram(port, "sensr_frame_ack_seconds", "mjpeg")
         streams = run_client("stream", port, args, args.stream_seconds)
-        after = histogram(port, "sensr_ingest_http_produce_seconds", "mjpeg")
+        after = histogram(port, "sensr_frame_ack_seconds", "mjpeg")
         p99, within = quantile(before, after, 0.99)
         p50, _ = quantile(before, after, 0.50)
         fps = streams["acked"] / streams["elapsed"]
