@@ -109,7 +109,7 @@ class ServiceStack:
         rows = [service(name) for name in SERVICE_NAMES if name in self.services]
         needs = set().union(*(row.needs for row in rows))
         if "s3" in needs and self.s3 is None:
-            raise ValueError(f"{', '.join(r.module for r in rows if 's3' in r.needs)} need S3: pass s3=")
+            raise ValueError(f"S3 is needed by {', '.join(r.module for r in rows if 's3' in r.needs)}: pass s3=")
         self.services = tuple(row.module for row in rows)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         env = {name: value for name, value in os.environ.items() if not name.startswith("SENSR_")}
@@ -161,7 +161,7 @@ class ServiceStack:
         return answers_ok(f"{self.ops_url(name)}/healthz")
 
     def ready(self, name: str) -> bool:
-        return answers_ok(f"{self.ops_url(name)}/readyz")
+        return answers_ok(service(name).ready_url(self.env))
 
     def pid(self, name: str) -> int | None:
         process = self.processes.get(name)
