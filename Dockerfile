@@ -11,6 +11,7 @@ ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY sensr/ sensr/
+COPY launcher/ launcher/
 COPY infra/ infra/
 COPY ingest_http/ ingest_http/
 COPY ingest_ftp/ ingest_ftp/

@@ -18,7 +18,6 @@ on the asyncio loop, and the thread hands records over with `call_soon_threadsaf
 from __future__ import annotations
 
 import asyncio
-import json
 import threading
 import time
 from collections import deque
@@ -28,12 +27,10 @@ from typing import Generic, TypeVar
 from kafka import KafkaConsumer, TopicPartition
 from prometheus_client import Counter, Gauge
 
-from sensr.index import FrameRecord
 from sensr.logs import get_logger
 
 log = get_logger(__name__)
 T = TypeVar("T")
-CATALOG_SCHEMA_VERSION = 1
 
 VIEWERS = Gauge("sensr_api_live_viewers", "Live viewers connected", ["feed"])
 DROPPED = Counter("sensr_api_live_dropped_total", "Items skipped because a viewer fell behind", ["feed"])
@@ -219,17 +216,3 @@ class Fanout(Generic[T]):
 def _set_ready(subs: list[Subscription[T]]) -> None:
     for sub in subs:
         sub.ready.set()
-
-
-def catalog_record(key: bytes, value: bytes | None, headers: list[tuple[str, bytes]]) -> FrameRecord:
-    """Decode a `sensr.catalog` event (a JSON object: `v` and the fields of a
-    FrameRecord; see `catalog_worker.announce`). Raises ValueError when it is not one."""
-    if value is None:
-        raise ValueError("empty catalog event")
-    try:
-        event = json.loads(value)
-        if event.pop("v", None) != CATALOG_SCHEMA_VERSION:
-            raise ValueError(f"unsupported catalog event version in {value[:80]!r}")
-        return FrameRecord(**event)
-    except (TypeError, AttributeError) as error:
-        raise ValueError(f"malformed catalog event: {error}") from None

@@ -21,12 +21,13 @@ from api.access import AccessPolicy
 from api.cameras import CameraService, LoginPublisher
 from api.db import Database
 from api.images import ObjectStore
-from api.live import Fanout, catalog_record
+from api.live import Fanout
 from api.shares import ShareService
 from api.throttle import LoginThrottle
 from api.tokens import TokenService
 from api.users import UserService
 from sensr.broker import CATALOG, FRAMES, ensure_topics, make_consumer, make_producer
+from sensr.catalog_event import decode_catalog_event
 from sensr.frames import FrameEvent
 from sensr.index import FrameIndex, FrameRecord
 from sensr.settings import Settings
@@ -87,7 +88,7 @@ class Services:
             objects=ObjectStore(make_s3_client(settings.s3), settings.s3.s3_bucket, executor),
             frames_feed=Fanout("frames", FRAMES, live_consumer, FrameEvent.from_record, api.live_queue_bytes,
                                weigh=lambda event: len(event.jpeg)),
-            catalog_feed=Fanout("catalog", CATALOG, live_consumer, catalog_record, CATALOG_QUEUE_EVENTS),
+            catalog_feed=Fanout("catalog", CATALOG, live_consumer, decode_catalog_event, CATALOG_QUEUE_EVENTS),
             producer=producer, executor=executor,
         )
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import io
-import os
 import random
 import statistics
 import sys
@@ -30,7 +29,6 @@ import tempfile
 import threading
 import time
 from contextlib import ExitStack
-from functools import partial
 from pathlib import Path
 
 import requests
@@ -39,13 +37,11 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from infra.broker import KafkaBroker
-from infra.process import ManagedProcess, free_ports
 from infra.seaweedfs import SeaweedS3
+from launcher.service_stack import S3Endpoint, ServiceStack
 from sensr.broker import ensure_topics
-from sensr.settings import CoreSettings, KafkaSettings, S3Settings
-from sensr.storage import ensure_bucket, make_s3_client
+from sensr.settings import CoreSettings, KafkaSettings
 
-REPO = Path(__file__).resolve().parent.parent
 PASSWORD = "benchmark password"
 
 
@@ -99,47 +95,29 @@ def percentiles(values: list[float]) -> str:
     return f"p50 {cuts[49]:7.1f}   p90 {cuts[89]:7.1f}   p99 {cuts[98]:7.1f}   max {max(values):7.1f}"
 
 
-class Stack:
-    def __init__(self, stack: ExitStack, folder: Path) -> None:
-        broker = KafkaBroker(folder / "kafka")
-        broker.start()
-        stack.callback(broker.stop)
-        seaweed = SeaweedS3(folder / "seaweedfs")
-        seaweed.start()
-        stack.callback(seaweed.stop)
-        ensure_topics(CoreSettings(), KafkaSettings(kafka_bootstrap=broker.bootstrap))
-        s3 = S3Settings(s3_endpoint=seaweed.endpoint, s3_access_key=seaweed.access_key,
-                        s3_secret_key=seaweed.secret_key)
-        ensure_bucket(make_s3_client(s3), s3.s3_bucket)
-        api_port, http_port = free_ports(2)
-        env = {name: value for name, value in os.environ.items() if not name.startswith("SENSR_")}
-        env.update(SENSR_KAFKA_BOOTSTRAP=broker.bootstrap, SENSR_S3_ENDPOINT=seaweed.endpoint,
-                   SENSR_S3_ACCESS_KEY=seaweed.access_key, SENSR_S3_SECRET_KEY=seaweed.secret_key,
-                   SENSR_DATA_DIR=str(folder / "data"), SENSR_API_PORT=str(api_port),
-                   SENSR_HTTP_PORT=str(http_port), SENSR_LOG_LEVEL="WARNING")
-        self.api = f"http://127.0.0.1:{api_port}"
-        for module, ready_url in (("api", f"{self.api}/readyz"), ("ingest_http", f"http://127.0.0.1:{http_port}/readyz")):
-            process = ManagedProcess(module, [sys.executable, "-m", module], folder / f"{module}.log",
-                                     env=env, cwd=REPO)
-            process.start()
-            stack.callback(process.stop)
-            process.wait_ready(partial(_ready, ready_url), timeout=60)
+def start_stack(cleanup: ExitStack, folder: Path) -> ServiceStack:
+    """Kafka and SeaweedFS in `folder`, then the api and ingest_http against them."""
+    broker = KafkaBroker(folder / "kafka")
+    broker.start()
+    cleanup.callback(broker.stop)
+    seaweed = SeaweedS3(folder / "seaweedfs")
+    seaweed.start()
+    cleanup.callback(seaweed.stop)
+    ensure_topics(CoreSettings(), KafkaSettings(kafka_bootstrap=broker.bootstrap))
+    stack = ServiceStack(broker.bootstrap, folder / "data", S3Endpoint(seaweed.endpoint, seaweed.access_key,
+                                                                       seaweed.secret_key),
+                         services=("api", "ingest_http"), overrides={"SENSR_LOG_LEVEL": "WARNING"})
+    cleanup.callback(stack.stop)
+    return stack.start(timeout=60)
 
 
-def _ready(url: str) -> bool:
-    try:
-        return requests.get(url, timeout=2).status_code == 200
-    except requests.RequestException:
-        return False
-
-
-def run(stack: Stack, frames: list[bytes], fps: float, viewers: int) -> None:
+def run(stack: ServiceStack, frames: list[bytes], fps: float, viewers: int) -> None:
     credentials = {"email": f"bench-{time.time_ns()}@example.com", "password": PASSWORD}
-    requests.post(f"{stack.api}/api/v1/users", json=credentials, timeout=30).raise_for_status()
-    token = requests.post(f"{stack.api}/api/v1/tokens", json=credentials, timeout=30).json()["token"]
+    requests.post(f"{stack.api_url}/api/v1/users", json=credentials, timeout=30).raise_for_status()
+    token = requests.post(f"{stack.api_url}/api/v1/tokens", json=credentials, timeout=30).json()["token"]
     auth = {"Authorization": f"Bearer {token}"}
-    camera = requests.post(f"{stack.api}/api/v1/cameras", json={"name": "bench"}, headers=auth, timeout=30).json()
-    watching = [Viewer(f"{stack.api}/api/v1/cameras/{camera['id']}/live.mjpg", auth, len(frames))
+    camera = requests.post(f"{stack.api_url}/api/v1/cameras", json={"name": "bench"}, headers=auth, timeout=30).json()
+    watching = [Viewer(f"{stack.api_url}/api/v1/cameras/{camera['id']}/live.mjpg", auth, len(frames))
                 for _ in range(viewers)]
     for viewer in watching:
         viewer.start()
@@ -177,7 +155,7 @@ def main() -> None:
     frames = make_frames(args.frames)
     with tempfile.TemporaryDirectory(prefix="sensr-bench-live-") as folder, ExitStack() as stack:
         print("starting Kafka, SeaweedFS, api and ingest_http ...", flush=True)
-        running = Stack(stack, Path(folder))
+        running = start_stack(stack, Path(folder))
         for viewers in args.viewers:
             run(running, frames, args.fps, viewers)
         print("\nstopping ...", flush=True)

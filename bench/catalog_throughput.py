@@ -36,13 +36,13 @@ from kafka.errors import KafkaError
 
 from infra.broker import KafkaBroker
 from infra.seaweedfs import SeaweedS3
+from launcher.service_stack import start_group_at_end
 from sensr.broker import FRAMES, ensure_topics, make_producer
 from sensr.cameras import CameraLogin, publish_login
 from sensr.frames import FrameEvent
 from sensr.index import FrameIndex
 from sensr.settings import CoreSettings, KafkaSettings, S3Settings
 from sensr.storage import ensure_bucket, make_s3_client, object_keys
-from tests.frames_tap import start_group_at_end
 
 GOAL = 0.70
 FRAME_BYTES = 100_000

@@ -66,7 +66,8 @@ from infra.broker import KafkaBroker  # noqa: E402
 from infra.seaweedfs import SeaweedS3  # noqa: E402
 from sensr.broker import ensure_topics  # noqa: E402
 from sensr.settings import CoreSettings, KafkaSettings  # noqa: E402
-from tests.e2e_support import ApiClient, CameraLogin, Stack, passive_port_range  # noqa: E402
+from launcher.service_stack import LOOPBACK_LOAD, S3Endpoint, ServiceStack, passive_port_range  # noqa: E402
+from workload.api_client import ApiClient, CameraLogin  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 PATHS = ("photo", "mjpeg", "ftp")
@@ -517,7 +518,7 @@ def line(result: dict[str, Any]) -> str:
             f" | {'sustained' if result['sustained'] else 'NOT sustained'}")
 
 
-async def benchmark(args: argparse.Namespace, stack: Stack, infra_pids: dict[str, int]) -> dict[str, Any]:
+async def benchmark(args: argparse.Namespace, stack: ServiceStack, infra_pids: dict[str, int]) -> dict[str, Any]:
     user = ApiClient(stack.api_url)
     token = user.session.headers["Authorization"].split(" ", 1)[1]
     cameras = [user.create_camera(f"bench {n}") for n in range(args.cameras)]
@@ -666,10 +667,10 @@ def main() -> None:
         s3 = SeaweedS3(folder / "s3")
         s3.start()
         cleanup.callback(s3.stop)
-        stack = Stack(kafka.bootstrap, s3.endpoint, s3.access_key, s3.secret_key, folder / "data",
-                      overrides={"SENSR_FTP_PASSIVE_PORTS": passive_port_range(400), "SENSR_LOG_LEVEL": "WARNING",
-                                 "SENSR_FTP_MAX_CONNECTIONS_PER_CAMERA": "50",
-                                 "SENSR_FTP_MAX_CONNECTIONS_PER_IP": "1000"}).start()
+        stack = ServiceStack(kafka.bootstrap, folder / "data", S3Endpoint(s3.endpoint, s3.access_key, s3.secret_key),
+                             overrides={**LOOPBACK_LOAD, "SENSR_FTP_PASSIVE_PORTS": passive_port_range(400),
+                                        "SENSR_LOG_LEVEL": "WARNING", "SENSR_FTP_MAX_CONNECTIONS_PER_CAMERA": "50",
+                                        "SENSR_FTP_MAX_CONNECTIONS_PER_IP": "1000"}).start()
         cleanup.callback(stack.stop)
         infra_pids = {"kafka": kafka.process.pid, "seaweedfs": s3.process.pid}  # type: ignore[union-attr]
         print(f"stack up: api {stack.api_url}, http {stack.http_port}, ftp {stack.ftp_port}", flush=True)

@@ -30,7 +30,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,7 +39,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 GOAL = 0.5
 FRAME_BYTES = 50_000
 NAMES_PER_CAMERA = 20
-REPO = Path(__file__).resolve().parent.parent
 
 
 # -- the client process ---------------------------------------------------------------------
@@ -168,21 +166,6 @@ def machine() -> str:
             f"{platform.system()} {platform.release()}, Python {platform.python_version()}")
 
 
-def _wait_ready(url: str, process: subprocess.Popen, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if json.loads(response.read()).get("ready"):
-                    return
-        except OSError:
-            pass
-        time.sleep(0.3)
-    raise RuntimeError(f"not ready: {url}")
-
-
 def _wait_port(port: int, process: subprocess.Popen, timeout: float = 30) -> None:
     from infra.process import port_open
 
@@ -248,6 +231,7 @@ def _stop(process: subprocess.Popen) -> None:
 def conduct(args: argparse.Namespace) -> None:
     from infra.broker import KafkaBroker
     from infra.process import free_ports
+    from launcher.service_stack import ServiceStack
     from sensr.broker import ensure_topics, make_producer
     from sensr.cameras import CameraLogin, publish_login
     from sensr.settings import CoreSettings, KafkaSettings
@@ -255,6 +239,7 @@ def conduct(args: argparse.Namespace) -> None:
     print(f"machine: {machine()}")
     work = Path(tempfile.mkdtemp(prefix="sensr-bench-ftp-"))
     processes: list[subprocess.Popen] = []
+    stacks: list[ServiceStack] = []
     broker = KafkaBroker(work / "kafka", heap="1g")
     try:
         frame = make_frame()
@@ -272,25 +257,21 @@ def conduct(args: argparse.Namespace) -> None:
             publish_login(producer, CameraLogin.create(user, camera_id=user, owner_id="bench", password=password))
         producer.close()
 
-        plain_port, ftp_port, ops_port = free_ports(3)
+        plain_port, = free_ports(1)
         plain = subprocess.Popen([sys.executable, __file__, "--plain-server", "--port", str(plain_port),
                                   "--logins", str(work / "logins.json"), "--root", str(work / "disk"),
                                   "--passive", "41000-41999"], stderr=subprocess.DEVNULL)
         processes.append(plain)
-        env = {name: value for name, value in os.environ.items() if not name.startswith("SENSR_")}
-        env.update({"SENSR_KAFKA_BOOTSTRAP": broker.bootstrap, "SENSR_FTP_PORT": str(ftp_port),
-                    "SENSR_FTP_OPS_PORT": str(ops_port), "SENSR_FTP_PASSIVE_PORTS": "42000-42999",
-                    "SENSR_FTP_MAX_CONNECTIONS": "4096", "SENSR_FTP_MAX_CONNECTIONS_PER_IP": "1000",
-                    "SENSR_FTP_MAX_FRAMES_PER_SECOND": "1000", "SENSR_LOG_LEVEL": "WARNING",
-                    "SENSR_DATA_DIR": str(work / "data")})
-        with open(work / "ingest_ftp.log", "wb") as log:
-            ingest = subprocess.Popen([sys.executable, "-m", "ingest_ftp"], env=env, cwd=REPO, stderr=log)
-        processes.append(ingest)
+        ingest = ServiceStack(broker.bootstrap, work / "data", services=("ingest_ftp",), overrides={
+            "SENSR_FTP_PASSIVE_PORTS": "42000-42999", "SENSR_FTP_MAX_CONNECTIONS": "4096",
+            "SENSR_FTP_MAX_CONNECTIONS_PER_IP": "1000", "SENSR_FTP_MAX_FRAMES_PER_SECOND": "1000",
+            "SENSR_LOG_LEVEL": "WARNING"})
+        stacks.append(ingest.start())
         _wait_port(plain_port, plain)
-        _wait_ready(f"http://127.0.0.1:{ops_port}/readyz", ingest)
 
         contenders = [Server("plain pyftpdlib -> disk", plain_port, {"server": plain.pid}),
-                      Server("ingest_ftp -> Kafka", ftp_port, {"ingest_ftp": ingest.pid, "broker": broker.process.pid})]
+                      Server("ingest_ftp -> Kafka", ingest.ftp_port,
+                             {"ingest_ftp": ingest.pid("ingest_ftp"), "broker": broker.process.pid})]
         for round_number in range(args.rounds):
             order = contenders if round_number % 2 == 0 else contenders[::-1]
             rates = {server.name: _measure(server, work, args) for server in order}
@@ -310,6 +291,8 @@ def conduct(args: argparse.Namespace) -> None:
         for process in processes:
             if process.poll() is None:
                 _stop(process)
+        for stack in stacks:
+            stack.stop()
         broker.stop()
         shutil.rmtree(work, ignore_errors=True)
 

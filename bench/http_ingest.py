@@ -50,7 +50,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from infra.broker import KafkaBroker  # noqa: E402
-from infra.process import ManagedProcess, free_port  # noqa: E402
+from infra.process import ManagedProcess  # noqa: E402
+from launcher.service_stack import ServiceStack  # noqa: E402
 from sensr.broker import FRAMES, ensure_topics, make_producer  # noqa: E402
 from sensr.cameras import CameraLogin, publish_login  # noqa: E402
 from sensr.frames import FrameEvent  # noqa: E402
@@ -308,21 +309,10 @@ def quantile(before: dict[float, float], after: dict[float, float], q: float) ->
 
 
 def start_service(bootstrap: str, folder: Path) -> tuple[ManagedProcess, int]:
-    port = free_port()
-    env = {**os.environ, "SENSR_KAFKA_BOOTSTRAP": bootstrap, "SENSR_HTTP_PORT": str(port),
-           "SENSR_DATA_DIR": str(folder / "data"), "SENSR_LOG_LEVEL": "WARNING"}
-    process = ManagedProcess("ingest_http", [sys.executable, "-m", "ingest_http"], folder / "ingest_http.log",
-                             env=env, cwd=ROOT)
-    process.start()
-
-    def ready() -> bool:
-        try:
-            return urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2).status == 200
-        except OSError:
-            return False
-
-    process.wait_ready(ready, timeout=90)
-    return process, port
+    """ingest_http against `bootstrap`, ready; its process and port."""
+    stack = ServiceStack(bootstrap, folder, services=("ingest_http",), overrides={"SENSR_LOG_LEVEL": "WARNING"})
+    stack.start(timeout=90)
+    return stack.processes["ingest_http"], stack.http_port
 
 
 def main() -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import time
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
-from kafka.structs import OffsetAndMetadata
 
 from sensr.broker import FRAMES, make_consumer, make_producer
 from sensr.cameras import CameraLogin, publish_deletion, publish_login
@@ -54,19 +53,6 @@ def consumer_at_end(bootstrap: str, topic: str) -> KafkaConsumer:
     for tp, offset in consumer.end_offsets(partitions).items():
         consumer.seek(tp, offset)
     return consumer
-
-
-def start_group_at_end(bootstrap: str, group: str, topic: str = FRAMES) -> None:
-    """Commit `group`'s offsets at the end of `topic`, so its first member starts there
-    (what earlier tests or runs left in the topic is not its work)."""
-    consumer = make_consumer(CoreSettings(), KafkaSettings(kafka_bootstrap=bootstrap), group_id=group)
-    try:
-        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
-        consumer.assign(partitions)
-        ends = consumer.end_offsets(partitions)
-        consumer.commit({tp: OffsetAndMetadata(offset, "", -1) for tp, offset in ends.items()})
-    finally:
-        consumer.close()
 
 
 class FrameTap:

@@ -13,28 +13,15 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-import time
-from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import TypeVar
 
 from infra.broker import KafkaBroker
 from infra.postgres import PostgresCluster
 from infra.seaweedfs import SeaweedS3
-
-
-@dataclass(frozen=True)
-class S3Endpoint:
-    endpoint: str
-    access_key: str
-    secret_key: str
-
-    def env(self) -> dict[str, str]:
-        return {"SENSR_S3_ENDPOINT": self.endpoint, "SENSR_S3_ACCESS_KEY": self.access_key,
-                "SENSR_S3_SECRET_KEY": self.secret_key}
+from launcher.service_stack import S3Endpoint
+from workload.waiting import eventually  # noqa: F401 (the tests' one way to wait on state)
 
 
 @cache
@@ -107,21 +94,3 @@ def start_postgres(stack: ExitStack) -> str:
     cluster.start()
     stack.callback(cluster.stop)
     return cluster.url
-
-
-T = TypeVar("T")
-
-
-def eventually(probe: Callable[[], T], timeout: float = 60.0, interval: float = 0.2,
-               what: str | Callable[[], str] = "") -> T:
-    """`probe()`'s first truthy result, retried until `timeout` passes; then AssertionError
-    with the last result (and `what`, or what `what()` says then)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = probe()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            said = what() if callable(what) else what
-            raise AssertionError(f"{said or 'condition'}: still {result!r} after {timeout:g} s")
-        time.sleep(interval)

@@ -8,8 +8,6 @@ Import the fixtures a module needs: `from tests.test_api_support import api_stac
 from __future__ import annotations
 
 import io
-import os
-import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -22,18 +20,20 @@ import requests
 from kafka import TopicPartition
 from sqlalchemy.engine import make_url
 
-from infra.process import ManagedProcess, free_ports
+from infra.process import ManagedProcess
+from launcher.service_stack import S3Endpoint, ServiceStack
+from launcher.services import ROOT, launch, service
 from sensr.broker import CAMERAS, make_consumer
 from sensr.cameras import CameraLogin
 from sensr.frames import new_frame_id
 from sensr.index import FrameIndex, FrameRecord
 from sensr.settings import CoreSettings, KafkaSettings, S3Settings
 from sensr.storage import ensure_bucket, make_s3_client, object_keys
-from tests.harness import S3Endpoint
 from tests.jpegs import make_jpeg
 
-REPO = Path(__file__).resolve().parents[1]
 PASSWORD = "a long enough password"
+EDGE_STACK = ("api", "catalog_worker", "ingest_http")
+"""The services of the api tests' fullest stack, in start order."""
 
 
 @dataclass
@@ -95,19 +95,9 @@ def drop_postgres_database(server_url: str, name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _ready(url: str) -> bool:
-    try:
-        return requests.get(url, timeout=2).status_code == 200
-    except requests.RequestException:
-        return False
-
-
-def start_service(stack: ApiStack, module: str, ready_url: str, log_dir: Path) -> None:
-    process = ManagedProcess(module, [sys.executable, "-m", module], log_dir / f"{module}.log",
-                             env=stack.env, cwd=REPO)
-    process.start()
-    stack.processes[module] = process
-    process.wait_ready(lambda: _ready(ready_url), timeout=60)
+def start_service(stack: ApiStack, module: str, log_dir: Path) -> None:
+    """Start `module` with the stack's settings; return once its /readyz answers."""
+    stack.processes[module] = launch(service(module), stack.env, log_dir / f"{module}.log", cwd=ROOT, timeout=60)
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -125,14 +115,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 def stack_env(kafka_bootstrap: str, s3: S3Endpoint, database_url: str, data_dir: Path,
               **overrides: str) -> dict[str, str]:
     """SENSR_ variables for one stack: its own bucket, ports, consumer group and database."""
-    api_port, http_port, ftp_port, ops_port = free_ports(4)
-    env = {name: value for name, value in os.environ.items() if not name.startswith("SENSR_")}
-    env.update(s3.env(), SENSR_KAFKA_BOOTSTRAP=kafka_bootstrap, SENSR_DATABASE_URL=database_url,
-               SENSR_S3_BUCKET=f"api-{uuid.uuid4().hex[:12]}", SENSR_DATA_DIR=str(data_dir),
-               SENSR_API_PORT=str(api_port), SENSR_HTTP_PORT=str(http_port), SENSR_FTP_PORT=str(ftp_port),
-               SENSR_CATALOG_OPS_PORT=str(ops_port), SENSR_CATALOG_GROUP_ID=f"catalog-{uuid.uuid4().hex[:8]}",
-               SENSR_PUBLIC_HOST="127.0.0.1", SENSR_LOG_FORMAT="console", **overrides)
-    return env
+    stack = ServiceStack(kafka_bootstrap, data_dir, s3,
+                         overrides={"SENSR_DATABASE_URL": database_url, "SENSR_LOG_FORMAT": "console", **overrides})
+    return stack.env
 
 
 def start_stack(env: dict[str, str], log_dir: Path, *, edges: bool = False) -> ApiStack:
@@ -143,10 +128,8 @@ def start_stack(env: dict[str, str], log_dir: Path, *, edges: bool = False) -> A
                                             s3_secret_key=env["SENSR_S3_SECRET_KEY"])), env["SENSR_S3_BUCKET"])
     stack = ApiStack(url=f"http://127.0.0.1:{env['SENSR_API_PORT']}", env=env)
     try:
-        start_service(stack, "api", f"{stack.url}/readyz", log_dir)
-        if edges:
-            start_service(stack, "catalog_worker", f"http://127.0.0.1:{env['SENSR_CATALOG_OPS_PORT']}/readyz", log_dir)
-            start_service(stack, "ingest_http", f"{stack.ingest_url}/readyz", log_dir)
+        for module in EDGE_STACK if edges else ("api",):
+            start_service(stack, module, log_dir)
     except BaseException:
         stack.stop()
         raise

@@ -18,8 +18,8 @@ from kafka.consumer.fetcher import ConsumerRecord
 from ulid import ULID
 
 from catalog_worker import dlq
-from catalog_worker.announce import CATALOG_SCHEMA_VERSION, catalog_event
 from sensr import broker, frames
+from sensr.catalog_event import CATALOG_SCHEMA_VERSION, catalog_value
 from sensr.index import FrameRecord
 from sensr.settings import CatalogSettings, CoreSettings, KafkaSettings
 from sensr.storage import object_keys
@@ -211,7 +211,7 @@ def test_catalog_event_fields_equal_what_the_worker_publishes(doc: dict[str, Any
         record = FrameRecord(frame_id=event.frame_id, camera=event.camera, timestamp_us=event.timestamp_us,
                              size=len(JPEG), width=640, height=480, source=event.source, object_key=original,
                              thumbnail_key=thumbnail, filename=filename)
-        assert _errors(schema_validator(doc, schema), json.loads(catalog_event(record))) == []
+        assert _errors(schema_validator(doc, schema), json.loads(catalog_value(record))) == []
     example = doc["components"]["messages"]["frameStored"]["examples"][0]["payload"]
     assert (example["object_key"], example["thumbnail_key"]) == object_keys(
         example["camera"], example["timestamp_us"], example["frame_id"])

@@ -29,13 +29,14 @@ from minio import Minio
 from infra.broker import KafkaBroker
 from infra.process import free_port
 from infra.seaweedfs import SeaweedS3
+from launcher.service_stack import start_group_at_end
 from sensr.broker import CATALOG, FRAMES, FRAMES_DLQ
 from sensr.frames import FrameEvent, Headers, new_frame_id, now_us
 from sensr.index import FrameIndex, FrameRecord
 from sensr.settings import S3Settings
 from sensr.storage import make_s3_client, object_keys
 from tests import harness
-from tests.frames_tap import consumer_at_end, delete_camera, producer_for, register_camera, start_group_at_end
+from tests.frames_tap import consumer_at_end, delete_camera, producer_for, register_camera
 from tests.jpegs import make_jpeg
 
 DAY_US = 86_400_000_000

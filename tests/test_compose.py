@@ -492,6 +492,7 @@ def test_wheel_from_the_build_context_holds_every_service(tmp_path: Path) -> Non
     # included (a file missing here works in an editable install and fails in the container).
     assert sources - names == set(), "in the build context but not in the wheel (package data?)"
     assert "sensr/settings.py" in names and "infra/kafka/pom.xml" in names
+    assert "launcher/cli.py" in names, "the `sensr` command would be missing from the image"
 
 
 # --- The compose environment, natively -------------------------------------------------------

@@ -13,29 +13,31 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.e2e_support import ApiClient, CameraLogin, Stack, ftp_store, put_photo, wait_until_edges_know
+from launcher.service_stack import LOOPBACK_LOAD, S3Endpoint, ServiceStack
+from tests.e2e_support import ftp_store, put_photo, wait_until_edges_know
 from tests.follower import Follower
-from tests.harness import S3Endpoint
 from tests.jpegs import make_jpeg
+from workload.api_client import ApiClient, CameraLogin
 
 CLIENT_TIMEOUT = 60
 
 
 @pytest.fixture(scope="module")
-def stack(kafka_bootstrap: str, s3_endpoint: S3Endpoint, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    running = Stack(kafka_bootstrap, s3_endpoint.endpoint, s3_endpoint.access_key, s3_endpoint.secret_key,
-                    tmp_path_factory.mktemp("e2e") / "data").start()
+def stack(kafka_bootstrap: str, s3_endpoint: S3Endpoint,
+          tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceStack]:
+    running = ServiceStack(kafka_bootstrap, tmp_path_factory.mktemp("e2e") / "data", s3_endpoint,
+                           overrides=LOOPBACK_LOAD).start()
     yield running
     running.stop()
 
 
 @pytest.fixture(scope="module")
-def user(stack: Stack) -> ApiClient:
+def user(stack: ServiceStack) -> ApiClient:
     return ApiClient(stack.api_url)
 
 
 @pytest.fixture
-def camera(user: ApiClient, stack: Stack) -> CameraLogin:
+def camera(user: ApiClient, stack: ServiceStack) -> CameraLogin:
     """A new camera of the module's user, its login already known to both edges."""
     login = user.create_camera("e2e camera")
     wait_until_edges_know(login)
@@ -60,7 +62,7 @@ def photo_file(tmp_path: Path, seed: int, name: str = "f.jpg") -> tuple[Path, by
     return path, jpeg
 
 
-def test_curl_photo(stack: Stack, user: ApiClient, camera: CameraLogin, tmp_path: Path) -> None:
+def test_curl_photo(stack: ServiceStack, user: ApiClient, camera: CameraLogin, tmp_path: Path) -> None:
     path, jpeg = photo_file(tmp_path, 11)
     result = run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "30",
                   "-T", path.name, "-H", "Content-Type: image/jpeg",
@@ -73,7 +75,7 @@ def test_curl_photo(stack: Stack, user: ApiClient, camera: CameraLogin, tmp_path
 
 
 @pytest.mark.parametrize("challenge", [False, True], ids=["auth-no-challenge", "answers-challenge"])
-def test_wget_photo(stack: Stack, user: ApiClient, camera: CameraLogin, tmp_path: Path, challenge: bool) -> None:
+def test_wget_photo(stack: ServiceStack, user: ApiClient, camera: CameraLogin, tmp_path: Path, challenge: bool) -> None:
     path, jpeg = photo_file(tmp_path, 12 + challenge)
     argv = ["wget", "-q", "-O", "-", "--tries=1", "--timeout=30", f"--post-file={path.name}",
             "--header=Content-Type: image/jpeg"]
@@ -98,7 +100,7 @@ def mpjpeg_frames(data: bytes) -> list[bytes]:
     return frames
 
 
-def test_ffmpeg_mjpeg_stream(stack: Stack, user: ApiClient, camera: CameraLogin, tmp_path: Path) -> None:
+def test_ffmpeg_mjpeg_stream(stack: ServiceStack, user: ApiClient, camera: CameraLogin, tmp_path: Path) -> None:
     source = ["ffmpeg", "-hide_banner", "-nostdin", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=5", "-t", "2",
               "-f", "mpjpeg"]
     result = run([*source, f"http://{camera.username}:{camera.password}@{camera.host}:{camera.http_port}"
@@ -119,7 +121,7 @@ def test_ffmpeg_mjpeg_stream(stack: Stack, user: ApiClient, camera: CameraLogin,
     assert len(user.frames(camera.id)) == sent  # and no more turn up
 
 
-def test_ftplib_passive_stor(stack: Stack, user: ApiClient, camera: CameraLogin) -> None:
+def test_ftplib_passive_stor(stack: ServiceStack, user: ApiClient, camera: CameraLogin) -> None:
     jpeg = make_jpeg(320, 240, seed=14)
     ftp = camera.ftp()
     try:
@@ -131,7 +133,7 @@ def test_ftplib_passive_stor(stack: Stack, user: ApiClient, camera: CameraLogin)
     assert user.image(frame) == jpeg
 
 
-def test_lftp_put(stack: Stack, user: ApiClient, camera: CameraLogin, tmp_path: Path) -> None:
+def test_lftp_put(stack: ServiceStack, user: ApiClient, camera: CameraLogin, tmp_path: Path) -> None:
     path, jpeg = photo_file(tmp_path, 15, "lftp.jpg")
     script = ("set ftp:passive-mode true; set net:max-retries 1; set net:timeout 20; "
               "set cmd:fail-exit true; set xfer:clobber true; put lftp.jpg -o upload.jpg; bye")
@@ -143,14 +145,14 @@ def test_lftp_put(stack: Stack, user: ApiClient, camera: CameraLogin, tmp_path: 
     assert user.image(frame) == jpeg
 
 
-def test_services_are_separate_processes_and_healthy(stack: Stack) -> None:
+def test_services_are_separate_processes_and_healthy(stack: ServiceStack) -> None:
     pids = {service: stack.pid(service) for service in ("api", "catalog_worker", "ingest_http", "ingest_ftp")}
     assert len(set(pids.values())) == 4 and all(pids.values())
     for service in pids:
         assert stack.running(service) and stack.healthy(service) and stack.ready(service), service
 
 
-def test_example_subscriber_saves_what_cameras_upload(stack: Stack, user: ApiClient, camera: CameraLogin,
+def test_example_subscriber_saves_what_cameras_upload(stack: ServiceStack, user: ApiClient, camera: CameraLogin,
                                                       tmp_path: Path) -> None:
     """examples/follow_camera.py, the documented stream subscriber, follows a camera while
     it uploads by HTTP and FTP: it saves exactly the frames the API lists, byte for byte,

@@ -19,29 +19,23 @@ import pytest
 from infra.broker import KafkaBroker
 from infra.seaweedfs import SeaweedS3
 from tests import harness
-from tests.e2e_support import (
-    ApiClient,
-    CameraLogin,
-    Stack,
-    UploadLoop,
-    check_exactly_once,
-    wait_until_edges_know,
-)
-from tests.harness import S3Endpoint, eventually
-
-SERVICES = ("api", "catalog_worker", "ingest_http", "ingest_ftp")
+from launcher.service_stack import LOOPBACK_LOAD, S3Endpoint, ServiceStack
+from tests.e2e_support import UploadLoop, check_exactly_once, wait_until_edges_know
+from tests.harness import eventually
+from workload.api_client import ApiClient, CameraLogin
 
 
 @pytest.fixture(scope="module")
-def stack(kafka_bootstrap: str, s3_endpoint: S3Endpoint, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def stack(kafka_bootstrap: str, s3_endpoint: S3Endpoint,
+          tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceStack]:
     """The stack the faults that spare Kafka and SeaweedFS share (the session's)."""
-    running = Stack(kafka_bootstrap, s3_endpoint.endpoint, s3_endpoint.access_key, s3_endpoint.secret_key,
-                    tmp_path_factory.mktemp("faults") / "data").start()
+    running = ServiceStack(kafka_bootstrap, tmp_path_factory.mktemp("faults") / "data", s3_endpoint,
+                           overrides=LOOPBACK_LOAD).start()
     yield running
     running.stop()
 
 
-def new_camera(stack: Stack) -> tuple[ApiClient, CameraLogin]:
+def new_camera(stack: ServiceStack) -> tuple[ApiClient, CameraLogin]:
     user = ApiClient(stack.api_url)
     camera = user.create_camera("fault camera")
     wait_until_edges_know(camera)
@@ -72,13 +66,13 @@ def stop_loops(loops: list[UploadLoop]) -> None:
         loop.stop()
 
 
-def all_alive(stack: Stack) -> None:
-    for service in SERVICES:
+def all_alive(stack: ServiceStack) -> None:
+    for service in stack.services:
         assert stack.running(service), f"{service} died:\n{stack.log(service)[-3000:]}"
         eventually(lambda: stack.ready(service), 60, what=f"{service} ready again")
 
 
-def test_catalog_worker_killed_and_restarted_during_uploads(stack: Stack) -> None:
+def test_catalog_worker_killed_and_restarted_during_uploads(stack: ServiceStack) -> None:
     user, camera = new_camera(stack)
     loops = start_loops(camera, "catalog", "photo", "ftp", "mjpeg", pause=0.03)
     try:
@@ -97,7 +91,7 @@ def test_catalog_worker_killed_and_restarted_during_uploads(stack: Stack) -> Non
 
 
 @pytest.mark.parametrize(("edge", "path"), [("ingest_http", "photo"), ("ingest_ftp", "ftp")])
-def test_ingest_edge_restarted_while_cameras_keep_uploading(stack: Stack, edge: str, path: str) -> None:
+def test_ingest_edge_restarted_while_cameras_keep_uploading(stack: ServiceStack, edge: str, path: str) -> None:
     user, camera = new_camera(stack)
     loops = start_loops(camera, f"edge-{path}", path, path, pause=0.02, retry_pause=0.1)
     try:
@@ -125,9 +119,8 @@ def native_only(what: str) -> None:
 def test_kafka_stopped_and_restarted_during_uploads(private_kafka: KafkaBroker, s3_endpoint: S3Endpoint,
                                                     tmp_path_factory: pytest.TempPathFactory) -> None:
     native_only("Kafka")
-    with Stack(private_kafka.bootstrap, s3_endpoint.endpoint, s3_endpoint.access_key, s3_endpoint.secret_key,
-               tmp_path_factory.mktemp("kafka-fault") / "data",
-               overrides={"SENSR_KAFKA_REQUEST_TIMEOUT_MS": "4000"}) as stack:
+    with ServiceStack(private_kafka.bootstrap, tmp_path_factory.mktemp("kafka-fault") / "data", s3_endpoint,
+                      overrides={**LOOPBACK_LOAD, "SENSR_KAFKA_REQUEST_TIMEOUT_MS": "4000"}) as stack:
         user, camera = new_camera(stack)
         loops = start_loops(camera, "kafka", "photo", "ftp", pause=0.05)
         try:
@@ -160,8 +153,9 @@ def test_seaweedfs_stopped_and_restarted_during_uploads(kafka_bootstrap: str,
         seaweed = SeaweedS3(harness.new_data_dir(cleanup, "e2e-s3"))
         seaweed.start()
         cleanup.callback(seaweed.stop)
-        stack = Stack(kafka_bootstrap, seaweed.endpoint, seaweed.access_key, seaweed.secret_key,
-                      tmp_path_factory.mktemp("s3-fault") / "data").start()
+        s3 = S3Endpoint(seaweed.endpoint, seaweed.access_key, seaweed.secret_key)
+        stack = ServiceStack(kafka_bootstrap, tmp_path_factory.mktemp("s3-fault") / "data", s3,
+                             overrides=LOOPBACK_LOAD).start()
         cleanup.callback(stack.stop)
         user, camera = new_camera(stack)
         loops = start_loops(camera, "s3", "photo", "ftp", pause=0.05)

@@ -21,40 +21,40 @@ import requests
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
-from tests.e2e_support import ApiClient, CameraLogin, Stack, wait_until_edges_know
-from tests.harness import S3Endpoint
+from launcher.service_stack import LOOPBACK_LOAD, S3Endpoint, ServiceStack
+from tests.e2e_support import wait_until_edges_know
 from tests.jpegs import make_jpeg, mpf_files, mpjpeg_part_header, sample_frames
+from workload.api_client import ApiClient, CameraLogin
 
 MAX_FRAME_BYTES = 64 * 1024
 SOCKET_TIMEOUT = 20.0
 FUZZ = settings(max_examples=40, deadline=None, database=None, derandomize=False,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                        HealthCheck.data_too_large])
-SERVICES = ("ingest_http", "ingest_ftp", "catalog_worker", "api")
 
 
 @pytest.fixture(scope="module")
-def stack(kafka_bootstrap: str, s3_endpoint: S3Endpoint, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    running = Stack(kafka_bootstrap, s3_endpoint.endpoint, s3_endpoint.access_key, s3_endpoint.secret_key,
-                    tmp_path_factory.mktemp("fuzz") / "data",
-                    overrides={"SENSR_MAX_FRAME_BYTES": str(MAX_FRAME_BYTES),
-                               "SENSR_HTTP_IDLE_TIMEOUT": "5"}).start()
+def stack(kafka_bootstrap: str, s3_endpoint: S3Endpoint,
+          tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceStack]:
+    running = ServiceStack(kafka_bootstrap, tmp_path_factory.mktemp("fuzz") / "data", s3_endpoint,
+                           overrides={**LOOPBACK_LOAD, "SENSR_MAX_FRAME_BYTES": str(MAX_FRAME_BYTES),
+                                      "SENSR_HTTP_IDLE_TIMEOUT": "5"}).start()
     yield running
     running.stop()
 
 
 @pytest.fixture(scope="module")
-def camera(stack: Stack) -> CameraLogin:
+def camera(stack: ServiceStack) -> CameraLogin:
     login = ApiClient(stack.api_url).create_camera("fuzz target")
     wait_until_edges_know(login)
     return login
 
 
 @pytest.fixture(autouse=True)
-def services_survive(stack: Stack) -> Iterator[None]:
+def services_survive(stack: ServiceStack) -> Iterator[None]:
     """After each sweep: every service's process lives and answers /healthz."""
     yield
-    for service in SERVICES:
+    for service in stack.services:
         assert stack.running(service), f"{service} died:\n{stack.log(service)[-3000:]}"
         assert stack.healthy(service), f"{service} does not answer /healthz"
 
@@ -150,7 +150,7 @@ chunk_sizes = st.lists(st.integers(1, 4096), min_size=1, max_size=8)
 
 @FUZZ
 @given(body=bodies, method=st.sampled_from(["PUT", "POST"]), sizes=st.none() | chunk_sizes)
-def test_photo_path(stack: Stack, camera: CameraLogin, body: bytes, method: str, sizes: list[int] | None) -> None:
+def test_photo_path(stack: ServiceStack, camera: CameraLogin, body: bytes, method: str, sizes: list[int] | None) -> None:
     note(f"{len(body)} bytes, {'valid' if body in JPEGS else 'other'}, starting {body[:24]!r}, chunks {sizes}")
     head = request_head(method, f"/photo/{camera.username}", camera, None if sizes else len(body), "image/jpeg")
     status, headers, answer = http_exchange(stack.http_port, head, chunked(body, sizes) if sizes else body)
@@ -188,7 +188,7 @@ def streams(draw: st.DrawFn) -> tuple[bytes, int | None]:
 
 @FUZZ
 @given(stream=streams(), sizes=chunk_sizes)
-def test_mjpeg_path(stack: Stack, camera: CameraLogin, stream: tuple[bytes, int | None], sizes: list[int]) -> None:
+def test_mjpeg_path(stack: ServiceStack, camera: CameraLogin, stream: tuple[bytes, int | None], sizes: list[int]) -> None:
     body, expected_frames = stream
     note(f"{len(body)} bytes, {expected_frames} frames expected, starting {body[:24]!r}, chunks {sizes}")
     head = request_head("POST", f"/upload/{camera.username}", camera, None,
@@ -217,7 +217,7 @@ def ftp_session(camera: CameraLogin) -> ftplib.FTP:
 @FUZZ
 @given(body=bodies, name=st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=40),
        append=st.booleans())
-def test_ftp_stor(stack: Stack, camera: CameraLogin, body: bytes, name: str, append: bool) -> None:
+def test_ftp_stor(stack: ServiceStack, camera: CameraLogin, body: bytes, name: str, append: bool) -> None:
     ftp = ftp_session(camera)
     try:
         command = "APPE" if append else "STOR"
@@ -247,7 +247,7 @@ arguments = st.one_of(st.just(""), st.sampled_from(["/", "..", "../../etc/passwd
 
 @FUZZ
 @given(commands=st.lists(st.tuples(st.sampled_from(VERBS), arguments), min_size=1, max_size=12))
-def test_ftp_commands(stack: Stack, camera: CameraLogin, commands: list[tuple[str, str]]) -> None:
+def test_ftp_commands(stack: ServiceStack, camera: CameraLogin, commands: list[tuple[str, str]]) -> None:
     """What netcam firmware and worse might say: every command gets a well-formed reply,
     and a closed session is one the server ended with a reply (421, 530...)."""
     ftp = ftp_session(camera)
@@ -269,7 +269,7 @@ def test_ftp_commands(stack: Stack, camera: CameraLogin, commands: list[tuple[st
         ftp.close()
 
 
-def test_everything_still_works_after_the_sweep(stack: Stack, camera: CameraLogin) -> None:
+def test_everything_still_works_after_the_sweep(stack: ServiceStack, camera: CameraLogin) -> None:
     """A good photo, stream and file still go all the way through (the catalog worker
     survived what slipped through the edges, too)."""
     user = ApiClient(stack.api_url)
@@ -285,5 +285,5 @@ def test_everything_still_works_after_the_sweep(stack: Stack, camera: CameraLogi
         ftp.close()
     frames = user.wait_for_frames(fresh.id, 2, timeout=60)
     assert sorted(len(user.image(frame)) for frame in frames) == sorted([len(jpeg), len(make_jpeg(64, 48, seed=778))])
-    for service in SERVICES:
+    for service in stack.services:
         assert stack.ready(service), service

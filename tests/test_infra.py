@@ -111,20 +111,20 @@ def _up_status_down(data_dir: Path) -> None:
                SENSR_DATABASE_URL=f"postgresql://sensr:sensr@127.0.0.1:{pg_port}/sensr")
     data_dir.mkdir()
     try:
-        up = subprocess.run([sys.executable, "-m", "sensr.cli", "infra", "up", "--postgres"], env=env,
+        up = subprocess.run([sys.executable, "-m", "launcher", "infra", "up", "--postgres"], env=env,
                             capture_output=True, text=True, timeout=240)
         assert up.returncode == 0, up.stdout + up.stderr
-        status = subprocess.run([sys.executable, "-m", "sensr.cli", "infra", "status"], env=env,
+        status = subprocess.run([sys.executable, "-m", "launcher", "infra", "status"], env=env,
                                 capture_output=True, text=True, timeout=60)
         assert status.returncode == 0, status.stdout + status.stderr
         for name in ("kafka", "seaweedfs", "postgres"):
             assert f"{name}: running" in status.stdout
         assert len(_processes_using(data_dir)) >= 3
     finally:
-        down = subprocess.run([sys.executable, "-m", "sensr.cli", "infra", "down"], env=env,
+        down = subprocess.run([sys.executable, "-m", "launcher", "infra", "down"], env=env,
                               capture_output=True, text=True, timeout=120)
     assert down.returncode == 0, down.stdout + down.stderr
     assert _processes_using(data_dir) == []
-    status = subprocess.run([sys.executable, "-m", "sensr.cli", "infra", "status"], env=env,
+    status = subprocess.run([sys.executable, "-m", "launcher", "infra", "status"], env=env,
                             capture_output=True, text=True, timeout=60)
     assert "running" not in status.stdout.replace("not running", "")

@@ -6,14 +6,10 @@ from __future__ import annotations
 
 import ftplib
 import io
-import json
-import os
-import random
 import signal
 import socket
 import ssl
 import subprocess
-import sys
 import time
 import urllib.request
 import uuid
@@ -24,13 +20,13 @@ from pathlib import Path
 
 import pytest
 
-from infra.process import ManagedProcess, free_ports
+from infra.process import ManagedProcess
+from launcher.service_stack import ServiceStack
 from sensr.cameras import CameraLogin, publish_login
 from sensr.frames import FrameEvent
 from tests.frames_tap import FrameTap, producer_for, update_camera
 from tests.jpegs import make_jpeg
 
-REPO = Path(__file__).resolve().parent.parent
 QUIET = 1.0  # every publish is acknowledged before its reply, so a second copy would already be there
 
 
@@ -84,37 +80,20 @@ def _register(bootstrap: str, count: int, **extra: object) -> list[Camera]:
     return cameras
 
 
-def _ready(ops_port: int) -> bool:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{ops_port}/readyz", timeout=2) as response:
-            return json.loads(response.read())["ready"] is True
-    except OSError:
-        return False
-
-
 @pytest.fixture(scope="module")
 def start_service(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator:
     """Start ingest_ftp services (each with its own cameras); all stopped when the module ends."""
     started: list[FtpService] = []
 
     def start(cameras: int = 0, bootstrap: str = kafka_bootstrap, disabled: int = 0, **settings: object) -> FtpService:
-        port, ops_port = free_ports(2)
-        low = random.randrange(40000, 60000, 50)
-        env = {name: value for name, value in os.environ.items() if not name.startswith("SENSR_")}
-        env.update({
-            "SENSR_KAFKA_BOOTSTRAP": bootstrap, "SENSR_FTP_PORT": str(port), "SENSR_FTP_OPS_PORT": str(ops_port),
-            "SENSR_FTP_PASSIVE_PORTS": f"{low}-{low + 49}", "SENSR_LOG_FORMAT": "json",
-            "SENSR_DATA_DIR": str(tmp_path_factory.mktemp("ftp-data")),
-        })
-        env.update({f"SENSR_{name.upper()}": str(value) for name, value in settings.items()})
-        log_path = tmp_path_factory.mktemp("ftp-log") / "ingest_ftp.log"
-        process = ManagedProcess("ingest_ftp", [sys.executable, "-m", "ingest_ftp"], log_path, env=env, cwd=REPO)
-        process.start()
-        service = FtpService(process, port, ops_port, _register(bootstrap, cameras),
-                             _register(bootstrap, disabled, enabled=False))
-        started.append(service)
-        process.wait_ready(lambda: _ready(ops_port), timeout=60)
-        return service
+        stack = ServiceStack(bootstrap, tmp_path_factory.mktemp("ftp-data"), services=("ingest_ftp",),
+                             overrides={f"SENSR_{name.upper()}": str(value) for name, value in settings.items()})
+        stack.start_service("ingest_ftp", wait=False)
+        running = FtpService(stack.processes["ingest_ftp"], stack.ftp_port, int(stack.setting("ftp_ops_port")),
+                             _register(bootstrap, cameras), _register(bootstrap, disabled, enabled=False))
+        started.append(running)
+        stack.wait_ready("ingest_ftp", timeout=60)
+        return running
 
     yield start
     for service in started:

@@ -8,12 +8,10 @@ import base64
 import http.client
 import io
 import json
-import os
 import random
 import re
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -25,12 +23,12 @@ import pytest
 from PIL import Image
 
 from infra.broker import KafkaBroker
-from infra.process import ManagedProcess, free_port
+from infra.process import ManagedProcess
+from launcher.service_stack import ServiceStack
 from sensr.frames import FrameEvent
 from tests.frames_tap import FrameTap, delete_camera, register_camera, update_camera
 from tests.jpegs import make_jpeg, mpjpeg_stream, sample_frames
 
-REPO = Path(__file__).resolve().parents[1]
 MAX_FRAME_BYTES = 1024 * 1024
 IDLE_TIMEOUT = 5
 HEADER_TIMEOUT = 3
@@ -62,23 +60,11 @@ class IngestHttp:
 
 def start_ingest_http(bootstrap: str, log_dir: Path, **settings: object) -> IngestHttp:
     """Start the service on a free port with `SENSR_<NAME>` = value for each setting; wait for /readyz."""
-    port = free_port()
-    env = {**os.environ, "SENSR_KAFKA_BOOTSTRAP": bootstrap, "SENSR_HTTP_PORT": str(port),
-           "SENSR_DATA_DIR": str(log_dir / "data"), "SENSR_LOG_FORMAT": "console",
-           **{f"SENSR_{name.upper()}": str(value) for name, value in settings.items()}}
-    process = ManagedProcess("ingest_http", [sys.executable, "-m", "ingest_http"], log_dir / "ingest_http.log",
-                             env=env, cwd=REPO)
-    process.start()
-    service = IngestHttp(port, process)
-    process.wait_ready(lambda: _ready(service), timeout=90)
-    return service
-
-
-def _ready(service: IngestHttp) -> bool:
-    try:
-        return urlopen(service.url("/readyz"), timeout=2).status == 200
-    except OSError:
-        return False
+    stack = ServiceStack(bootstrap, log_dir, services=("ingest_http",),
+                         overrides={"SENSR_LOG_FORMAT": "console",
+                                    **{f"SENSR_{name.upper()}": str(value) for name, value in settings.items()}})
+    stack.start(timeout=90)
+    return IngestHttp(stack.http_port, stack.processes["ingest_http"])
 
 
 @pytest.fixture(scope="module")

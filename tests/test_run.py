@@ -22,21 +22,23 @@ import pytest
 from infra import stack as infra_stack
 from infra.process import free_ports
 from tests import harness
-from tests.e2e_support import REPO, ApiClient, passive_port_range
+from launcher.service_stack import passive_port_range
 from tests.harness import eventually
+from workload.api_client import ApiClient
 
 EMAIL = "first.user@example.com"
 PASSWORD = "a demo password, long enough"
 START_TIMEOUT = 180.0
+REPO = Path(__file__).resolve().parents[1]
 
 
 class SensrRun:
-    """`python -m sensr.cli run ...` in its own session, output in a file."""
+    """`python -m launcher run ...` (the `sensr` command) in its own session, output in a file."""
 
     def __init__(self, env: dict[str, str], output: Path, *args: str) -> None:
         self.output = output
         with output.open("w") as out:
-            self.process = subprocess.Popen([sys.executable, "-m", "sensr.cli", "run", *args], cwd=REPO, env=env,
+            self.process = subprocess.Popen([sys.executable, "-m", "launcher", "run", *args], cwd=REPO, env=env,
                                             stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                             start_new_session=True)
         self.tree: list[psutil.Process] = []
@@ -152,7 +154,7 @@ def test_run_demo_ctrl_c_and_restart_with_data_kept(run_env: tuple[dict[str, str
         # Kafka, SeaweedFS and the four services: all children of this one command.
         assert len(first.pids) >= 7, first.pids
 
-        demo = subprocess.run([sys.executable, "-m", "sensr.cli", "demo", "--email", EMAIL, "--password", PASSWORD],
+        demo = subprocess.run([sys.executable, "-m", "launcher", "demo", "--email", EMAIL, "--password", PASSWORD],
                               cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
         assert demo.returncode == 0, demo.stdout + demo.stderr
         username = re.search(r"USERNAME\s+(\S+)", demo.stdout).group(1)  # type: ignore[union-attr]
@@ -198,7 +200,7 @@ def test_demo_without_a_running_stack_says_so(tmp_path: Path) -> None:
     env = {name: value for name, value in os.environ.items() if not name.startswith("SENSR_")}
     env.update(PYTHONPATH=str(REPO), SENSR_DATA_DIR=str(tmp_path / "data"), SENSR_API_PORT=str(port))
     started = time.monotonic()
-    result = subprocess.run([sys.executable, "-m", "sensr.cli", "demo"], cwd=REPO, env=env, capture_output=True,
+    result = subprocess.run([sys.executable, "-m", "launcher", "demo"], cwd=REPO, env=env, capture_output=True,
                             text=True, timeout=60)
     assert result.returncode != 0
     assert "start Sensr first" in result.stderr and "Traceback" not in result.stderr, result.stderr

@@ -158,7 +158,7 @@ def test_cookie_secret_is_kept_in_the_data_folder(api_stack: ApiStack) -> None:
     visitor, _ = sign_up(api_stack)
     api = api_stack.processes["api"]
     api.stop()
-    start_service(api_stack, "api", f"{api_stack.url}/readyz", api.log_path.parent)
+    start_service(api_stack, "api", api.log_path.parent)
     assert visitor.get("/cameras").status_code == 200  # the session outlives a restart
 
 
@@ -168,7 +168,7 @@ def test_secure_cookies_when_served_over_https(api_stack: ApiStack, tmp_path: Pa
     env = dict(api_stack.env, SENSR_SECURE_COOKIES="true", SENSR_COOKIE_SECRET="s" * 40,
                SENSR_DATA_DIR=str(tmp_path), SENSR_API_PORT=str(free_port()))
     secure = ApiStack(url=f"http://127.0.0.1:{env['SENSR_API_PORT']}", env=env)
-    start_service(secure, "api", f"{secure.url}/readyz", tmp_path)
+    start_service(secure, "api", tmp_path)
     try:
         form = Visitor(secure).get("/login")
         xsrf_cookie = form.headers["Set-Cookie"]

@@ -83,7 +83,8 @@ def infra_status() -> None:
                                                 "kept in the data folder).")
 def run_stack(with_demo: bool, email: str | None, password: str | None) -> None:
     """Run the whole stack natively (installs what is missing); Ctrl-C stops it."""
-    from sensr.run import DEMO_EMAIL, DemoLogin, run
+    from launcher.demo import DEMO_EMAIL, DemoLogin
+    from launcher.run import run
     run(load_settings(), demo_login=DemoLogin(email or DEMO_EMAIL, password) if with_demo else None)
 
 
@@ -93,7 +94,7 @@ def run_stack(with_demo: bool, email: str | None, password: str | None) -> None:
                                                 "folder so the next `sensr demo` finds the user again).")
 def demo_command(email: str | None, password: str | None) -> None:
     """Create a first user and camera on the running Sensr and print upload commands for it."""
-    from sensr.run import DEMO_EMAIL, DemoError, DemoLogin, demo
+    from launcher.demo import DEMO_EMAIL, DemoError, DemoLogin, demo
     try:
         click.echo(demo(load_settings(), DemoLogin(email or DEMO_EMAIL, password)))
     except DemoError as error:
