@@ -11,8 +11,10 @@ FRAMES = Counter("sensr_ingest_http_frames", "Frames acknowledged by Kafka, by s
 FRAME_BYTES = Counter("sensr_ingest_http_frame_bytes", "JPEG bytes acknowledged by Kafka, by source.", ["source"])
 REJECTS = Counter("sensr_ingest_http_rejects",
                   "Refused upload requests by reason (unauthorized, bad_password, unknown_camera, disabled, "
-                  "too_large, not_jpeg, truncated, empty, multiple_frames, kafka_unavailable, not_ready, "
-                  "too_many_failed_logins, method_not_allowed), and stream frames dropped as frame_too_large.",
+                  "login_revoked, bad_camera_name, too_large, too_many_pixels, unsupported, not_jpeg, truncated, "
+                  "empty, multiple_frames, kafka_unavailable, not_ready, too_many_failed_logins, "
+                  "method_not_allowed), and stream frames dropped as frame_too_large, frame_too_many_pixels, "
+                  "frame_unsupported or frame_not_jpeg.",
                   ["reason"])
 PUBLISH_FAILURES = Counter("sensr_ingest_http_publish_failures",
                            "Frames Kafka did not acknowledge in time (their uploads were answered 503).")
