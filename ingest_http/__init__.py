@@ -5,7 +5,8 @@
 * `/healthz`, `/readyz`, `/metrics` on the same port.
 
 Modules: `app` (routes, access log), `upload` (login check and refusals shared by both
-endpoints), `photo`, `stream`, `auth` (Basic credentials to status codes), `throttle`
+endpoints), `photo`, `stream`, `auth` (Basic credentials to status codes, a login held by an
+open upload), `logins` (open uploads told when their camera's record changes), `throttle`
 (failed-login slow-down), `idle` (silence timeout), `publisher` (frames to Kafka, acks
 back), `readiness`, `metrics`, `service` (wiring), `__main__`.
 """

@@ -11,6 +11,10 @@ seed does not already say:
 * the camera in the path does not exist: 404 (the seed's contract);
 * other username, or wrong password: 401 with a challenge;
 * correct password of a disabled camera: 403.
+
+A login is checked when a request starts, and `HeldLogin` checks it again whenever the
+camera's record changes while an upload is open (a rotated password, a disabled or
+deleted camera ends it).
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import base64
 import binascii
 from dataclasses import dataclass
 
-from sensr.cameras import AuthResult, CameraTable
+from sensr.cameras import AuthResult, CameraLogin, CameraTable
 
 CHALLENGE = 'Basic realm="Sensr", charset="UTF-8"'
 
@@ -86,3 +90,31 @@ def check_login(cameras: CameraTable, camera: str, credentials: Credentials | No
     if result is AuthResult.DISABLED:
         return LoginDenied(403, "disabled", f"camera {camera!r} is disabled")
     return None
+
+
+class HeldLogin:
+    """The login of an open upload, re-checked against the camera table at will.
+
+    `revoked()` costs one dict lookup while the camera's record is the one the login was
+    checked against, so it can run before every publish; only a changed record (a new
+    password, disabled, deleted, or any other edit) checks the credentials again.
+    """
+
+    __slots__ = ("_cameras", "_camera", "_credentials", "_record")
+
+    def __init__(self, cameras: CameraTable, camera: str, credentials: Credentials,
+                 record: CameraLogin | None) -> None:
+        """`record` is the camera's record as read before `check_login` accepted the
+        credentials (read before: a change in between is then checked again)."""
+        self._cameras, self._camera, self._credentials = cameras, camera, credentials
+        self._record = record
+
+    def revoked(self) -> LoginDenied | None:
+        """None while the credentials may still upload to the camera; else why not."""
+        record = self._cameras.get(self._camera)
+        if record is self._record:
+            return None
+        denied = check_login(self._cameras, self._camera, self._credentials)
+        if denied is None:
+            self._record = record
+        return denied

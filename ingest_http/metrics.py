@@ -13,8 +13,10 @@ from sensr.frames import FrameEvent
 
 REJECTS = Counter("sensr_ingest_http_rejects",
                   "Refused upload requests by reason (unauthorized, bad_password, unknown_camera, disabled, "
-                  "too_large, not_jpeg, truncated, empty, multiple_frames, kafka_unavailable, not_ready, "
-                  "too_many_failed_logins, method_not_allowed), and stream frames dropped as frame_too_large.",
+                  "login_revoked, bad_camera_name, too_large, too_many_pixels, unsupported, not_jpeg, truncated, "
+                  "empty, multiple_frames, kafka_unavailable, not_ready, too_many_failed_logins, "
+                  "method_not_allowed), and stream frames dropped as frame_too_large, frame_too_many_pixels, "
+                  "frame_unsupported or frame_not_jpeg.",
                   ["reason"])
 STREAMS = Gauge("sensr_ingest_http_streams", "MJPEG upload streams open now.")
 STREAM_DISCARDED_BYTES = Counter("sensr_ingest_http_stream_discarded_bytes",

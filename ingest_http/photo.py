@@ -6,8 +6,9 @@ import tornado.web
 
 from ingest_http.publisher import PublishError
 from ingest_http.upload import UploadContext, UploadHandler, UploadRejected
+from sensr.frame_check import vet_upload
 from sensr.frames import FrameEvent
-from sensr.scanner import JpegError, extract_single_jpeg
+from sensr.scanner import JpegError
 
 BODY_SLACK = 64 * 1024
 """Room beyond the frame limit for bytes around the JPEG (a trailing CRLF, a stray
@@ -17,7 +18,8 @@ multipart wrapper) that `extract_single_jpeg` tolerates."""
 @tornado.web.stream_request_body
 class PhotoHandler(UploadHandler):
     """Streams the body in (never buffering past the size limit), checks that it is
-    exactly one complete JPEG, publishes it and waits for the acknowledgement."""
+    exactly one complete JPEG the catalog worker can store, publishes it and waits for
+    the acknowledgement."""
 
     SUPPORTED_METHODS = ("POST", "PUT")
 
@@ -30,27 +32,16 @@ class PhotoHandler(UploadHandler):
     def _max_body(self) -> int:
         return self.context.max_frame_bytes + BODY_SLACK
 
-    def _content_length(self) -> int | None:
-        try:
-            return int(self.request.headers["Content-Length"])
-        except (KeyError, ValueError):
-            return None
-
-    def read_body_before_refusing(self) -> bool:
-        expects_continue = self.request.headers.get("Expect", "").lower() == "100-continue"
-        length = self._content_length()
-        return not expects_continue and length is not None and length <= self._max_body
-
     async def prepare(self) -> None:
         await super().prepare()
-        length = self._content_length()
+        length = self.content_length()
         if self.rejection is None and length is not None and length > self._max_body:
-            raise self._too_large()
+            await self.refuse(self._too_large())
 
     def data_received(self, chunk: bytes) -> None:
         self.body_arrived()
         if self.rejection is not None:
-            return  # refused already: read and drop (see read_body_before_refusing)
+            return  # refused already: dropped until the connection is closed
         self._size += len(chunk)
         if self._size <= self._max_body:
             self._chunks.append(chunk)
@@ -64,7 +55,11 @@ class PhotoHandler(UploadHandler):
     async def post(self, camera: str) -> None:
         self.body_complete()
         if self.rejection is not None:
-            raise self.rejection
+            self.close_refused()
+            return
+        revoked = self.login_revoked()
+        if revoked is not None:
+            raise revoked
         jpeg = self._single_jpeg()
         event = FrameEvent.new(self.camera, jpeg, "http", client=self.request.remote_ip or "")
         try:
@@ -80,9 +75,10 @@ class PhotoHandler(UploadHandler):
         body = b"".join(self._chunks)  # one chunk: no copy
         self._chunks = []
         try:
-            return extract_single_jpeg(body, self.context.max_frame_bytes)
+            return vet_upload(body, self.context.max_frame_bytes, self.context.max_frame_pixels)
         except JpegError as error:
-            raise UploadRejected(413 if error.reason == "too_large" else 400, error.reason, str(error)) from None
+            status = 413 if error.reason in ("too_large", "too_many_pixels") else 400
+            raise UploadRejected(status, error.reason, str(error)) from None
 
     def _too_large(self) -> UploadRejected:
         return UploadRejected(413, "too_large",

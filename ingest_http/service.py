@@ -10,6 +10,7 @@ from tornado.httpserver import HTTPServer
 
 from ingest_http.app import make_app
 from ingest_http.idle import IdleWatch
+from ingest_http.logins import LoginWatch
 from ingest_http.publisher import Publisher
 from ingest_http.readiness import kafka_answers
 from ingest_http.throttle import LoginThrottle
@@ -47,9 +48,11 @@ class IngestHttpService:
         self._warm_task: asyncio.Task[None] | None = None
         context = UploadContext(
             cameras=self.cameras,
+            logins=LoginWatch(self.cameras),
             publisher=self.publisher,
             throttle=LoginThrottle(http.auth_failure_limit, http.auth_failure_delay),
             max_frame_bytes=core.max_frame_bytes,
+            max_frame_pixels=core.max_frame_pixels,
             idle=IdleWatch(http.http_idle_timeout),
             stream_in_flight_bytes=http.http_stream_in_flight_bytes,
             accepting=self.accepting,

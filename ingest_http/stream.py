@@ -11,6 +11,14 @@ broker slows the camera instead of filling memory. At the end of the body the re
 reports, once every frame is acknowledged, how many frames were stored and how many
 bytes became no frame.
 
+Each frame must pass `sensr.frame_check.check_frame`, as a photo must: a frame the
+catalog worker could not store (too many pixels, a coding or precision it cannot
+decode) is not published, and the stream goes on with the next frame; the response
+counts such frames by reason (`refused_frames`).
+
+Each chunk is published only while the camera's login still holds: a rotated password,
+a disabled or deleted camera ends the stream at once (see `upload`).
+
 A frame cut off by a disconnect is never published: the scanner emits only complete
 frames, and what it holds when the connection drops is dropped with it.
 """
@@ -27,9 +35,10 @@ import tornado.web
 from ingest_http import metrics
 from ingest_http.publisher import PublishError, Publisher
 from ingest_http.upload import UploadContext, UploadHandler, UploadRejected
+from sensr.frame_check import check_frame
 from sensr.frames import FrameEvent, new_frame_id, now_us
 from sensr.logs import get_logger
-from sensr.scanner import FrameScanner
+from sensr.scanner import FrameScanner, JpegError
 
 log = get_logger(__name__)
 
@@ -43,6 +52,9 @@ class StreamSummary:
     skipped_bytes: int
     truncated_bytes: int
     oversized_frames: int
+    refused_frames: dict[str, int]
+    """Complete frames not published because the catalog worker could not store them,
+    by reason ('too_many_pixels', 'unsupported', 'not_jpeg')."""
 
 
 class FrameStream:
@@ -53,13 +65,15 @@ class FrameStream:
     """
 
     def __init__(self, camera: str, client: str, publisher: Publisher, max_frame_bytes: int,
-                 in_flight_limit: int) -> None:
+                 in_flight_limit: int, max_frame_pixels: int) -> None:
         self.camera, self.client = camera, client
         self.stream_id = new_frame_id(now_us())
         self.failed: PublishError | None = None
         self._publisher = publisher
         self._scanner = FrameScanner(max_frame_bytes)
         self._in_flight_limit = in_flight_limit
+        self._max_frame_pixels = max_frame_pixels
+        self._refused: dict[str, int] = {}
         self._in_flight_bytes = 0
         self._pending: set[asyncio.Future[None]] = set()
         self._room: asyncio.Future[None] | None = None
@@ -74,6 +88,12 @@ class FrameStream:
         than its limit of bytes awaiting acknowledgement, else None.
         """
         for jpeg in self._scanner.feed(chunk):
+            try:
+                check_frame(jpeg, self._max_frame_pixels)
+            except JpegError as error:
+                self._refused[error.reason] = self._refused.get(error.reason, 0) + 1
+                metrics.REJECTS.labels(f"frame_{error.reason}").inc()
+                continue
             event = FrameEvent.new(self.camera, jpeg, "mjpeg", self.client,
                                    stream_id=self.stream_id, sequence=self._sent)
             self._sent += 1
@@ -110,7 +130,7 @@ class FrameStream:
         """The counts so far; `frames` counts acknowledged frames only."""
         scanner = self._scanner
         return StreamSummary(self.stream_id, self._acked, scanner.skipped_bytes, scanner.truncated_bytes,
-                             scanner.oversized_frames)
+                             scanner.oversized_frames, dict(self._refused))
 
     async def _wait_for_room(self) -> None:
         loop = asyncio.get_running_loop()
@@ -155,14 +175,17 @@ class StreamHandler(UploadHandler):
 
     async def prepare(self) -> None:
         await super().prepare()
+        if self.rejection is not None:
+            return
         headers = self.request.headers
         if "Content-Length" not in headers and "Transfer-Encoding" not in headers:
             # HTTP gives such a request no body at all; without this answer the stream's
             # bytes would be taken for the next request.
             raise UploadRejected(411, "length_required", "send the stream with Transfer-Encoding: chunked "
                                                          "(or a Content-Length)")
-        self._frames = FrameStream(self.camera, self.request.remote_ip or "", self.context.publisher,
-                                   self.context.max_frame_bytes, self.context.stream_in_flight_bytes)
+        context = self.context
+        self._frames = FrameStream(self.camera, self.request.remote_ip or "", context.publisher,
+                                   context.max_frame_bytes, context.stream_in_flight_bytes, context.max_frame_pixels)
         metrics.STREAMS.inc()
         log.info("stream_started", camera=self.camera, client=self.request.remote_ip,
                  stream_id=self._frames.stream_id)
@@ -170,7 +193,11 @@ class StreamHandler(UploadHandler):
     def data_received(self, chunk: bytes) -> Awaitable[None] | None:
         self.body_arrived()
         if self._frames is None or self._frames.failed is not None:
-            return None  # the 503 is on its way; Tornado stops reading after it
+            return None  # refused, or the 503 is on its way; Tornado stops reading after it
+        revoked = self.login_revoked()
+        if revoked is not None:
+            self.end_revoked(revoked)
+            return None
         waiting = self._frames.feed(chunk)
         if self._frames.failed is not None:
             self._refuse_now()
@@ -187,8 +214,11 @@ class StreamHandler(UploadHandler):
             self._refuse_now()
 
     async def post(self, camera: str) -> None:
-        assert self._frames is not None
         self.body_complete()
+        if self.rejection is not None:
+            self.close_refused()
+            return
+        assert self._frames is not None
         self._body_done = True
         try:
             summary = await self._frames.finish()
@@ -205,6 +235,13 @@ class StreamHandler(UploadHandler):
             self._frames.abort()
             self._ended("disconnected")
         super().on_connection_close()
+
+    def end_revoked(self, rejection: UploadRejected) -> None:
+        """Publish nothing more (the frame in progress is dropped) and answer."""
+        if self._frames is not None:
+            self._frames.abort()
+            self._ended("login_revoked")
+        super().end_revoked(rejection)
 
     def _refuse_now(self) -> None:
         """Kafka lost a frame: answer 503 now; Tornado drops the rest of the body and

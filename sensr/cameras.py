@@ -20,6 +20,7 @@ import json
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
@@ -98,6 +99,8 @@ class CameraTable:
     `start()` launches a daemon thread that reads the topic from the beginning; `loaded`
     is set once it has caught up with the end offsets seen at start-up (serve uploads
     only after that). Reads are lock-free dict lookups; the thread swaps entries in.
+    `subscribe()` tells a listener which camera changed, so that an edge can end the
+    uploads of a login that no longer holds.
     """
 
     def __init__(self, core: CoreSettings, kafka: KafkaSettings) -> None:
@@ -109,6 +112,7 @@ class CameraTable:
         self.error: str | None = None
         self._sync_requests: list[threading.Event] = []
         self._sync_lock = threading.Lock()
+        self._listeners: tuple[Callable[[str], None], ...] = ()
 
     def start(self) -> "CameraTable":
         self._thread = threading.Thread(target=self._run, name="camera-table", daemon=True)
@@ -119,6 +123,12 @@ class CameraTable:
         self._stop.set()
         if self._thread:
             self._thread.join(timeout=5)
+
+    def subscribe(self, listener: Callable[[str], None]) -> None:
+        """Call `listener(username)` after each record of a camera is applied (created,
+        changed or deleted), once `get` returns the new state. It runs on the table's
+        thread: it must be quick and thread-safe (e.g. `loop.call_soon_threadsafe`)."""
+        self._listeners = (*self._listeners, listener)
 
     def get(self, username: str) -> CameraLogin | None:
         return self._logins.get(username)
@@ -150,11 +160,17 @@ class CameraTable:
         username = key.decode()
         if value is None:
             self._logins.pop(username, None)
-            return
-        try:
-            self._logins[username] = CameraLogin.from_value(value)
-        except (ValueError, KeyError, TypeError) as bad:
-            log.warning("camera_record_invalid", username=username, error=str(bad))
+        else:
+            try:
+                self._logins[username] = CameraLogin.from_value(value)
+            except (ValueError, KeyError, TypeError) as bad:
+                log.warning("camera_record_invalid", username=username, error=str(bad))
+                return
+        for listener in self._listeners:
+            try:
+                listener(username)
+            except Exception:  # a listener's bug must not stop the table from following the topic
+                log.exception("camera_listener_failed", username=username)
 
     def _run(self) -> None:
         while not self._stop.is_set():

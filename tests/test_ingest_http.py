@@ -318,26 +318,6 @@ def test_http10_keep_alive_as_in_the_seed(service: IngestHttp, login: tuple[str,
     assert [e.jpeg for e in stored(tap, login[0], 2)] == jpegs
 
 
-def test_http11_keep_alive_with_a_refusal_in_between(service: IngestHttp, login: tuple[str, str],
-                                                     tap: FrameTap) -> None:
-    jpegs = [make_jpeg(80, 60, seed=n) for n in (31, 32, 33)]
-    connection = service.connection()
-    try:
-        statuses = []
-        for n, jpeg in enumerate(jpegs):
-            credentials = login if n != 1 else (login[0], "wrong")  # read and dropped, connection kept
-            connection.request("PUT", f"/photo/{login[0]}", body=jpeg,
-                               headers={"Authorization": basic(*credentials), "Content-Type": "image/jpeg"})
-            response = connection.getresponse()
-            response.read()
-            statuses.append(response.status)
-            assert not response.will_close
-        assert statuses == [200, 401, 200]
-    finally:
-        connection.close()
-    assert [e.jpeg for e in stored(tap, login[0], 2)] == [jpegs[0], jpegs[2]]
-
-
 def test_logins_follow_the_camera_topic_live(service: IngestHttp, kafka_bootstrap: str, unique_name: str,
                                              photo: tuple[Path, bytes]) -> None:
     path = photo[0]

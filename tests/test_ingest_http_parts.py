@@ -20,6 +20,7 @@ from ingest_http.publisher import Publisher, PublishError
 from ingest_http.stream import FrameStream
 from ingest_http.throttle import LoginThrottle
 from sensr.cameras import CameraLogin, CameraTable
+from sensr.frame_check import DEFAULT_MAX_FRAME_PIXELS
 from sensr.frames import FrameEvent
 from sensr.settings import CoreSettings, KafkaSettings
 from tests.jpegs import make_jpeg, mpjpeg_stream, sample_frames
@@ -204,7 +205,8 @@ class FakePublisher:
 
 
 def new_stream(publisher: FakePublisher, in_flight_limit: int = 10**9, max_frame_bytes: int = 1 << 20) -> FrameStream:
-    return FrameStream("cam1", "127.0.0.1", publisher, max_frame_bytes, in_flight_limit)  # type: ignore[arg-type]
+    return FrameStream("cam1", "127.0.0.1", publisher, max_frame_bytes, in_flight_limit,  # type: ignore[arg-type]
+                       DEFAULT_MAX_FRAME_PIXELS)
 
 
 @run_async
