@@ -669,7 +669,8 @@ def main() -> None:
         stack = Stack(kafka.bootstrap, s3.endpoint, s3.access_key, s3.secret_key, folder / "data",
                       overrides={"SENSR_FTP_PASSIVE_PORTS": passive_port_range(400), "SENSR_LOG_LEVEL": "WARNING",
                                  "SENSR_FTP_MAX_CONNECTIONS_PER_CAMERA": "50",
-                                 "SENSR_FTP_MAX_CONNECTIONS_PER_IP": "1000"}).start()
+                                 "SENSR_FTP_MAX_CONNECTIONS_PER_IP": "1000",
+                                 "SENSR_FTP_MAX_CONNECTIONS_PER_NETWORK": "0"}).start()
         cleanup.callback(stack.stop)
         infra_pids = {"kafka": kafka.process.pid, "seaweedfs": s3.process.pid}  # type: ignore[union-attr]
         print(f"stack up: api {stack.api_url}, http {stack.http_port}, ftp {stack.ftp_port}", flush=True)

@@ -281,6 +281,7 @@ def conduct(args: argparse.Namespace) -> None:
         env.update({"SENSR_KAFKA_BOOTSTRAP": broker.bootstrap, "SENSR_FTP_PORT": str(ftp_port),
                     "SENSR_FTP_OPS_PORT": str(ops_port), "SENSR_FTP_PASSIVE_PORTS": "42000-42999",
                     "SENSR_FTP_MAX_CONNECTIONS": "4096", "SENSR_FTP_MAX_CONNECTIONS_PER_IP": "1000",
+                    "SENSR_FTP_MAX_CONNECTIONS_PER_NETWORK": "0",
                     "SENSR_FTP_MAX_FRAMES_PER_SECOND": "1000", "SENSR_LOG_LEVEL": "WARNING",
                     "SENSR_DATA_DIR": str(work / "data")})
         with open(work / "ingest_ftp.log", "wb") as log:
