@@ -264,7 +264,8 @@ def conduct(args: argparse.Namespace) -> None:
         processes.append(plain)
         ingest = ServiceStack(broker.bootstrap, work / "data", services=("ingest_ftp",), overrides={
             "SENSR_FTP_PASSIVE_PORTS": "42000-42999", "SENSR_FTP_MAX_CONNECTIONS": "4096",
-            "SENSR_FTP_MAX_CONNECTIONS_PER_IP": "1000", "SENSR_FTP_MAX_FRAMES_PER_SECOND": "1000",
+            "SENSR_FTP_MAX_CONNECTIONS_PER_IP": "1000", "SENSR_FTP_MAX_CONNECTIONS_PER_NETWORK": "0",
+            "SENSR_FTP_MAX_FRAMES_PER_SECOND": "1000",
             "SENSR_LOG_LEVEL": "WARNING"})
         stacks.append(ingest.start())
         _wait_port(plain_port, plain)

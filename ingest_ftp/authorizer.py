@@ -23,6 +23,7 @@ _REFUSALS = {
     AuthResult.BAD_PASSWORD: "Authentication failed.",  # the same words: no probing for camera names
     AuthResult.DISABLED: "This camera's upload login is disabled.",
 }
+_REVOKED = {AuthResult.BAD_PASSWORD: "changed", AuthResult.DISABLED: "disabled", AuthResult.UNKNOWN_CAMERA: "deleted"}
 
 
 class CameraAuthorizer:
@@ -40,9 +41,10 @@ class CameraAuthorizer:
                 raise AuthenticationFailed("Anonymous access is not allowed.")
             raise AuthenticationFailed(_REFUSALS[result])
 
-    def still_valid(self, username: str, password: str) -> bool:
-        """Whether a session's login still holds (the table follows rotations, disables, deletes)."""
-        return self.table.authenticate(username, password) is AuthResult.OK
+    def revocation(self, username: str, password: str) -> str | None:
+        """How a session's login stopped holding ("changed", "disabled", "deleted"; the table
+        follows rotations, disables and deletions), or None while it holds."""
+        return _REVOKED.get(self.table.authenticate(username, password))
 
     def get_home_dir(self, username: str) -> str:
         return "/"

@@ -2,19 +2,30 @@
 
 * `226` waits for Kafka. pyftpdlib's data channel replies `226` as soon as the upload's
   file object is closed; `UploadDTP` withholds that reply, `on_file_received` checks the
-  JPEG and hands it to the publisher, and the reply (`226`, or `451` when Kafka cannot
+  JPEG as the catalog worker would (`sensr.frame_check.vet_upload`: a frame it could not
+  store is refused here, `552` when it has too many pixels, else `550`) and hands it to
+  the publisher, and the reply (`226`, or `451` when Kafka cannot
   take it) is sent when the publisher's outcome comes back to the loop. Commands the
   client sends meanwhile are held and answered after it, in order.
 * Firmware quirks: `ALLO` is answered `200` (Dahua drops the connection on `202`); `150`
   is sent where pyftpdlib would say `125` (ESP32-CAM waits for `150`); uploads are binary
   whatever `TYPE` says (a JPEG is never text); `SIZE` also works in ASCII mode.
 * A data connection reset by the camera is an aborted upload, not a complete one.
+* Names with control characters (`ingest_ftp.names.name_refusal`) are refused, `553`
+  for the commands that name a file or folder, `501` for the others.
 * Limits: sessions per camera, frames per second per camera, slowed failed logins; a
   passive data connection that never arrives is logged with the address it was told.
+  A connection must log in within `login_timeout`, and is admitted by the rules of
+  `ingest_ftp.admission` (connections per network, a share for those not logged in).
+* A connection to a passive port from another address than the session's is closed
+  and the port keeps waiting for the camera (pyftpdlib would fail the camera's `STOR`
+  with `425`).
 * Shutdown: once `services.draining` is set, a new `STOR` is answered `421` (cameras
   reconnect and send it again), while uploads under way still get their `226`.
-* A login stays checked: each `STOR` re-checks it against the live camera table, so a
-  rotated password, a disabled or a deleted camera ends a long-lived session too.
+* A login stays checked: `end_revoked_sessions` checks every session against the live
+  camera table every moment (and each `STOR` and each received file are checked too),
+  so a changed password, a disabled or a deleted camera ends its sessions at once, an
+  upload under way is dropped, and nothing sent after it is stored.
 """
 
 from __future__ import annotations
@@ -29,22 +40,28 @@ from typing import Any
 
 from pyftpdlib.handlers import DTPHandler, FTPHandler
 from pyftpdlib.handlers.ftp.dispatchers import PassiveDTP
+from pyftpdlib.ioloop import IOLoop
 from pyftpdlib.log import logger as ftp_logger
 
 from ingest_ftp import metrics
+from ingest_ftp.admission import Admission
 from ingest_ftp.filesystem import CameraTrees, Upload, VirtualFS
 from ingest_ftp.limits import CameraSessions, FailedLogins, FrameRate
-from ingest_ftp.names import camera_time_us, final_name
+from ingest_ftp.names import camera_time_us, final_name, name_refusal
 from ingest_ftp.publisher import FramePublisher, Outcome
 from ingest_ftp.recent import UploadKey
+from sensr.frame_check import vet_upload
 from sensr.frames import FrameEvent
 from sensr.logs import get_logger
-from sensr.scanner import JpegError, extract_single_jpeg
+from sensr.scanner import JpegError
 
 log = get_logger(__name__)
 
 MAX_HELD_COMMANDS = 64
 """Commands a client may send while its upload awaits Kafka before it is disconnected."""
+
+NAMING_COMMANDS = frozenset(command for command, spec in FTPHandler.proto_cmds.items() if spec["perm"])
+"""Commands whose argument is a file or folder name (STOR, APPE, RNFR, RNTO, MKD, CWD, DELE, ...)."""
 
 CONNECTION_LOST = frozenset({errno.ECONNRESET, errno.ECONNABORTED, errno.EPIPE, errno.ETIMEDOUT,
                              errno.ENOTCONN, errno.ESHUTDOWN})
@@ -59,7 +76,9 @@ class SessionServices:
     sessions: CameraSessions
     frame_rate: FrameRate
     failed_logins: FailedLogins
+    admission: Admission[CameraHandler]
     max_frame_bytes: int
+    max_frame_pixels: int
     draining: threading.Event = field(default_factory=threading.Event)
     """Set while the service shuts down: uploads under way finish, new ones are refused."""
 
@@ -112,6 +131,15 @@ class AnnouncedPassiveDTP(PassiveDTP):
         self.announced = f"{host}:{self.socket.getsockname()[1]}"
 
     def handle_accepted(self, sock: Any, addr: Any) -> None:
+        channel = self.cmd_channel
+        if channel.connected and addr[0] != channel.remote_ip and not channel.permit_foreign_addresses:
+            # pyftpdlib would answer 425 on the camera's control connection, failing its
+            # STOR because of a stranger: close the stranger's, keep waiting for the camera.
+            metrics.FOREIGN_DATA_CONNECTIONS.inc()
+            log.info("foreign_data_connection_closed", camera=channel.username, client=channel.remote_ip,
+                     foreign=f"{addr[0]}:{addr[1]}")
+            sock.close()
+            return
         super().handle_accepted(sock, addr)
         channel = self.cmd_channel
         if self._closed and channel.connected and channel.data_channel is None:
@@ -139,6 +167,8 @@ class CameraHandler(FTPHandler):
     passive_dtp = AnnouncedPassiveDTP
     use_sendfile = False
     banner = "Sensr FTP upload host ready."
+    login_timeout: float = 30.0
+    """Seconds a connection has to log in, however busy it keeps itself (0: no limit)."""
 
     def __init__(self, conn: Any, server: Any, ioloop: Any = None) -> None:
         self._awaiting_kafka = False
@@ -146,6 +176,8 @@ class CameraHandler(FTPHandler):
         self._admitted: str | None = None
         self._open_counted = False
         self._frames = 0
+        self._login_deadline: Any = None
+        self._revoked = False
         super().__init__(conn, server, ioloop)
 
     # -- replies ---------------------------------------------------------------------
@@ -163,13 +195,53 @@ class CameraHandler(FTPHandler):
                 return
             self._held.append((line, cmd, arg))
             return
-        super().pre_process_command(line, cmd, arg)
+        self._dispatch(line, cmd, arg)
 
     def _run_held(self) -> None:
         while self._held and not self._awaiting_kafka and not self._closed:
-            super().pre_process_command(*self._held.popleft())
+            self._dispatch(*self._held.popleft())
+
+    def _dispatch(self, line: str, cmd: str, arg: str) -> None:
+        """Run a command, unless its argument has characters no name may have."""
+        refusal = name_refusal(arg)
+        if refusal is not None:
+            naming = cmd in NAMING_COMMANDS
+            log.info("command_refused", camera=self.username or None, client=self.remote_ip, command=cmd,
+                     reason=refusal)
+            if naming and cmd in ("STOR", "APPE", "STOU"):
+                metrics.REJECTS.labels("bad_name").inc()
+            self.respond(f"553 File name not allowed: {refusal}." if naming else f"501 Syntax error: {refusal}.")
+            return
+        super().pre_process_command(line, cmd, arg)
 
     # -- sessions and logins ---------------------------------------------------------
+
+    def handle(self) -> None:
+        # pyftpdlib calls this (to send the banner) for a connection within its own limits.
+        admission = self.services.admission
+        if admission.network_full(self.remote_ip, self.server.ip_map):
+            self._turn_away("network", "421 Too many connections from your network; try again later.")
+            return
+        displaced = admission.arrive(self, self.remote_ip)
+        if displaced is not None:
+            displaced._turn_away("displaced", "421 Too many connections waiting to log in; try again later.")
+        if self._closed:
+            return
+        if self.login_timeout:
+            self._login_deadline = self.ioloop.call_later(self.login_timeout, self._login_timed_out,
+                                                          _errback=self.handle_error)
+        super().handle()
+
+    def _login_timed_out(self) -> None:
+        if not self.authenticated and not self._closed:
+            self._turn_away("login_timeout", f"421 No login within {self.login_timeout:g} seconds; closing.")
+
+    def _turn_away(self, reason: str, reply: str) -> None:
+        """Close a connection that has not logged in, freeing its place now."""
+        metrics.TURNED_AWAY.labels(reason).inc()
+        log.debug("connection_turned_away", client=self.remote_ip, reason=reason)
+        self.respond(reply)
+        self.close()
 
     def on_connect(self) -> None:
         self._open_counted = True
@@ -178,6 +250,7 @@ class CameraHandler(FTPHandler):
     def on_disconnect(self) -> None:
         if self._open_counted:
             metrics.SESSIONS.dec()
+        self._stop_waiting_for_login()
         self._release_camera()
         if self.authenticated:
             log.info("session_closed", camera=self.username, client=self.remote_ip, frames=self._frames)
@@ -185,12 +258,18 @@ class CameraHandler(FTPHandler):
     def on_logout(self, username: str) -> None:
         self._release_camera()
 
+    def _stop_waiting_for_login(self) -> None:
+        self.services.admission.leave(self)
+        if self._login_deadline is not None and not self._login_deadline.cancelled:
+            self._login_deadline.cancel()
+
     def _release_camera(self) -> None:
         if self._admitted is not None:
             self.services.sessions.release(self._admitted)
             self._admitted = None
 
     def handle_auth_success(self, home: str, password: str, msg_login: str) -> None:
+        self._stop_waiting_for_login()
         sessions = self.services.sessions
         if not sessions.admit(self.username):
             metrics.LOGINS.labels("camera_sessions").inc()
@@ -226,10 +305,7 @@ class CameraHandler(FTPHandler):
             self.respond("421 Sensr FTP is restarting; this frame was not stored, upload it again in a moment.")
             self.close_when_done()
             return None
-        if not self.authorizer.still_valid(self.username, self.password):
-            log.info("login_revoked", camera=self.username, client=self.remote_ip)
-            self.respond("530 This camera's login was changed, disabled or deleted; log in again.")
-            self.close_when_done()
+        if self.end_if_revoked():
             return None
         rate = self.services.frame_rate
         if not rate.allow(self.username):
@@ -245,12 +321,16 @@ class CameraHandler(FTPHandler):
         upload = self.fs.take_upload(file)
         if upload is None:
             return
+        if self._revoked or self.end_if_revoked():  # the table may know before the next check
+            self._count_reject("revoked", file)
+            return
         name = final_name(file.lstrip("/"))
         try:
-            jpeg = extract_single_jpeg(upload.data, self.services.max_frame_bytes)
+            jpeg = vet_upload(upload.data, self.services.max_frame_bytes, self.services.max_frame_pixels)
         except JpegError as bad:
             self._count_reject(bad.reason, file)
-            self.respond(f"550 Upload rejected: {bad}.")
+            code = 552 if bad.reason == "too_many_pixels" else 550  # 552: exceeded storage allocation
+            self.respond(f"{code} Upload rejected: {bad}.")
             return
         self.fs.stored(file, len(upload.data))
         event = FrameEvent.new(self.username, jpeg, "ftp", self.remote_ip, filename=name,
@@ -258,6 +338,23 @@ class CameraHandler(FTPHandler):
         self._awaiting_kafka = True
         self.services.publisher.publish(event, UploadKey.of(self.username, name, jpeg),
                                         partial(self._published, event))
+
+    def end_if_revoked(self) -> bool:
+        """End the session at once if the camera's login no longer holds (its password was
+        changed, the camera disabled or deleted): an upload under way is dropped, and
+        nothing more is stored. Returns whether it ended."""
+        how = self.authorizer.revocation(self.username, self.password)
+        if how is None:
+            return False
+        self._revoked = True
+        metrics.REVOKED_SESSIONS.inc()
+        log.info("login_revoked", camera=self.username, client=self.remote_ip, how=how)
+        channel = self.data_channel
+        if channel is not None and channel.receive and isinstance(channel.file_obj, Upload):
+            channel.file_obj.failure = "revoked"
+        self.respond(f"421 This camera's login was {how}; the session ends and nothing more is stored.")
+        self.close()  # closes the data channel too: an upload under way is incomplete, never published
+        return True
 
     def data_connection_lost(self) -> None:
         """The data connection died as it was accepted: answer the command waiting for it."""
@@ -294,3 +391,18 @@ class CameraHandler(FTPHandler):
     def _count_reject(self, reason: str, file: str) -> None:
         metrics.REJECTS.labels(reason).inc()
         log.info("upload_rejected", camera=self.username, client=self.remote_ip, file=file, reason=reason)
+
+
+def end_revoked_sessions(ioloop: IOLoop) -> None:
+    """End every logged-in session whose login was revoked (see `CameraHandler.end_if_revoked`).
+
+    Run on the loop every moment: the camera table follows `sensr.cameras` on its own
+    thread, and a lookup and a password check per session cost microseconds. Never
+    raises (pyftpdlib would stop calling it)."""
+    for channel in list(ioloop.socket_map.values()):
+        if isinstance(channel, CameraHandler) and channel.authenticated and not channel._closed:
+            try:
+                channel.end_if_revoked()
+            except Exception:  # one broken session must not stop the checks of the others
+                log.exception("login_check_failed", camera=channel.username)
+                channel.handle_error()

@@ -1,5 +1,6 @@
-"""What an uploaded file's name says: its final name (cameras that upload under a
-temporary name and rename) and the camera's own clock (names with a timestamp)."""
+"""File and folder names: which the FTP edge refuses (`name_refusal`), and what an
+uploaded file's name says: its final name (cameras that upload under a temporary name
+and rename) and the camera's own clock (names with a timestamp)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,23 @@ _COMPACT = re.compile(r"(?<!\d)(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2,3
 # YYYY-MM-DD_hh-mm-ss and the like (also YYYYMMDD_hhmmss, and a date folder: 2026-11-24/10-15-30).
 _SEPARATED = re.compile(r"(?<!\d)(\d{4})-?(\d{2})-?(\d{2})[_ T/-](\d{2})[-:.]?(\d{2})[-:.]?(\d{2})(?!\d)")
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+# Unicode's control characters (category Cc): C0, DEL and C1.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def name_refusal(name: str) -> str | None:
+    """Why a file or folder name (a command's argument, as decoded) is refused, or None.
+
+    Names with control characters are refused: no camera writes one, a NUL cannot be
+    stored in a PostgreSQL text column (the index would refuse the frame after its `226`),
+    and the others corrupt listings and whatever shows the name later. C1 (U+0080-U+009F)
+    is included: it reaches here only UTF-8 encoded, and is as invisible as C0. Bytes
+    that are not UTF-8 arrive as U+FFFD, which is harmless.
+    """
+    found = _CONTROL.search(name)
+    if found is None:
+        return None
+    return f"the name contains the control character U+{ord(found.group()):04X}"
 
 
 def final_name(path: str) -> str:

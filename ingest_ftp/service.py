@@ -22,9 +22,10 @@ from pyftpdlib.handlers.ftp.dispatchers import ActiveDTP
 from pyftpdlib.ioloop import IOLoop
 from pyftpdlib.servers import FTPServer
 
+from ingest_ftp.admission import Admission
 from ingest_ftp.authorizer import CameraAuthorizer
 from ingest_ftp.filesystem import CameraTrees
-from ingest_ftp.handler import AnnouncedPassiveDTP, CameraHandler, SessionServices, UploadDTP
+from ingest_ftp.handler import AnnouncedPassiveDTP, CameraHandler, SessionServices, UploadDTP, end_revoked_sessions
 from ingest_ftp.limits import CameraSessions, FailedLogins, FrameRate
 from ingest_ftp.publisher import FramePublisher
 from ingest_ftp.recent import RecentUploads
@@ -38,6 +39,10 @@ log = get_logger(__name__)
 
 POLL_SECONDS = 0.5
 """The longest the loop sleeps in one poll, so a stop request is noticed that soon."""
+
+LOGIN_CHECK_SECONDS = 0.5
+"""How often open sessions are checked against the camera table, so that a changed
+password, a disabled or a deleted camera ends them within a second or so."""
 
 
 def parse_port_range(text: str) -> range:
@@ -71,6 +76,7 @@ def build_handler(settings: Settings, table: CameraTable, services: SessionServi
         "passive_dtp": type("PassiveListener", (AnnouncedPassiveDTP,), stall),
         "active_dtp": type("ActiveConnector", (ActiveDTP,), stall),
         "timeout": ftp.ftp_idle_timeout,
+        "login_timeout": ftp.ftp_login_timeout,
         "passive_ports": parse_port_range(ftp.ftp_passive_ports),
         "masquerade_address": ftp.ftp_masquerade_address,
         **tls,
@@ -124,11 +130,13 @@ class FtpIngest:
                 sessions=CameraSessions(ftp.ftp_max_connections_per_camera),
                 frame_rate=FrameRate(ftp.ftp_max_frames_per_second),
                 failed_logins=FailedLogins(ftp.ftp_auth_failure_limit, ftp.ftp_auth_failure_delay),
-                max_frame_bytes=settings.core.max_frame_bytes)
+                admission=Admission(ftp.ftp_max_connections_per_network, ftp.ftp_max_connections_before_login),
+                max_frame_bytes=settings.core.max_frame_bytes, max_frame_pixels=settings.core.max_frame_pixels)
             server = FTPServer((ftp.ftp_host, ftp.ftp_port), build_handler(settings, self.table, services),
                                ioloop=ioloop, backlog=256)
             server.max_cons = ftp.ftp_max_connections
             server.max_cons_per_ip = ftp.ftp_max_connections_per_ip
+            ioloop.call_every(LOGIN_CHECK_SECONDS, end_revoked_sessions, ioloop)
             self.serving = True
             log.info("serving", address=f"{ftp.ftp_host}:{ftp.ftp_port}", passive_ports=ftp.ftp_passive_ports,
                      masquerade=ftp.ftp_masquerade_address, tls=bool(ftp.ftp_tls_cert),

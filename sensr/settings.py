@@ -77,6 +77,9 @@ class FtpIngestSettings(_Section):
     ftp_idle_timeout: float = Field(300.0, description="Seconds an idle FTP control connection is kept.")
     ftp_data_timeout: float = Field(30.0, description="Seconds a data connection may stall, and that a passive (or active) data connection has to be established.")
     ftp_max_connections: int = Field(1024, description="Sockets ingest_ftp holds at once (control and data connections, passive listeners); past it new connections get 421.")
+    ftp_max_connections_per_network: int = Field(100, description="Simultaneous FTP control connections allowed from one network (/24 for IPv4, /64 for IPv6); past it new ones get 421. 0: no limit.")
+    ftp_max_connections_before_login: int = Field(256, description="FTP connections that have not logged in yet, held at once (the rest of SENSR_FTP_MAX_CONNECTIONS stays for logged-in cameras); when full, the oldest such connection of the network with the most of them is closed to let a new one in.")
+    ftp_login_timeout: float = Field(30.0, description="Seconds a new FTP connection has to log in before it is closed.")
     ftp_auth_failure_limit: int = Field(5, description="Failed FTP logins per client address per minute answered at once; further 530 replies wait SENSR_FTP_AUTH_FAILURE_DELAY.")
     ftp_auth_failure_delay: float = Field(3.0, description="Seconds a failed FTP login's 530 reply waits once its address is over SENSR_FTP_AUTH_FAILURE_LIMIT.")
 
