@@ -13,7 +13,9 @@ never read to its declared length (a client trickling a byte every few seconds w
 hold the connection for hours). The bytes that do arrive meanwhile are read and
 dropped, so that closing does not reset the connection before the client read the
 answer: wget sends its whole body, then reads the 401 challenge and comes back with
-credentials on a new connection.
+credentials on a new connection. (A body that takes longer than the grace, a large
+photo over a slow link sent before the challenge, is cut off: such a camera should send
+its credentials up front, as curl `-u` and wget `--auth-no-challenge` do.)
 
 While an upload is open, a change of its camera's record (password rotated, camera
 disabled or deleted) re-checks its login (`LoginWatch`, `HeldLogin`); when the login
