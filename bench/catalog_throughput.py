@@ -27,8 +27,6 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
-from PIL import Image
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from kafka import KafkaAdminClient
@@ -43,25 +41,12 @@ from sensr.frames import FrameEvent
 from sensr.index import FrameIndex
 from sensr.settings import CoreSettings, KafkaSettings, S3Settings
 from sensr.storage import ensure_bucket, make_s3_client, object_keys
+from workload.jpegs import camera_jpeg
 
 GOAL = 0.70
 FRAME_BYTES = 100_000
 CAMERAS = 12
 WIDTH, HEIGHT = 1280, 720
-
-
-def make_frame(seed: int) -> bytes:
-    """A 1280x720 JPEG of a noisy gradient, at the quality nearest 100 KB."""
-    gradient = Image.linear_gradient("L").rotate(seed * 37).resize((WIDTH, HEIGHT)).convert("RGB")
-    noise = Image.effect_noise((WIDTH, HEIGHT), 20 + seed).convert("RGB")
-    image = Image.blend(gradient, noise, 0.3)
-    best = b""
-    for quality in range(20, 96, 3):
-        out = io.BytesIO()
-        image.save(out, "JPEG", quality=quality)
-        if not best or abs(out.tell() - FRAME_BYTES) < abs(len(best) - FRAME_BYTES):
-            best = out.getvalue()
-    return best
 
 
 class Bench:
@@ -80,7 +65,7 @@ class Bench:
         self.s3 = S3Settings(s3_endpoint=self.seaweed.endpoint, s3_access_key=self.seaweed.access_key,
                              s3_secret_key=self.seaweed.secret_key)
         self.client = make_s3_client(self.s3)
-        self.jpegs = [make_frame(seed) for seed in range(16)]
+        self.jpegs = [camera_jpeg(FRAME_BYTES, (WIDTH, HEIGHT), seed) for seed in range(16)]
         self.runs = 0
 
     def frames(self, run: str) -> list[FrameEvent]:

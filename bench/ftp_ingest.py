@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import io
 import json
 import logging
 import os
@@ -141,22 +140,6 @@ def run_plain_server(args: argparse.Namespace) -> None:
 
 # -- the conductor ------------------------------------------------------------------------------
 
-def make_frame(target: int = FRAME_BYTES) -> bytes:
-    """A camera-like JPEG (noisy gradient) of about `target` bytes."""
-    from PIL import Image
-
-    size = (640, 480)
-    image = Image.blend(Image.linear_gradient("L").resize(size).convert("RGB"),
-                        Image.effect_noise(size, 40).convert("RGB"), 0.3)
-    best = b""
-    for quality in range(20, 96, 3):
-        out = io.BytesIO()
-        image.save(out, "JPEG", quality=quality)
-        if not best or abs(out.tell() - target) < abs(len(best) - target):
-            best = out.getvalue()
-    return best
-
-
 def machine() -> str:
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor())
@@ -235,6 +218,7 @@ def conduct(args: argparse.Namespace) -> None:
     from sensr.broker import ensure_topics, make_producer
     from sensr.cameras import CameraLogin, publish_login
     from sensr.settings import CoreSettings, KafkaSettings
+    from workload.jpegs import camera_jpeg
 
     print(f"machine: {machine()}")
     work = Path(tempfile.mkdtemp(prefix="sensr-bench-ftp-"))
@@ -242,7 +226,7 @@ def conduct(args: argparse.Namespace) -> None:
     stacks: list[ServiceStack] = []
     broker = KafkaBroker(work / "kafka", heap="1g")
     try:
-        frame = make_frame()
+        frame = camera_jpeg(FRAME_BYTES)
         (work / "frame.jpg").write_bytes(frame)
         logins = [(f"bench{i:03d}{uuid.uuid4().hex[:6]}", uuid.uuid4().hex) for i in range(args.sessions)]
         (work / "logins.json").write_text(json.dumps(logins))

@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
-import io
 import json
 import os
 import platform
@@ -44,7 +43,6 @@ from contextlib import ExitStack
 from pathlib import Path
 from urllib.request import urlopen
 
-from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -56,6 +54,7 @@ from sensr.broker import FRAMES, ensure_topics, make_producer  # noqa: E402
 from sensr.cameras import CameraLogin, publish_login  # noqa: E402
 from sensr.frames import FrameEvent  # noqa: E402
 from sensr.settings import CoreSettings, KafkaSettings  # noqa: E402
+from workload.jpegs import camera_jpeg  # noqa: E402
 
 PHOTO_GOAL = 0.5
 P99_GOAL = 0.100
@@ -65,20 +64,6 @@ PASSWORD = "bench-password"
 def camera(kind: str, n: int) -> str:
     """Client `n`'s camera: every photo client and every stream uploads as a camera of its own."""
     return f"bench{kind}{n}"
-
-
-def make_frame(target_bytes: int, seed: int = 0) -> bytes:
-    """A real JPEG (noisy gradient, 640x480) at the quality nearest `target_bytes`."""
-    size = (640, 480)
-    gradient = Image.linear_gradient("L").rotate(seed * 37).resize(size).convert("RGB")
-    image = Image.blend(gradient, Image.effect_noise(size, 40 + seed).convert("RGB"), 0.5)
-    best = b""
-    for quality in range(20, 98, 2):
-        out = io.BytesIO()
-        image.save(out, "JPEG", quality=quality)
-        if not best or abs(out.tell() - target_bytes) < abs(len(best) - target_bytes):
-            best = out.getvalue()
-    return best
 
 
 def machine() -> str:
@@ -249,10 +234,10 @@ async def stream_clients(port: int, frame: bytes, streams: int, fps: float, seco
 
 def client_main(args: argparse.Namespace) -> None:
     if args.client == "photo":
-        frame = make_frame(args.frame_kb * 1000)
+        frame = camera_jpeg(args.frame_kb * 1000)
         result = photo_clients(args.port, frame, args.clients, args.warmup, args.seconds)
     else:
-        frame = make_frame(args.stream_frame_kb * 1000, seed=1)
+        frame = camera_jpeg(args.stream_frame_kb * 1000, seed=1)
         result = asyncio.run(stream_clients(args.port, frame, args.streams, args.fps, args.seconds))
     print(json.dumps(result))
 
@@ -335,10 +320,10 @@ def main() -> None:
         client_main(args)
         return
 
-    frame = make_frame(args.frame_kb * 1000)
+    frame = camera_jpeg(args.frame_kb * 1000)
     print(f"machine: {machine()}; load average {os.getloadavg()[0]:.1f} at start (other work shares the cores)")
     print(f"photo frames: {len(frame)} bytes JPEG, {args.clients} clients; MJPEG frames: "
-          f"{len(make_frame(args.stream_frame_kb * 1000, seed=1))} bytes, {args.streams} streams x {args.fps:g} fps")
+          f"{len(camera_jpeg(args.stream_frame_kb * 1000, seed=1))} bytes, {args.streams} streams x {args.fps:g} fps")
     with ExitStack() as stack:
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="sensr-bench-http-")))
         bootstrap = args.kafka
