@@ -4,9 +4,9 @@
   file object is closed; `UploadDTP` withholds that reply, `on_file_received` checks the
   JPEG as the catalog worker would (`sensr.frame_check.vet_upload`: a frame it could not
   store is refused here, `552` when it has too many pixels, else `550`) and hands it to
-  the publisher, and the reply (`226`, or `451` when Kafka cannot
-  take it) is sent when the publisher's outcome comes back to the loop. Commands the
-  client sends meanwhile are held and answered after it, in order.
+  the publisher, and the reply (`226`, or `451` when Kafka cannot take it) is sent when
+  the publisher's outcome comes back to the loop. Commands the client sends meanwhile
+  are held and answered after it, in order.
 * Firmware quirks: `ALLO` is answered `200` (Dahua drops the connection on `202`); `150`
   is sent where pyftpdlib would say `125` (ESP32-CAM waits for `150`); uploads are binary
   whatever `TYPE` says (a JPEG is never text); `SIZE` also works in ASCII mode.
@@ -205,11 +205,11 @@ class CameraHandler(FTPHandler):
         """Run a command, unless its argument has characters no name may have."""
         refusal = name_refusal(arg)
         if refusal is not None:
-            naming = cmd in NAMING_COMMANDS
             log.info("command_refused", camera=self.username or None, client=self.remote_ip, command=cmd,
                      reason=refusal)
-            if naming and cmd in ("STOR", "APPE", "STOU"):
+            if cmd in ("STOR", "APPE", "STOU"):
                 metrics.REJECTS.labels("bad_name").inc()
+            naming = cmd in NAMING_COMMANDS
             self.respond(f"553 File name not allowed: {refusal}." if naming else f"501 Syntax error: {refusal}.")
             return
         super().pre_process_command(line, cmd, arg)
@@ -222,15 +222,18 @@ class CameraHandler(FTPHandler):
         if admission.network_full(self.remote_ip, self.server.ip_map):
             self._turn_away("network", "421 Too many connections from your network; try again later.")
             return
-        displaced = admission.arrive(self, self.remote_ip)
+        self._await_login()
+        if not self._closed:
+            super().handle()
+
+    def _await_login(self) -> None:
+        """Count this connection among those waiting to log in, and start its login deadline."""
+        displaced = self.services.admission.arrive(self, self.remote_ip)
         if displaced is not None:
             displaced._turn_away("displaced", "421 Too many connections waiting to log in; try again later.")
-        if self._closed:
-            return
-        if self.login_timeout:
+        if self.login_timeout and not self._closed:
             self._login_deadline = self.ioloop.call_later(self.login_timeout, self._login_timed_out,
                                                           _errback=self.handle_error)
-        super().handle()
 
     def _login_timed_out(self) -> None:
         if not self.authenticated and not self._closed:
@@ -257,6 +260,8 @@ class CameraHandler(FTPHandler):
 
     def on_logout(self, username: str) -> None:
         self._release_camera()
+        if not (self._closed or self._closing or self._quit_pending):  # REIN, or USER again: not QUIT
+            self._await_login()
 
     def _stop_waiting_for_login(self) -> None:
         self.services.admission.leave(self)

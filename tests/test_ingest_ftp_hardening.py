@@ -155,6 +155,8 @@ def test_silent_connections_cannot_shut_cameras_out(start_service, tap: FrameTap
         assert any(end.startswith(b"421 No login within 5 seconds") for end in endings), endings
         assert sum(end.startswith(b"421 Too many connections waiting to log in") for end in endings) >= len(silent) - 12
         assert ftp.voidcmd("NOOP").startswith("200")  # a logged-in camera has no login deadline
+        assert ftp.sendcmd("REIN").startswith("230")  # logged out: the deadline applies again
+        assert ftp.getmultiline().startswith("421 No login within 5 seconds")
     assert [e.filename for e in exactly(tap, cam, 1)] == ["through.jpg"]
 
 
