@@ -9,7 +9,7 @@ and at the end (libFuzzer's own figures), coverage (edges, features) and what wa
 found; writes bench/results/fuzz_<target>.json. Goal: every run done, nothing found,
 resident memory grown by at most --rss-growth-mb.
 
-    python bench/fuzz.py [--target scanner] [--runs 10000000] [--corpus DIR] [--max-len 2560]
+    python bench/fuzz.py [--target scanner] [--runs 10000000] [--max-seconds S] [--corpus DIR] [--max-len 1536]
 """
 
 from __future__ import annotations
@@ -61,7 +61,8 @@ def main() -> int:
     parser.add_argument("--target", choices=TARGETS, default="scanner")
     parser.add_argument("--runs", type=int, default=10_000_000, help="inputs to run (default 10,000,000)")
     parser.add_argument("--corpus", type=Path, help="corpus folder, kept (default bench/results/fuzz_corpus/TARGET)")
-    parser.add_argument("--max-len", type=int, default=2560, help="longest input in bytes (default 2560)")
+    parser.add_argument("--max-seconds", type=int, help="stop after this long, before all runs (goal then not met)")
+    parser.add_argument("--max-len", type=int, default=1536, help="longest input in bytes (default 1536)")
     parser.add_argument("--rss-limit-mb", type=int, default=2048, help="libFuzzer stops past this (default 2048)")
     parser.add_argument("--timeout", type=int, default=10, help="seconds one input may take (default 10)")
     parser.add_argument("--rss-growth-mb", type=int, default=64, help="goal: at most this growth (default 64)")
@@ -76,6 +77,8 @@ def main() -> int:
     command = ["nice", sys.executable, "-m", "fuzzing", args.target, f"-runs={args.runs}",
                f"-max_len={args.max_len}", f"-rss_limit_mb={args.rss_limit_mb}", f"-timeout={args.timeout}",
                "-print_final_stats=1", f"-artifact_prefix={artifacts}/", str(corpus), str(SEEDS / args.target)]
+    if args.max_seconds:
+        command.insert(-2, f"-max_total_time={args.max_seconds}")
     print(machine())
     print(f"corpus: {corpus} ({sum(1 for _ in corpus.iterdir())} inputs before); log: {log_path}")
 
