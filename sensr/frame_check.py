@@ -46,7 +46,10 @@ class FrameShape:
 def read_frame_shape(jpeg: bytes | memoryview) -> FrameShape:
     """The first image's frame header, for a complete JPEG (as `extract_single_jpeg` or
     the stream scanner returns it). Raises `JpegError('unsupported' | 'not_jpeg')` when the
-    header declares a coding, precision or size the decoder cannot take."""
+    header declares a coding, precision or size the decoder cannot take, comes twice
+    (libjpeg refuses a second one, and Pillow would read the size from the last), or
+    (given other bytes, as a Kafka record may hold) is missing or cut short."""
+    shape: FrameShape | None = None
     pos, end = 2, len(jpeg)
     while pos + 4 <= end:
         if jpeg[pos] != 0xFF:
@@ -58,13 +61,19 @@ def read_frame_shape(jpeg: bytes | memoryview) -> FrameShape:
         if marker in (_SOS, _EOI):
             break
         length = jpeg[pos + 2] << 8 | jpeg[pos + 3]
+        if shape is not None and (marker in _SUPPORTED_SOF or marker in _OTHER_SOF):
+            raise JpegError("not_jpeg", "the JPEG has more than one frame header")
         if marker in _SUPPORTED_SOF:
-            return _shape(marker, jpeg[pos + 4:pos + 2 + length])
-        if marker in _OTHER_SOF:
+            if length < 8 or pos + 2 + length > end:  # not as the scanner returns it: any bytes
+                raise JpegError("not_jpeg", "the JPEG's frame header is cut short")
+            shape = _shape(marker, jpeg[pos + 4:pos + 2 + length])
+        elif marker in _OTHER_SOF:
             raise JpegError("unsupported", f"the JPEG uses a coding Sensr cannot decode (SOF{marker - 0xC0}: "
                                            "lossless, hierarchical or arithmetic); send a baseline or progressive JPEG")
         pos += 2 + length
-    raise JpegError("not_jpeg", "the JPEG has no frame header before its image data")
+    if shape is None:
+        raise JpegError("not_jpeg", "the JPEG has no frame header before its image data")
+    return shape
 
 
 def _shape(marker: int, header: bytes | memoryview) -> FrameShape:

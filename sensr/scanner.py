@@ -174,7 +174,10 @@ class FrameScanner:
         """Take the next bytes of the stream; return the frames they completed, in order.
 
         Each frame is one complete JPEG, SOI to EOI, byte for byte as sent. Chunks may
-        be any size; the result does not depend on how the stream is split.
+        be any size; the result does not depend on how the stream is split, unless a
+        frame outgrows `max_frame_bytes`: its bytes are dropped as they come (at the end
+        of each call), so if it then turns out broken, scanning resumes after what was
+        dropped rather than at its last good marker, and a frame inside it may be lost.
         """
         if not chunk:
             return []
