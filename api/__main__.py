@@ -9,6 +9,7 @@ from kafka.errors import KafkaError
 from sqlalchemy.exc import DBAPIError
 
 from api.app import make_app
+from api.links import warn_if_unset
 from api.services import Services
 from sensr.logs import configure_logging, get_logger
 from sensr.ops import PeriodicProbe
@@ -39,6 +40,7 @@ async def open_services(settings: Settings, stop: asyncio.Event) -> Services | N
 async def serve() -> None:
     settings = load_settings()
     configure_logging(settings.core, "api")
+    warn_if_unset(settings)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):

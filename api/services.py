@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from kafka import KafkaConsumer, KafkaProducer
+from sqlalchemy.exc import DBAPIError
 
 from api.access import AccessPolicy
 from api.cameras import CameraService, LoginPublisher
-from api.db import Database
+from api.db import Database, api_error
 from api.images import ObjectStore
 from api.live import Fanout, catalog_record
 from api.shares import ShareService
@@ -92,8 +93,15 @@ class Services:
         )
 
     async def run(self, function: Callable[..., R], *args: Any) -> R:
-        """`function(*args)` in the worker pool, awaited from the event loop."""
-        return await asyncio.get_running_loop().run_in_executor(self.executor, function, *args)
+        """`function(*args)` in the worker pool, awaited from the event loop. A database
+        failure that escapes the services becomes an ApiError where it can (see `api.db.api_error`)."""
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self.executor, function, *args)
+        except DBAPIError as error:
+            refusal = api_error(error)
+            if refusal is None:
+                raise
+            raise refusal from None
 
     def ready(self) -> dict[str, bool]:
         """Whether the database, Kafka and the object store answer (blocks briefly)."""

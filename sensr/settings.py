@@ -99,7 +99,7 @@ class ApiSettings(_Section):
     api_host: str = Field("127.0.0.1", description="api listen address.")
     api_port: int = Field(8000, description="api port: JSON API, web UI, /healthz, /readyz, /metrics.")
     cookie_secret: str = Field("", description="Secret signing the web UI's session cookies; empty: generated and kept in the data folder.")
-    public_url: str = Field("", description="Base URL of the api as users reach it (share links); empty: taken from the request.")
+    public_url: str = Field("", description="Base URL of the api as users reach it, for the links it hands out (share links); empty: `http://<SENSR_PUBLIC_HOST>:<SENSR_API_PORT>`, with a warning at start-up. Never taken from a request's Host header.")
     secure_cookies: bool = Field(False, description="Mark session cookies Secure (set when served over HTTPS).")
     min_password_length: int = Field(10, description="Shortest password a user may sign up with.")
     token_lifetime_days: int = Field(30, description="Days an api bearer token stays valid after login.")

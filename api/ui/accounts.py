@@ -4,7 +4,7 @@ login is no e-mail address and opens nothing but the upload hosts)."""
 
 from __future__ import annotations
 
-from api.errors import ApiError, RateLimited
+from api.errors import ApiError, InvalidInput, RateLimited
 from api.ui.base import PageHandler
 from api.v1.users import _account_key
 
@@ -70,7 +70,12 @@ class LoginPage(PageHandler):
             self.set_header("Retry-After", str(max(1, round(wait))))
             self._form(target, email, f"Too many failed logins. Try again in {max(1, round(wait / 60))} minutes.")
             return
-        user = await self.services.run(self.services.users.authenticate, email, password)
+        try:
+            user = await self.services.run(self.services.users.authenticate, email, password)
+        except InvalidInput as error:
+            self.set_status(error.status)
+            self._form(target, email, error.message)
+            return
         if user is None:
             throttle.failed(address, account)
             self.set_status(401)

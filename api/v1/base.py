@@ -19,6 +19,7 @@ import tornado.web
 from api.access import Caller
 from api.errors import ApiError, InvalidInput, NotFound, RateLimited, Unauthorized
 from api.services import Services
+from api.text import is_plain
 from api.times import parse_instant
 from api.users import User
 
@@ -45,6 +46,8 @@ class JsonHandler(tornado.web.RequestHandler):
         never sent by a browser on its own."""
 
     async def prepare(self) -> None:
+        if not all(is_plain(value) for value in self.path_kwargs.values()):
+            raise NotFound("no such resource")  # no id holds a control character
         share = self.get_query_argument(SHARE_PARAMETER, None) or self.request.headers.get(SHARE_HEADER)
         user: User | None = None
         authorization = self.request.headers.get("Authorization")
