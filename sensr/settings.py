@@ -103,9 +103,11 @@ class ApiSettings(_Section):
     secure_cookies: bool = Field(False, description="Mark session cookies Secure (set when served over HTTPS).")
     min_password_length: int = Field(10, description="Shortest password a user may sign up with.")
     token_lifetime_days: int = Field(30, description="Days an api bearer token stays valid after login.")
-    login_failures_per_address: int = Field(20, description="Failed api logins allowed per client address within the failure window before logins from it are refused (429).")
-    login_failures_per_account: int = Field(10, description="Failed api logins allowed per account within the failure window before logins to it are refused (429).")
-    login_failure_window: float = Field(900.0, description="Seconds over which failed api logins are counted.")
+    login_failures_per_address: int = Field(20, description="Failed api logins from one client address (to any accounts) before its further attempts must wait (429 with Retry-After); see SENSR_LOGIN_FAILURE_DELAY.")
+    login_failures_per_address_account: int = Field(5, description="Failed api logins from one client address to one account before its further attempts at that account must wait. Accounts are never locked: the owner logging in from another address is not slowed.")
+    login_failure_delay: float = Field(1.0, description="Seconds the first failure past a limit makes its address (or address and account) wait before the next login attempt; each further failure doubles it.")
+    login_failure_max_delay: float = Field(900.0, description="Longest wait between login attempts that failures can impose.")
+    login_failure_window: float = Field(900.0, description="Seconds without a failed login after which an address's (or address and account's) failures are forgotten.")
     live_queue_bytes: int = Field(8 * MIB, description="Bytes of frames buffered per live viewer; a viewer that falls further behind skips the oldest frames (the newest is always kept).")
 
 

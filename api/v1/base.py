@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import http
 import json
+import math
 from typing import Any, TypeVar
 
 import pydantic
@@ -121,7 +122,7 @@ class JsonHandler(tornado.web.RequestHandler):
         if isinstance(error, ApiError):
             code, message = error.code, error.message
             if isinstance(error, RateLimited):
-                self.set_header("Retry-After", str(max(1, round(error.retry_after))))
+                self.set_header("Retry-After", str(max(1, math.ceil(error.retry_after))))
         elif status_code >= 500:
             code, message = "internal_error", "the server failed to handle the request; it has been logged"
         else:  # Tornado's own: 404 of an unknown route, 405, a malformed request
