@@ -98,6 +98,9 @@ class CatalogSettings(_Section):
 class ApiSettings(_Section):
     api_host: str = Field("127.0.0.1", description="api listen address.")
     api_port: int = Field(8000, description="api port: JSON API, web UI, /healthz, /readyz, /metrics.")
+    api_header_timeout: float = Field(10.0, description="Seconds a client has to send a request's headers to the api, counted from when the connection opens or its previous response ends (so it also closes idle keep-alive connections).")
+    api_body_timeout: float = Field(30.0, description="Seconds a client has to send a request's body to the api (at most 1 MiB: JSON or a form).")
+    api_max_connections_per_address: int = Field(64, description="Connections one client address may hold open to the api at once; more are answered 503 and closed. 0: no limit (behind a reverse proxy, where every client has the proxy's address).")
     cookie_secret: str = Field("", description="Secret signing the web UI's session cookies; empty: generated and kept in the data folder.")
     public_url: str = Field("", description="Base URL of the api as users reach it, for the links it hands out (share links); empty: `http://<SENSR_PUBLIC_HOST>:<SENSR_API_PORT>`, with a warning at start-up. Never taken from a request's Host header.")
     secure_cookies: bool = Field(False, description="Mark session cookies Secure (set when served over HTTPS).")
