@@ -5,6 +5,7 @@ error; a database failure is never a bare 500; links never follow the Host heade
 from __future__ import annotations
 
 import base64
+import re
 
 import pytest
 import requests
@@ -14,7 +15,7 @@ from api.db import api_error
 from api.errors import Conflict, InvalidInput, Unavailable
 from api.links import public_base_url
 from api.text import PLAIN_TEXT_PATTERN, is_plain, plain_text
-from sensr.settings import ApiSettings, CoreSettings, Settings
+from sensr.settings import Settings
 from tests.test_api_support import (  # noqa: F401 (fixtures)
     PASSWORD,
     ApiStack,
@@ -45,7 +46,6 @@ def test_printable_text_of_any_script_is_plain() -> None:
 
 
 def test_the_published_pattern_says_the_same() -> None:
-    import re
     for text in ("Front door", "玄関", *(f"a{c}b" for c in CONTROL_CHARACTERS)):
         assert (re.fullmatch(PLAIN_TEXT_PATTERN, text) is not None) == is_plain(text)
 
@@ -135,13 +135,12 @@ def test_ui_forms_refuse_control_characters(api_stack: ApiStack) -> None:
 
 def test_the_default_public_url_comes_from_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SENSR_PUBLIC_URL", raising=False)
-    settings = Settings()
-    settings.__dict__.update(core=CoreSettings(public_host="sensr.example"), api=ApiSettings(api_port=8000))
-    assert public_base_url(settings) == "http://sensr.example:8000"
-    settings.__dict__.update(core=CoreSettings(public_host="::1"), api=ApiSettings(api_port=80))
-    assert public_base_url(settings) == "http://[::1]"
-    settings.__dict__.update(api=ApiSettings(public_url="https://cams.example/sensr/"))
-    assert public_base_url(settings) == "https://cams.example/sensr"
+    for host, port, expected in (("sensr.example", "8000", "http://sensr.example:8000"), ("::1", "80", "http://[::1]")):
+        monkeypatch.setenv("SENSR_PUBLIC_HOST", host)
+        monkeypatch.setenv("SENSR_API_PORT", port)
+        assert public_base_url(Settings()) == expected
+    monkeypatch.setenv("SENSR_PUBLIC_URL", "https://cams.example/sensr/")
+    assert public_base_url(Settings()) == "https://cams.example/sensr"
 
 
 def test_share_links_ignore_a_crafted_host_header(api_stack: ApiStack) -> None:
