@@ -41,7 +41,8 @@ class LoginThrottle:
         return cls(backoff(api.login_failures_per_address), backoff(api.login_failures_per_address_account))
 
     def retry_after(self, address: str, account: str) -> float:
-        """Seconds until a login from `address` to `account` may be tried; 0 when now."""
+        """Seconds until a login from `address` to `account` may be tried; 0 when now.
+        Call it once per attempt: a refused attempt is counted (`THROTTLED`)."""
         wait = max(self._addresses.retry_after(address), self._attempts.retry_after((address, account)))
         if wait > 0:
             THROTTLED.inc()
