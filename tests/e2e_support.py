@@ -114,6 +114,7 @@ class Stack:
             "SENSR_FTP_MAX_CONNECTIONS_PER_CAMERA": "50",
             "SENSR_FTP_MAX_FRAMES_PER_SECOND": "10000",
             "SENSR_LOGIN_FAILURES_PER_ADDRESS": "100000",
+            "SENSR_API_MAX_CONNECTIONS_PER_ADDRESS": "0",
             "SENSR_LOG_FORMAT": "json",
         })
         env.update(self.overrides)
