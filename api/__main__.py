@@ -9,7 +9,9 @@ from kafka.errors import KafkaError
 from sqlalchemy.exc import DBAPIError
 
 from api.app import make_app
+from api.links import warn_if_unset
 from api.services import Services
+from sensr.http_server import CappedHTTPServer
 from sensr.logs import configure_logging, get_logger
 from sensr.ops import PeriodicProbe
 from sensr.settings import Settings, load_settings
@@ -39,6 +41,7 @@ async def open_services(settings: Settings, stop: asyncio.Event) -> Services | N
 async def serve() -> None:
     settings = load_settings()
     configure_logging(settings.core, "api")
+    warn_if_unset(settings)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -51,7 +54,11 @@ async def serve() -> None:
                               initial={"database": False, "kafka": False, "s3": False})
     readiness.start()
     app = make_app(services, lambda: dict(readiness.latest))
-    server = app.listen(settings.api.api_port, settings.api.api_host, max_body_size=MAX_BODY_BYTES)
+    api = settings.api
+    server = CappedHTTPServer(app, max_connections_per_address=api.api_max_connections_per_address, name="api",
+                              idle_connection_timeout=api.api_header_timeout, body_timeout=api.api_body_timeout,
+                              max_body_size=MAX_BODY_BYTES)
+    server.listen(api.api_port, api.api_host)
     log.info("api_listening", host=settings.api.api_host, port=settings.api.api_port)
     await stop.wait()
     log.info("api_stopping")

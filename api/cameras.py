@@ -28,6 +28,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from api.db import CAMERAS, SHARES, Database, new_id
 from api.errors import InvalidInput, NotFound, Unavailable
+from api.text import plain_text
 from sensr.cameras import CameraLogin, new_upload_password, publish_deletion, publish_login
 from sensr.frames import now_us
 from sensr.logs import get_logger
@@ -83,7 +84,7 @@ def _authority(user: str, password: str, host: str, port: int, default_port: int
 
 
 def validate_name(name: str) -> str:
-    cleaned = " ".join(name.split())
+    cleaned = " ".join(plain_text(name, "name").split())
     if not cleaned:
         raise InvalidInput("name must not be empty")
     if len(cleaned) > MAX_NAME_LENGTH:

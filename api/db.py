@@ -19,8 +19,13 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError
 
+from api.errors import ApiError, Conflict, InvalidInput, Unavailable
 from sensr.database import make_engine, migrate, writer
+from sensr.logs import get_logger
+
+log = get_logger(__name__)
 
 VERSION_TABLE = "alembic_version_api"
 _MIGRATION_LOCK_KEY = 0x5E75_A919  # PostgreSQL advisory lock held while migrating
@@ -62,6 +67,25 @@ SHARES = sa.Table(
     sa.Column("label", sa.String(), nullable=True),
     sa.Column("created_us", sa.BigInteger(), nullable=False),
 )
+
+
+def api_error(error: DBAPIError) -> ApiError | None:
+    """What a request whose transaction failed with `error` is answered: a value the
+    database cannot hold (one the services' validation missed) is the client's (400), a
+    constraint broken by a concurrent change a conflict (409), a lost or refused
+    connection the database being unavailable (503). None for anything else (a bug: 500).
+    Logged without the statement's parameters, which may hold secrets."""
+    kind = type(error.orig).__name__
+    if isinstance(error, DataError):
+        log.warning("database_refused_value", error=kind)
+        return InvalidInput("a value in the request cannot be stored")
+    if isinstance(error, IntegrityError):
+        log.warning("database_conflict", error=kind)
+        return Conflict("the request conflicts with a concurrent change; try again")
+    if isinstance(error, OperationalError | InterfaceError) or error.connection_invalidated:
+        log.error("database_unavailable", error=kind)
+        return Unavailable("the database did not answer; nothing was changed, try again")
+    return None
 
 
 def new_id(length: int = 12) -> str:

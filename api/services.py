@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from kafka import KafkaConsumer, KafkaProducer
+from sqlalchemy.exc import DBAPIError
 
 from api.access import AccessPolicy
 from api.cameras import CameraService, LoginPublisher
-from api.db import Database
+from api.db import Database, api_error
 from api.images import ObjectStore
 from api.live import Fanout
 from api.shares import ShareService
@@ -82,8 +83,7 @@ class Services:
             settings=settings, db=db,
             users=UserService(db, api.min_password_length),
             tokens=TokenService(db, api.token_lifetime_days),
-            throttle=LoginThrottle(api.login_failures_per_address, api.login_failures_per_account,
-                                   api.login_failure_window),
+            throttle=LoginThrottle.from_settings(api),
             cameras=cameras, shares=shares, access=AccessPolicy(cameras, shares), index=index,
             objects=ObjectStore(make_s3_client(settings.s3), settings.s3.s3_bucket, executor),
             frames_feed=Fanout("frames", FRAMES, live_consumer, FrameEvent.from_record, api.live_queue_bytes,
@@ -93,8 +93,15 @@ class Services:
         )
 
     async def run(self, function: Callable[..., R], *args: Any) -> R:
-        """`function(*args)` in the worker pool, awaited from the event loop."""
-        return await asyncio.get_running_loop().run_in_executor(self.executor, function, *args)
+        """`function(*args)` in the worker pool, awaited from the event loop. A database
+        failure that escapes the services becomes an ApiError where it can (see `api.db.api_error`)."""
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self.executor, function, *args)
+        except DBAPIError as error:
+            refusal = api_error(error)
+            if refusal is None:
+                raise
+            raise refusal from None
 
     def ready(self) -> dict[str, bool]:
         """Whether the database, Kafka and the object store answer (blocks briefly)."""

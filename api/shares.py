@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from api.cameras import Camera
 from api.db import CAMERAS, SHARES, Database, new_id
 from api.errors import InvalidInput
+from api.text import plain_text
 from api.tokens import token_hash
 from sensr.frames import now_us
 
@@ -35,7 +36,7 @@ class ShareService:
     def create(self, camera: Camera, label: str | None = None) -> tuple[Share, str]:
         """A new share link of `camera`: the share and its token (not retrievable later)."""
         if label is not None:
-            label = " ".join(label.split()) or None
+            label = " ".join(plain_text(label, "label").split()) or None
             if label and len(label) > MAX_LABEL_LENGTH:
                 raise InvalidInput(f"label must be at most {MAX_LABEL_LENGTH} characters long")
         token = SHARE_PREFIX + secrets.token_urlsafe(32)

@@ -1,73 +1,56 @@
-"""Rate limiting of failed logins, per client address and per account.
+"""Failed logins slow the guesser down; they never lock an account.
 
-A sliding window: each failure is remembered for `window` seconds; once an address or an
-account holds `limit` of them, further attempts are refused (before any password is
-checked, so a flood costs no hashing) until the oldest failure leaves the window. A
-successful login clears its account's failures, not its address's (one attacker may
-own an account and guess at others).
+Two `sensr.throttle.FailureBackoff`s: one per client address and account, one per client
+address. Past its free failures a key must wait before its next login attempt (429 with
+Retry-After, before any password is checked, so a flood costs no hashing), the wait
+doubling with each further failure. Nothing is counted per account alone: whoever guesses
+at an account slows down only their own attempts, and the owner logging in from another
+address gets in at once. A successful login clears its address-and-account failures, not
+its address's (one attacker may own an account and guess at others).
 
-The counts live in this process: behind several api replicas each keeps its own, which
-still bounds guessing to replicas x limit per window.
+The counts live in this process: behind several api replicas each keeps its own.
 """
 
 from __future__ import annotations
 
 import time
-from collections import deque
 from collections.abc import Callable
 
-_MAX_KEYS = 100_000  # beyond this many tracked keys, stale ones are swept first
+from prometheus_client import Counter
 
+from sensr.settings import ApiSettings
+from sensr.throttle import FailureBackoff
 
-class _Window:
-    def __init__(self, limit: int, window: float) -> None:
-        self.limit, self.window = limit, window
-        self._failures: dict[str, deque[float]] = {}
-
-    def retry_after(self, key: str, now: float) -> float:
-        """Seconds until `key` may try again; 0 when it may now."""
-        failures = self._prune(key, now)
-        if failures is None or len(failures) < self.limit:
-            return 0.0
-        return failures[-self.limit] + self.window - now
-
-    def add(self, key: str, now: float) -> None:
-        if len(self._failures) >= _MAX_KEYS:
-            for stale in [k for k, q in self._failures.items() if q[-1] <= now - self.window]:
-                del self._failures[stale]
-        self._failures.setdefault(key, deque(maxlen=self.limit)).append(now)
-
-    def clear(self, key: str) -> None:
-        self._failures.pop(key, None)
-
-    def _prune(self, key: str, now: float) -> deque[float] | None:
-        failures = self._failures.get(key)
-        while failures and failures[0] <= now - self.window:
-            failures.popleft()
-        if failures is not None and not failures:
-            del self._failures[key]
-            return None
-        return failures
+THROTTLED = Counter("sensr_api_logins_throttled", "Login attempts answered 429 because their client address "
+                    "(or address and account) failed too often lately")
 
 
 class LoginThrottle:
     """Not thread-safe: use it from the event loop only."""
 
-    def __init__(self, per_address: int, per_account: int, window: float,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        self._addresses = _Window(per_address, window)
-        self._accounts = _Window(per_account, window)
-        self._clock = clock
+    def __init__(self, per_address: FailureBackoff, per_address_account: FailureBackoff) -> None:
+        self._addresses = per_address
+        self._attempts = per_address_account
+
+    @classmethod
+    def from_settings(cls, api: ApiSettings, clock: Callable[[], float] = time.monotonic) -> LoginThrottle:
+        def backoff(free: int) -> FailureBackoff:
+            return FailureBackoff(free, api.login_failure_delay, api.login_failure_max_delay,
+                                  api.login_failure_window, clock=clock)
+
+        return cls(backoff(api.login_failures_per_address), backoff(api.login_failures_per_address_account))
 
     def retry_after(self, address: str, account: str) -> float:
-        """Seconds until a login from `address` to `account` may be tried; 0 when now."""
-        now = self._clock()
-        return max(self._addresses.retry_after(address, now), self._accounts.retry_after(account, now))
+        """Seconds until a login from `address` to `account` may be tried; 0 when now.
+        Call it once per attempt: a refused attempt is counted (`THROTTLED`)."""
+        wait = max(self._addresses.retry_after(address), self._attempts.retry_after((address, account)))
+        if wait > 0:
+            THROTTLED.inc()
+        return wait
 
     def failed(self, address: str, account: str) -> None:
-        now = self._clock()
-        self._addresses.add(address, now)
-        self._accounts.add(account, now)
+        self._addresses.failed(address)
+        self._attempts.failed((address, account))
 
-    def succeeded(self, account: str) -> None:
-        self._accounts.clear(account)
+    def succeeded(self, address: str, account: str) -> None:
+        self._attempts.succeeded((address, account))

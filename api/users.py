@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from api.db import USERS, Database, new_id
 from api.errors import Conflict, InvalidInput
+from api.text import plain_text
 from sensr.frames import now_us
 
 MAX_PASSWORD_LENGTH = 1024  # bounds the hashing work one request can ask for
@@ -37,7 +38,7 @@ def normalize_email(email: str) -> str:
     """The one spelling an address is stored and looked up under: Unicode NFKC, trimmed,
     lower-cased (mail providers treat local parts case-insensitively in practice).
     Raises InvalidInput when it is not an address."""
-    normalized = unicodedata.normalize("NFKC", email).strip().lower()
+    normalized = plain_text(unicodedata.normalize("NFKC", email), "email").strip().lower()
     if len(normalized) > MAX_EMAIL_LENGTH or not _EMAIL.fullmatch(normalized):
         raise InvalidInput("email must be an e-mail address like name@example.com")
     return normalized
@@ -68,7 +69,9 @@ class UserService:
 
     def authenticate(self, email: str, password: str) -> User | None:
         """The user with these credentials, or None. Takes as long for an unknown address
-        as for a wrong password, so timing does not tell which addresses have accounts."""
+        as for a wrong password, so timing does not tell which addresses have accounts.
+        Raises InvalidInput for an address holding control characters (no account can)."""
+        plain_text(email, "email")
         try:
             address = normalize_email(email)
         except InvalidInput:

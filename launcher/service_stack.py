@@ -39,6 +39,7 @@ LOOPBACK_LOAD: Mapping[str, str] = {
     "SENSR_FTP_MAX_CONNECTIONS_PER_CAMERA": "50",
     "SENSR_FTP_MAX_FRAMES_PER_SECOND": "10000",
     "SENSR_LOGIN_FAILURES_PER_ADDRESS": "100000",
+    "SENSR_API_MAX_CONNECTIONS_PER_ADDRESS": "0",
 }
 """Settings for a whole stack driven from this one machine by load and fault tests:
 per-address limits lifted, and a dead catalog worker replaced within seconds."""

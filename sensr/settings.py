@@ -101,14 +101,19 @@ class CatalogSettings(_Section):
 class ApiSettings(_Section):
     api_host: str = Field("127.0.0.1", description="api listen address.")
     api_port: int = Field(8000, description="api port: JSON API, web UI, /healthz, /readyz, /metrics.")
+    api_header_timeout: float = Field(10.0, description="Seconds a client has to send a request's headers to the api, counted from when the connection opens or its previous response ends (so it also closes idle keep-alive connections).")
+    api_body_timeout: float = Field(30.0, description="Seconds a client has to send a request's body to the api (at most 1 MiB: JSON or a form).")
+    api_max_connections_per_address: int = Field(64, description="Connections one client address may hold open to the api at once; more are answered 503 and closed. 0: no limit (behind a reverse proxy, where every client has the proxy's address).")
     cookie_secret: str = Field("", description="Secret signing the web UI's session cookies; empty: generated and kept in the data folder.")
-    public_url: str = Field("", description="Base URL of the api as users reach it (share links); empty: taken from the request.")
+    public_url: str = Field("", description="Base URL of the api as users reach it, for the links it hands out (share links); empty: `http://<SENSR_PUBLIC_HOST>:<SENSR_API_PORT>`, with a warning at start-up. Never taken from a request's Host header.")
     secure_cookies: bool = Field(False, description="Mark session cookies Secure (set when served over HTTPS).")
     min_password_length: int = Field(10, description="Shortest password a user may sign up with.")
     token_lifetime_days: int = Field(30, description="Days an api bearer token stays valid after login.")
-    login_failures_per_address: int = Field(20, description="Failed api logins allowed per client address within the failure window before logins from it are refused (429).")
-    login_failures_per_account: int = Field(10, description="Failed api logins allowed per account within the failure window before logins to it are refused (429).")
-    login_failure_window: float = Field(900.0, description="Seconds over which failed api logins are counted.")
+    login_failures_per_address: int = Field(20, description="Failed api logins from one client address (to any accounts) before its further attempts must wait (429 with Retry-After); see SENSR_LOGIN_FAILURE_DELAY.")
+    login_failures_per_address_account: int = Field(5, description="Failed api logins from one client address to one account before its further attempts at that account must wait. Accounts are never locked: the owner logging in from another address is not slowed.")
+    login_failure_delay: float = Field(1.0, description="Seconds the first failure past a limit makes its address (or address and account) wait before the next login attempt; each further failure doubles it.")
+    login_failure_max_delay: float = Field(900.0, description="Longest wait between login attempts that failures can impose.")
+    login_failure_window: float = Field(900.0, description="Seconds without a failed login after which an address's (or address and account's) failures are forgotten.")
     live_queue_bytes: int = Field(8 * MIB, description="Bytes of frames buffered per live viewer; a viewer that falls further behind skips the oldest frames (the newest is always kept).")
 
 

@@ -4,7 +4,9 @@ login is no e-mail address and opens nothing but the upload hosts)."""
 
 from __future__ import annotations
 
-from api.errors import ApiError, RateLimited
+import math
+
+from api.errors import ApiError, InvalidInput, RateLimited
 from api.ui.base import PageHandler
 from api.v1.users import _account_key
 
@@ -67,16 +69,21 @@ class LoginPage(PageHandler):
         wait = throttle.retry_after(address, account)
         if wait > 0:
             self.set_status(RateLimited.status)
-            self.set_header("Retry-After", str(max(1, round(wait))))
-            self._form(target, email, f"Too many failed logins. Try again in {max(1, round(wait / 60))} minutes.")
+            self.set_header("Retry-After", str(max(1, math.ceil(wait))))
+            self._form(target, email, f"Too many failed logins. Try again in {_duration(wait)}.")
             return
-        user = await self.services.run(self.services.users.authenticate, email, password)
+        try:
+            user = await self.services.run(self.services.users.authenticate, email, password)
+        except InvalidInput as error:
+            self.set_status(error.status)
+            self._form(target, email, error.message)
+            return
         if user is None:
             throttle.failed(address, account)
             self.set_status(401)
             self._form(target, email, WRONG_LOGIN)
             return
-        throttle.succeeded(account)
+        throttle.succeeded(address, account)
         await self.session.start(user)
         self.redirect(target)
 
@@ -88,3 +95,11 @@ class LogoutPage(PageHandler):
     async def post(self) -> None:
         await self.session.end()
         self.redirect("/login?done=logged-out")
+
+
+def _duration(seconds: float) -> str:
+    """`5 seconds`, `3 minutes`: how long to wait, rounded up, for people."""
+    if seconds <= 90:
+        whole = max(1, math.ceil(seconds))
+        return f"{whole} second{'s' if whole > 1 else ''}"
+    return f"{math.ceil(seconds / 60)} minutes"

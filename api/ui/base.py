@@ -20,6 +20,7 @@ from api.access import CameraAccess, Caller
 from api.cameras import Camera
 from api.errors import ApiError, NotFound
 from api.services import Services
+from api.text import is_plain
 from api.times import format_instant
 from api.ui.calendar import to_datetime
 from api.ui.session import Session
@@ -55,6 +56,8 @@ class PageHandler(tornado.web.RequestHandler):
         self.caller = Caller()
 
     async def prepare(self) -> None:
+        if not all(is_plain(value) for value in self.path_kwargs.values()):
+            raise NotFound("There is no such page here.")  # no id holds a control character
         user = await self.session.user()
         self.current_user = user
         share = self.get_query_argument(SHARE_PARAMETER, None)

@@ -15,6 +15,7 @@ from typing import Any
 
 from api.access import CameraAccess, Caller
 from api.errors import NotFound
+from api.text import is_plain
 from api.ui.base import SHARE_PARAMETER, PageHandler
 from api.ui.calendar import (
     DAY_US,
@@ -131,6 +132,8 @@ class _SessionCaller:
     caller: Caller
 
     async def prepare(self) -> None:
+        if not all(is_plain(value) for value in self.path_kwargs.values()):  # type: ignore[attr-defined]
+            raise NotFound("no such resource")  # no id holds a control character
         user = await Session(self, self.services).user()  # type: ignore[arg-type]
         share = self.get_query_argument(SHARE_PARAMETER, None)  # type: ignore[attr-defined]
         self.caller = Caller(user=user, share_token=share or None)

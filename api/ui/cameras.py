@@ -11,6 +11,7 @@ from typing import Any
 
 from api.cameras import MAX_RETENTION_DAYS, Camera, upload_login
 from api.errors import InvalidInput
+from api.links import public_base_url
 from api.ui.base import PageHandler
 from api.ui.commands import upload_guide
 from sensr.index import FrameRecord
@@ -103,7 +104,7 @@ class SettingsPage(PageHandler):
         guide = upload_guide(upload_login(camera, settings), settings)
         self.render("camera_settings.html", title=f"Settings · {camera.name}", camera=camera, guide=guide,
                     error=error, default_retention=settings.catalog.retention_days,
-                    public_link=f"{public_base(self)}/cameras/{camera.id}", owner=True, tab="settings")
+                    public_link=f"{public_base_url(settings)}/cameras/{camera.id}", owner=True, tab="settings")
 
 
 class PasswordAction(PageHandler):
@@ -124,9 +125,3 @@ class DeletePage(PageHandler):
         camera = await self.owned_camera(camera_id)
         await self.services.run(self.services.cameras.delete, camera)
         self.redirect("/cameras?done=deleted")
-
-
-def public_base(handler: PageHandler) -> str:
-    """The site's base URL as users reach it (for links to copy)."""
-    configured = handler.services.settings.api.public_url.rstrip("/")
-    return configured or f"{handler.request.protocol}://{handler.request.host}"

@@ -7,8 +7,8 @@ from urllib.parse import urlencode
 
 from api.cameras import Camera
 from api.errors import InvalidInput, NotFound
+from api.links import public_base_url
 from api.ui.base import SHARE_PARAMETER, PageHandler
-from api.ui.cameras import public_base
 
 
 class SharesPage(PageHandler):
@@ -26,7 +26,7 @@ class SharesPage(PageHandler):
             self.set_status(error.status)
             await self._page(camera, error=error.message, label=label or "")
             return
-        link = f"{public_base(self)}/cameras/{camera.id}?{urlencode({SHARE_PARAMETER: token})}"
+        link = f"{public_base_url(self.services.settings)}/cameras/{camera.id}?{urlencode({SHARE_PARAMETER: token})}"
         await self._page(camera, new_link=link, new_share=share.id)
 
     async def _page(self, camera: Camera, error: str | None = None, label: str = "", new_link: str | None = None,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import http
 import json
+import math
 from typing import Any, TypeVar
 
 import pydantic
@@ -19,6 +20,7 @@ import tornado.web
 from api.access import Caller
 from api.errors import ApiError, InvalidInput, NotFound, RateLimited, Unauthorized
 from api.services import Services
+from api.text import is_plain
 from api.times import parse_instant
 from api.users import User
 
@@ -45,6 +47,8 @@ class JsonHandler(tornado.web.RequestHandler):
         never sent by a browser on its own."""
 
     async def prepare(self) -> None:
+        if not all(is_plain(value) for value in self.path_kwargs.values()):
+            raise NotFound("no such resource")  # no id holds a control character
         share = self.get_query_argument(SHARE_PARAMETER, None) or self.request.headers.get(SHARE_HEADER)
         user: User | None = None
         authorization = self.request.headers.get("Authorization")
@@ -118,7 +122,7 @@ class JsonHandler(tornado.web.RequestHandler):
         if isinstance(error, ApiError):
             code, message = error.code, error.message
             if isinstance(error, RateLimited):
-                self.set_header("Retry-After", str(max(1, round(error.retry_after))))
+                self.set_header("Retry-After", str(max(1, math.ceil(error.retry_after))))
         elif status_code >= 500:
             code, message = "internal_error", "the server failed to handle the request; it has been logged"
         else:  # Tornado's own: 404 of an unknown route, 405, a malformed request

@@ -15,13 +15,18 @@ from pydantic.json_schema import SkipJsonSchema
 
 from api.cameras import MAX_NAME_LENGTH, MAX_RETENTION_DAYS
 from api.shares import MAX_LABEL_LENGTH
+from api.text import PLAIN_TEXT_PATTERN
 from api.users import MAX_EMAIL_LENGTH, MAX_PASSWORD_LENGTH
 
 Absent = SkipJsonSchema[None]
 """For fields that may be left out but are never null: `name: str | Absent = None`."""
 
 
-Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME_LENGTH, examples=["Front door"])]
+PLAIN = {"pattern": PLAIN_TEXT_PATTERN}
+"""Documents `api.text`'s rule (no control characters) on the fields it applies to; the
+services enforce it, for these bodies and the web UI's forms alike."""
+
+Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME_LENGTH, examples=["Front door"], json_schema_extra=PLAIN)]
 RetentionDays = Annotated[int, Field(ge=1, le=MAX_RETENTION_DAYS)]
 
 
@@ -33,7 +38,7 @@ class _Request(BaseModel):
 class Credentials(_Request):
     """An e-mail address and password, to sign up (POST /users) or log in (POST /tokens)."""
 
-    email: str = Field(max_length=MAX_EMAIL_LENGTH, examples=["ada@example.com"])
+    email: str = Field(max_length=MAX_EMAIL_LENGTH, examples=["ada@example.com"], json_schema_extra=PLAIN)
     password: str = Field(max_length=MAX_PASSWORD_LENGTH, examples=["correct horse battery"])
 
 
@@ -64,7 +69,8 @@ class CameraPatch(_Request):
 
 
 class ShareCreate(_Request):
-    label: str | None = Field(None, max_length=MAX_LABEL_LENGTH, description="A note for the owner, e.g. who got it.")
+    label: str | None = Field(None, max_length=MAX_LABEL_LENGTH, description="A note for the owner, e.g. who got it.",
+                              json_schema_extra=PLAIN)
 
 
 class Error(BaseModel):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from api.errors import NotFound
+from api.links import public_base_url
 from api.shares import Share
 from api.times import format_instant
 from api.v1.base import SHARE_PARAMETER, JsonHandler
@@ -25,8 +26,7 @@ class SharesHandler(JsonHandler):
         camera = await self.services.run(self.services.access.owned, camera_id, self.caller)
         body = self.body_as(ShareCreate, optional=True)
         share, token = await self.services.run(self.services.shares.create, camera, body.label)
-        base = self.services.settings.api.public_url.rstrip("/") or f"{self.request.protocol}://{self.request.host}"
-        url = f"{base}/api/v1/cameras/{camera.id}?{SHARE_PARAMETER}={token}"
+        url = f"{public_base_url(self.services.settings)}/api/v1/cameras/{camera.id}?{SHARE_PARAMETER}={token}"
         self.send_json(share_out(share, token=token, url=url), status=201)
 
 

@@ -23,8 +23,9 @@ class UsersHandler(JsonHandler):
 
 class TokensHandler(JsonHandler):
     async def post(self) -> None:
-        """Log in. Failed attempts are counted per client address and per account; past
-        the limit, attempts are refused (429) without checking the password."""
+        """Log in. Failed attempts are counted per client address and per address and
+        account (`api.throttle`); past a limit, attempts must wait: until then they are
+        refused (429) without checking the password."""
         body = self.body_as(Credentials)
         address, account = self.request.remote_ip or "?", _account_key(body.email)
         throttle = self.services.throttle
@@ -35,7 +36,7 @@ class TokensHandler(JsonHandler):
         if user is None:
             throttle.failed(address, account)
             raise Unauthorized("wrong e-mail address or password")
-        throttle.succeeded(account)
+        throttle.succeeded(address, account)
         issued = await self.services.run(self.services.tokens.issue, user)
         self.send_json(TokenOut(token=issued.token, expires=format_instant(issued.expires_us)), status=201)
 
