@@ -49,6 +49,13 @@ CAMERAS = 12
 WIDTH, HEIGHT = 1280, 720
 
 
+def numbered(jpeg: bytes, n: int) -> bytes:
+    """`jpeg` with a comment segment naming frame `n`: every frame's bytes are its own, as a
+    real camera's are (identical bytes within SENSR_REUPLOAD_WINDOW would be stored once)."""
+    text = f"frame {n}".encode()
+    return jpeg[:2] + b"\xff\xfe" + (len(text) + 2).to_bytes(2, "big") + text + jpeg[2:]
+
+
 class Bench:
     def __init__(self, stack: ExitStack, folder: Path, frames: int) -> None:
         self.folder = folder
@@ -70,7 +77,7 @@ class Bench:
 
     def frames(self, run: str) -> list[FrameEvent]:
         cameras = [f"{run}-cam{n}" for n in range(CAMERAS)]
-        return [FrameEvent.new(cameras[n % CAMERAS], self.jpegs[n % len(self.jpegs)], "http")
+        return [FrameEvent.new(cameras[n % CAMERAS], numbered(self.jpegs[n % len(self.jpegs)], n), "http")
                 for n in range(self.count)]
 
     def plain_loop(self, frames: list[FrameEvent], bucket: str) -> float:

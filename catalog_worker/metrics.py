@@ -7,6 +7,10 @@ FRAMES_STORED = Counter("sensr_catalog_frames_stored_total",
 FRAMES_REDELIVERED = Counter("sensr_catalog_frames_redelivered_total",
                              "Frames stored again whose index row already existed (re-delivery after a "
                              "crash, retry or rebalance); their objects were overwritten with the same bytes.")
+DUPLICATES_DROPPED = Counter("sensr_catalog_duplicates_dropped_total",
+                             "Frames not stored because the same camera's identical bytes were kept within "
+                             "SENSR_REUPLOAD_WINDOW (a camera's retry), by the source of the dropped copy.",
+                             ["source"])
 STORE_SECONDS = Histogram("sensr_catalog_store_seconds",
                           "Time to render one frame's thumbnail and write its two objects.",
                           buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))

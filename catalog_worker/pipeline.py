@@ -1,6 +1,6 @@
 """One batch of `sensr.frames` records, step by step, until all its effects are durable.
 
-    decode → vet cameras → store objects → index → announce
+    decode → vet cameras → drop duplicates → store objects → index → announce
 
 `start` runs the first steps and queues the object writes; `finish` waits for them and
 runs the rest. The consumer loop starts the next batch before finishing this one, so the
@@ -24,6 +24,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from catalog_worker import metrics
 from catalog_worker.announce import Announcer
 from catalog_worker.consumer import TransientError
+from catalog_worker.dedup import DuplicateFilter
 from catalog_worker.dlq import DeadLetter
 from catalog_worker.known_cameras import KnownCameras
 from catalog_worker.store import ObjectStore, PendingWrites
@@ -41,12 +42,13 @@ class BatchProcessor:
     queues the object writes; `PendingBatch.finish` runs the rest."""
 
     def __init__(self, cameras: KnownCameras, store: ObjectStore, index: FrameIndex, announcer: Announcer,
-                 max_frame_bytes: int) -> None:
+                 max_frame_bytes: int, duplicates: DuplicateFilter) -> None:
         self._cameras = cameras
         self._store = store
         self._index = index
         self._announcer = announcer
         self._max_frame_bytes = max_frame_bytes
+        self._duplicates = duplicates
 
     def start(self, records: Sequence[ConsumerRecord]) -> PendingBatch:
         """Decode and vet `records`, and queue their writes. May block while the camera
@@ -54,6 +56,7 @@ class BatchProcessor:
         letters: list[DeadLetter] = []
         frames = self._decode(records, letters)
         frames = self._vet(frames, letters)
+        frames = self._drop_duplicates(frames)
         return PendingBatch(self, frames, self._store.submit([frame for _, frame in frames]), letters)
 
     def _decode(self, records: Sequence[ConsumerRecord], letters: list[DeadLetter]) -> Decoded:
@@ -77,6 +80,12 @@ class BatchProcessor:
                 letters.append(DeadLetter(record, "unknown_camera", f"camera {frame.camera!r} is deleted or unknown"))
         return [(record, frame) for record, frame in frames if frame.camera not in unknown]
 
+    def _drop_duplicates(self, frames: Decoded) -> Decoded:
+        """Leave out the frames whose content the camera already has (`dedup`): not stored,
+        indexed or announced; their offsets are committed with the batch."""
+        dropped = self._duplicates.duplicates([frame for _, frame in frames])
+        return [(record, frame) for record, frame in frames if frame.frame_id not in dropped]
+
     def _finish(self, batch: PendingBatch) -> None:
         letters = list(batch.letters)
         stored: list[FrameRecord] = []
@@ -86,6 +95,7 @@ class BatchProcessor:
             else:
                 stored.append(outcome)
         self._add_to_index(stored)
+        self._duplicates.release(letters)
         self._announcer.publish(stored, letters)
         for letter in letters:
             metrics.DEAD_LETTERS.labels(letter.kind).inc()

@@ -19,6 +19,7 @@ from sqlalchemy.exc import DBAPIError
 
 from catalog_worker.announce import Announcer
 from catalog_worker.consumer import Backoff, ConsumerLoop
+from catalog_worker.dedup import DuplicateFilter
 from catalog_worker.known_cameras import KnownCameras
 from catalog_worker.pipeline import BatchProcessor
 from catalog_worker.retention import RetentionSweeper
@@ -85,7 +86,8 @@ class CatalogWorker:
             resources.callback(close_quietly, "consumer", lambda: consumer.close(autocommit=False))  # leaves the group
 
             announcer = Announcer(producer, kafka.kafka_request_timeout_ms / 1000)
-            process = BatchProcessor(cameras, store, index, announcer, core.max_frame_bytes)
+            process = BatchProcessor(cameras, store, index, announcer, core.max_frame_bytes,
+                                     DuplicateFilter(index, catalog.reupload_window))
             self._loop = ConsumerLoop(consumer, FRAMES, process, catalog.catalog_batch_size,
                                       catalog.catalog_retry_max_seconds)
             log.info("catalog_worker_started", group=catalog.catalog_group_id)

@@ -8,6 +8,7 @@ metadata; `sensr-schema` says which version of this layout a record uses.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -42,6 +43,14 @@ def now_us() -> int:
 def new_frame_id(timestamp_us: int) -> str:
     """A unique frame id that sorts by time: a ULID whose time part is the frame's Sensr timestamp."""
     return str(ULID.from_timestamp(timestamp_us / 1_000_000))
+
+
+def content_digest(jpeg: bytes) -> bytes:
+    """What makes two frames the same content: the SHA-256 of their bytes (32 bytes).
+    SHA-256 because it is collision-resistant (a camera cannot make two different frames
+    look the same) and, with the CPU's SHA instructions, the fastest such hash in hashlib
+    (about 2 GB/s, without holding the GIL)."""
+    return hashlib.sha256(jpeg).digest()
 
 
 def timestamp_to_datetime(timestamp_us: int) -> datetime:

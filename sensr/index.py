@@ -11,6 +11,11 @@ transaction as every insert and removal (counting only rows that really changed)
 calendar and totals never scan the frames table. Time order is `(timestamp_us, frame_id)`,
 served by the index `frames_camera_time`; paging is keyset paging with an opaque cursor.
 
+Content claims (`frame_contents`, one row per camera and content digest) say which frame
+holds each distinct content of a camera; `claim_contents` takes them for the catalog
+worker's duplicate rule (see `catalog_worker.dedup`), and a removed frame's claim goes
+with it.
+
 A `FrameIndex` is safe to share between threads: every call takes its own pooled connection.
 """
 
@@ -56,6 +61,14 @@ HOURS = sa.Table(
     sa.Column("hour_us", sa.BigInteger(), primary_key=True),
     sa.Column("frames", sa.BigInteger(), nullable=False),
 )
+CONTENTS = sa.Table(
+    "frame_contents", metadata,
+    sa.Column("camera", sa.String(), primary_key=True),
+    sa.Column("digest", sa.LargeBinary(), primary_key=True),
+    sa.Column("frame_id", sa.String(), nullable=False),
+    sa.Column("timestamp_us", sa.BigInteger(), nullable=False),
+    sa.Index("frame_contents_frame", "frame_id"),
+)
 TOTALS = sa.Table(
     "frame_totals", metadata,
     sa.Column("camera", sa.String(), primary_key=True),
@@ -79,6 +92,16 @@ class FrameRecord:
     object_key: str
     thumbnail_key: str
     filename: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ContentClaim:
+    """A frame's claim to hold its camera's copy of some content (`digest` of its bytes)."""
+
+    camera: str
+    digest: bytes
+    frame_id: str
+    timestamp_us: int
 
 
 @dataclass(frozen=True)
@@ -138,17 +161,76 @@ class FrameIndex:
         return len(new)
 
     def remove(self, frames: Sequence[FrameRecord]) -> int:
-        """Delete frames (by id) in one transaction, keeping counts and totals right.
-        Returns how many rows were really deleted."""
+        """Delete frames (by id) and their content claims in one transaction, keeping counts
+        and totals right. Returns how many rows were really deleted."""
         ids = sorted({frame.frame_id for frame in frames})
         removed: list[sa.Row[Any]] = []
         with self._writer.begin() as conn:
             for start in range(0, len(ids), _CHUNK):
-                delete = (sa.delete(FRAMES).where(FRAMES.c.frame_id.in_(ids[start:start + _CHUNK]))
+                chunk = ids[start:start + _CHUNK]
+                delete = (sa.delete(FRAMES).where(FRAMES.c.frame_id.in_(chunk))
                           .returning(FRAMES.c.camera, FRAMES.c.timestamp_us, FRAMES.c.size))
                 removed.extend(conn.execute(delete))
+                conn.execute(sa.delete(CONTENTS).where(CONTENTS.c.frame_id.in_(chunk)))
             self._count(conn, ((r.camera, r.timestamp_us, r.size) for r in removed), sign=-1)
         return len(removed)
+
+    def claim_contents(self, claims: Sequence[ContentClaim], window_us: int) -> dict[str, str]:
+        """Take each claim unless another frame of its camera holds the same content within
+        `window_us` of the claim's timestamp, in one transaction; returns, per claimed frame
+        id, the id of the frame that holds its content now (its own when taken).
+
+        A claim is taken when no frame holds the content yet, when its own frame holds it
+        already (a re-delivery), or when the holder is `window_us` or more away in time
+        (then it becomes the holder: the window counts from the last copy kept). Claims of
+        one content are settled in the order given, as if one after another.
+
+        Why a unique key and an upsert rather than a query: the decision and the claim are
+        one atomic statement per row, so two workers settling the same content at once
+        (during a rebalance) cannot both take it, and a claim taken before its frame is
+        indexed already counts for the next batch."""
+        rounds: list[list[ContentClaim]] = []
+        seen: Counter[tuple[str, bytes]] = Counter()
+        for claim in claims:  # round k holds the k-th claim of each content: one row per key per statement
+            key = (claim.camera, claim.digest)
+            if seen[key] == len(rounds):
+                rounds.append([])
+            rounds[seen[key]].append(claim)
+            seen[key] += 1
+        upsert = self._insert(CONTENTS)
+        held = CONTENTS.c.timestamp_us
+        upsert = upsert.on_conflict_do_update(
+            index_elements=[CONTENTS.c.camera, CONTENTS.c.digest],
+            set_={"frame_id": upsert.excluded.frame_id, "timestamp_us": upsert.excluded.timestamp_us},
+            where=sa.or_(CONTENTS.c.frame_id == upsert.excluded.frame_id,
+                         upsert.excluded.timestamp_us >= held + window_us,
+                         upsert.excluded.timestamp_us <= held - window_us),
+        ).returning(CONTENTS.c.frame_id)
+        holders: dict[str, str] = {}
+        with self._writer.begin() as conn:
+            for batch in rounds:
+                batch.sort(key=lambda c: (c.camera, c.digest))  # rows locked in key order: no deadlocks
+                taken = set(conn.execute(upsert, [asdict(claim) for claim in batch]).scalars())
+                holders.update((claim.frame_id, claim.frame_id) for claim in batch if claim.frame_id in taken)
+                refused = [claim for claim in batch if claim.frame_id not in taken]
+                if refused:
+                    holding = self._holders(conn, refused)
+                    holders.update((claim.frame_id, holding[claim.camera, claim.digest]) for claim in refused)
+        return holders
+
+    def release_contents(self, frame_ids: Iterable[str]) -> None:
+        """Give up the content claims of frames that will not be indexed after all."""
+        ids = sorted(set(frame_ids))
+        with self._writer.begin() as conn:
+            for start in range(0, len(ids), _CHUNK):
+                conn.execute(sa.delete(CONTENTS).where(CONTENTS.c.frame_id.in_(ids[start:start + _CHUNK])))
+
+    @staticmethod
+    def _holders(conn: Connection, claims: Sequence[ContentClaim]) -> dict[tuple[str, bytes], str]:
+        query = (sa.select(CONTENTS.c.camera, CONTENTS.c.digest, CONTENTS.c.frame_id)
+                 .where(CONTENTS.c.camera.in_(sorted({c.camera for c in claims})),
+                        CONTENTS.c.digest.in_(sorted({c.digest for c in claims}))))
+        return {(row.camera, bytes(row.digest)): row.frame_id for row in conn.execute(query)}
 
     def _count(self, conn: Connection, frames: Iterable[tuple[str, int, int]], sign: int) -> None:
         """Add (sign=1) or subtract (sign=-1) frames to the per-hour and per-camera tables.

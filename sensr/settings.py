@@ -95,6 +95,7 @@ class CatalogSettings(_Section):
     retention_days: int = Field(30, description="Days a frame is kept when its camera sets no retention of its own.")
     retention_sweep_seconds: float = Field(300.0, description="Seconds between retention sweeps.")
     catalog_retry_max_seconds: float = Field(30.0, description="Longest pause between retries while the object store, index database or Kafka is unavailable (the wait doubles from 0.5 s up to this).")
+    reupload_window: float = Field(600.0, description="Seconds within which identical bytes from the same camera are stored once, whichever edge they came through (by Sensr timestamp, counted from the copy kept): a camera sends a frame again when its upload was refused or its answer lost, and the first copy may have been stored anyway. Applied by the catalog worker, where every path meets, and kept in the index across restarts; 0 turns it off. ingest_ftp's SENSR_FTP_REUPLOAD_WINDOW is a narrower, per-process memory (same file name and bytes) that only spares Kafka the second copy; keep it no longer than this.")
     catalog_camera_sync_seconds: float = Field(10.0, description="How long a frame of a camera missing from the camera table waits for the table to catch up with `sensr.cameras` before the batch is retried (a camera is declared unknown only once the table has caught up).")
 
 

@@ -121,7 +121,8 @@ def env(stack_env: dict[str, str], unique_name: str, kafka_bootstrap: str) -> di
 def frames_for(camera: str, count: int, start_seed: int = 0, timestamp_us: int | None = None) -> list[FrameEvent]:
     events = []
     for n in range(count):
-        jpeg = make_jpeg(160, 120, seed=(start_seed + n) % 64)
+        # Unique bytes per camera and number: identical bytes within SENSR_REUPLOAD_WINDOW are one frame.
+        jpeg = make_jpeg(160, 120, seed=(start_seed + n) % 64, comment=f"{camera} {start_seed + n}".encode())
         if timestamp_us is None:
             events.append(FrameEvent.new(camera, jpeg, "http", client="127.0.0.1", filename=f"f{n}.jpg"))
         else:

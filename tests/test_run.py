@@ -24,6 +24,7 @@ from infra.process import free_ports
 from tests import harness
 from launcher.service_stack import passive_port_range
 from tests.harness import eventually
+from tests.jpegs import make_jpeg
 from workload.api_client import ApiClient
 
 EMAIL = "first.user@example.com"
@@ -161,6 +162,10 @@ def test_run_demo_ctrl_c_and_restart_with_data_kept(run_env: tuple[dict[str, str
         curl_http = printed_command(demo.stdout, "curl", "http://")
         curl_ftp = printed_command(demo.stdout, "curl", "ftp://")
         photo = Path(curl_http[curl_http.index("-T") + 1])
+        # Another photo over FTP: the same bytes again from this camera would be stored once.
+        other = tmp_path / "other.jpg"
+        other.write_bytes(make_jpeg(320, 240, seed=5))
+        curl_ftp[curl_ftp.index("-T") + 1] = str(other)
         result = subprocess.run([*curl_http, "-sS", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "30"],
                                 capture_output=True, text=True, timeout=60)
         assert result.stdout == "200", result.stdout + result.stderr
@@ -172,7 +177,7 @@ def test_run_demo_ctrl_c_and_restart_with_data_kept(run_env: tuple[dict[str, str
         assert camera.username == username
         frames = user.wait_for_frames(camera.id, 2)
         assert {frame["source"] for frame in frames} == {"http", "ftp"}
-        assert all(user.image(frame) == photo.read_bytes() for frame in frames)
+        assert sorted(user.image(frame) for frame in frames) == sorted([photo.read_bytes(), other.read_bytes()])
         stopped_cleanly(first, data_dir)
     finally:
         first.kill_leftovers()

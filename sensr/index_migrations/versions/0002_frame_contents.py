@@ -1,0 +1,31 @@
+"""Content claims: which frame holds each camera's distinct frame content, for the
+catalog worker's duplicate rule (`catalog_worker.dedup`).
+
+Revision ID: 0002
+Revises: 0001
+Create Date: 2026-12-04
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0002"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "frame_contents",
+        sa.Column("camera", sa.String(), primary_key=True),
+        sa.Column("digest", sa.LargeBinary(), primary_key=True),
+        sa.Column("frame_id", sa.String(), nullable=False),
+        sa.Column("timestamp_us", sa.BigInteger(), nullable=False),
+    )
+    op.create_index("frame_contents_frame", "frame_contents", ["frame_id"])
+
+
+def downgrade() -> None:
+    op.drop_index("frame_contents_frame", table_name="frame_contents")
+    op.drop_table("frame_contents")
