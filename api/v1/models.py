@@ -26,7 +26,8 @@ PLAIN = {"pattern": PLAIN_TEXT_PATTERN}
 """Documents `api.text`'s rule (no control characters) on the fields it applies to; the
 services enforce it, for these bodies and the web UI's forms alike."""
 
-Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME_LENGTH, examples=["Front door"], json_schema_extra=PLAIN)]
+Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME_LENGTH, examples=["Front door"],
+                            json_schema_extra=PLAIN)]
 RetentionDays = Annotated[int, Field(ge=1, le=MAX_RETENTION_DAYS)]
 
 
