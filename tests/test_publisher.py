@@ -256,8 +256,8 @@ def test_a_frame_whose_metadata_comes_in_time_is_sent_from_the_thread(
 def test_blockers_say_when_a_frame_would_not_be_stored_now(loop: ManualLoop, producer: FakeProducer,
                                                            state: FakeState, publisher: FramePublisher) -> None:
     assert publisher.blockers() == []
-    state.blockers = ["leader_not_connected"]
-    assert publisher.blockers() == ["leader_not_connected"]
+    state.blockers = ["leader_unreachable"]
+    assert publisher.blockers() == ["leader_unreachable"]
     state.blockers = []
     publish(publisher)
     loop.advance(STALL_AFTER - 0.1)
