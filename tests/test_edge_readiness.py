@@ -11,7 +11,6 @@ stored at once (200, 226).
 from __future__ import annotations
 
 import ftplib
-import http.client
 import json
 import os
 import random
