@@ -52,7 +52,7 @@ class LoopHandoff:
         with contextlib.suppress(OSError):
             self._writer.send(b"\0")
 
-    call_soon_threadsafe = call_soon
+    call_soon_threadsafe = call_soon  # the name `sensr.publisher.EventLoop` knows it by
 
     def time(self) -> float:
         """The IOLoop's clock (its timers count in `time.monotonic`)."""

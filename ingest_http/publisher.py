@@ -44,7 +44,7 @@ class Publisher:
 
     def blockers(self) -> list[str]:
         """Why an upload taken now would not be stored at once (`FramePublisher.blockers`)."""
-        return self._core.blockers() if self._core is not None else ["kafka_not_connected"]
+        return self._core.blockers() if self._core is not None else ["no_producer"]
 
     def send(self, event: FrameEvent) -> asyncio.Future[None]:
         """Hand `event` to the producer now; the future settles on Kafka's answer.

@@ -117,7 +117,9 @@ class ProducerState:
         * `metadata_stale`: no metadata answer for `stale_after` seconds (the producer
           refreshes it every `metadata_max_age_ms`): the broker is away or frozen;
         * `no_leader`: a partition has no leader right now;
-        * `leader_not_connected`: no open connection to a partition's leader;
+        * `leader_unreachable`: the connection to a partition's leader failed, and the
+          producer waits before trying again (a connection closed for being idle is no
+          blocker: a send opens it at once);
         * `no_producer_id`: the idempotent producer waits for a producer id, and sends
           nothing until it has one.
         """
@@ -133,8 +135,9 @@ class ProducerState:
         if leaders & {None, -1}:
             blockers.append("no_leader")
         client = producer._sender._client
-        if not all(client.connected(leader) for leader in leaders - {None, -1}):
-            blockers.append("leader_not_connected")
+        if any(not client.connected(leader) and client.connection_delay(leader) > 0
+               for leader in leaders - {None, -1}):
+            blockers.append("leader_unreachable")
         manager = producer._transaction_manager
         if manager is not None and not manager.has_producer_id():
             blockers.append("no_producer_id")

@@ -179,10 +179,13 @@ class FramePublisher:
         self._attempts.append(attempt)
         if self._sweep_handle is None:
             self._sweep_handle = self._loop.call_later(self.ack_timeout, self._sweep)
-        if self._state is None or self._state.partitions_known():
-            self._send(attempt)
-        else:
+        if self._state is not None and not self._state.partitions_known():
             self._send_later(attempt)
+            return
+        try:
+            self._send(attempt)
+        except Exception as error:  # KafkaTimeoutError (no metadata), IllegalStateError (closed), ...
+            self._refuse(attempt, Refusal("kafka_error", f"Kafka refused the frame ({_describe(error)})"))
 
     def blockers(self) -> list[str]:
         """Why a frame published now would not be stored at once; empty when it would.
@@ -229,16 +232,16 @@ class FramePublisher:
             if self._loop.time() - attempt.started + self._delivery_timeout > self.ack_timeout:
                 # The producer could still write it after the uploader is told it failed.
                 self._answered(attempt, _MetadataTooLate("not sent: Kafka's metadata came too late"))
-            else:
+                continue
+            try:
                 self._send(attempt)
+            except Exception as error:  # as in publish(), answered on the loop
+                self._answered(attempt, error)
 
     def _send(self, attempt: _Attempt) -> None:
+        """Hand the frame to the producer; raises what `KafkaProducer.send` raises."""
         event = attempt.event
-        try:
-            future = self._producer.send(FRAMES, key=event.key(), value=event.jpeg, headers=event.headers())
-        except Exception as error:  # KafkaTimeoutError (no metadata), IllegalStateError (closed), ...
-            self._refuse(attempt, Refusal("kafka_error", f"Kafka refused the frame ({_describe(error)})"))
-            return
+        future = self._producer.send(FRAMES, key=event.key(), value=event.jpeg, headers=event.headers())
         future.add_callback(lambda _metadata: self._answered(attempt, None))
         future.add_errback(lambda error: self._answered(attempt, error))
 

@@ -253,11 +253,22 @@ def test_a_frame_whose_metadata_comes_in_time_is_sent_from_the_thread(
     assert answers.got == [None]
 
 
+def test_a_send_refused_on_the_sender_thread_is_answered_on_the_loop(
+        loop: ManualLoop, producer: FakeProducer, state: FakeState, publisher: FramePublisher) -> None:
+    state.known, producer.refuse = False, True
+    answers = publish(publisher)
+    producer.metadata_arrives.set()
+    eventually(lambda: loop.has_work, timeout=10)
+    assert answers.got == []  # nothing answered from the sender thread itself
+    loop.run_ready()
+    assert [refusal.reason for refusal in answers.got] == ["kafka_error"]  # type: ignore[union-attr]
+
+
 def test_blockers_say_when_a_frame_would_not_be_stored_now(loop: ManualLoop, producer: FakeProducer,
                                                            state: FakeState, publisher: FramePublisher) -> None:
     assert publisher.blockers() == []
-    state.blockers = ["leader_not_connected"]
-    assert publisher.blockers() == ["leader_not_connected"]
+    state.blockers = ["leader_unreachable"]
+    assert publisher.blockers() == ["leader_unreachable"]
     state.blockers = []
     publish(publisher)
     loop.advance(STALL_AFTER - 0.1)
