@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from ingest_http import metrics
 from sensr.frames import FrameEvent
 from sensr.kafka_compat import ProducerState
 from sensr.publisher import AsyncioLoop, FramePublisher, Refusal
@@ -60,7 +59,6 @@ class Publisher:
             if acked.done():
                 return  # the awaiting handler was cancelled (client gone)
             if refusal is None:
-                metrics.acknowledged(event)
                 acked.set_result(None)
             else:
                 acked.set_exception(PublishError(refusal.detail))

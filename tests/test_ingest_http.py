@@ -467,11 +467,12 @@ def test_slow_headers_are_cut_off(service: IngestHttp) -> None:
 
 def test_metrics_count_frames_rejects_and_produce_latency(service: IngestHttp, login: tuple[str, str],
                                                           photo: tuple[Path, bytes]) -> None:
-    before = service.metric("sensr_ingest_http_frames_total", source="http")
+    stored = {"edge": "http", "source": "http"}  # /metrics lists labels in alphabetical order
+    before = service.metric("sensr_frames_published_total", edge="http", outcome="stored", source="http")
     assert curl_status(["-T", str(photo[0]), service.url(f"/photo/{login[0]}", login)])[0] == 200
-    assert service.metric("sensr_ingest_http_frames_total", source="http") == before + 1
-    assert service.metric("sensr_ingest_http_frame_bytes_total", source="http") >= len(photo[1])
-    assert service.metric("sensr_ingest_http_produce_seconds_count", source="http") >= 1
+    assert service.metric("sensr_frames_published_total", edge="http", outcome="stored", source="http") == before + 1
+    assert service.metric("sensr_frames_published_bytes_total", **stored) >= len(photo[1])
+    assert service.metric("sensr_frame_ack_seconds_count", **stored) >= 1
     refused = service.metric("sensr_ingest_http_rejects_total", reason="unknown_camera")
     assert curl_status(["-T", str(photo[0]), service.url("/photo/ghost", ("ghost", "x"))])[0] == 404
     assert service.metric("sensr_ingest_http_rejects_total", reason="unknown_camera") == refused + 1
