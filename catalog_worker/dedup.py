@@ -22,14 +22,23 @@ Why no frame is lost:
 - A batch that is redone (a retry, a crash, a rebalance) claims again under the same frame
   ids, and a claim held by its own frame id is taken again.
 - Claims are taken batch after batch in offset order, and a batch's offsets are committed
-  only after every earlier batch's: a copy is dropped only for a copy before it in the
-  same partition (one camera, one key, one partition) that is indexed already or will be
-  before the drop is committed; if that batch fails, the later ones are redone with it.
-- A frame dead-lettered after its claim (a JPEG that cannot be decoded, a row the index
-  refuses) gives its claim up (`release`), so a later copy is judged afresh.
+  only after every earlier batch's: a copy is dropped only for a copy in the same batch or
+  before it in the same partition (one camera, one key, one partition), which is indexed
+  already or will be before the drop is committed; if that batch fails, the later ones
+  are redone with it.
+- What can still befall the kept copy after its claim is decided by its bytes (a JPEG
+  that cannot be decoded: every copy fails alike) or is transient (the batch is redone,
+  claims included). A frame dead-lettered after its claim gives the claim up (`release`),
+  so a later copy gets its own verdict (and dead letter) instead of being dropped as a copy
+  of nothing listed. The one gap: a copy dropped while its kept twin was still in flight is
+  not revived if the twin is then refused for its metadata alone (a name the index cannot
+  hold, which the edges refuse first).
 - A frame removed from the index (retention) takes its claim with it.
 
-Window 0 turns the rule off (no digests, no queries).
+The window is measured in Sensr timestamps (so a backlog is judged as it arrived, not as
+it is consumed) and counts from the last copy kept: a camera that sends the same picture
+over and over has one copy stored per window. Window 0 turns the rule off (no digests, no
+queries).
 """
 
 from __future__ import annotations
