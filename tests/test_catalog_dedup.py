@@ -6,8 +6,10 @@ PostgreSQL tests share one database: each test works on cameras of its own name.
 
 from __future__ import annotations
 
+import shutil
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,7 @@ from alembic.config import Config
 from kafka.consumer.fetcher import ConsumerRecord
 
 from catalog_worker.dedup import DuplicateFilter
+from infra.seaweedfs import SeaweedS3
 from catalog_worker.dlq import DeadLetter
 from sensr.broker import FRAMES
 from sensr.database import make_engine, writer
@@ -24,6 +27,7 @@ from sensr.frames import FrameEvent, new_frame_id
 from sensr import index as index_module
 from sensr.index import VERSION_TABLE, FrameIndex, FrameRecord
 from sensr.storage import object_keys
+from tests import harness
 from tests.frames_tap import register_camera
 from tests.jpegs import make_jpeg
 from tests.test_catalog_worker import (  # noqa: F401 (env and workers are fixtures)
@@ -33,6 +37,7 @@ from tests.test_catalog_worker import (  # noqa: F401 (env and workers are fixtu
     object_names,
     produce,
     s3_client,
+    stack,
     wait_for,
     workers,
 )
@@ -250,5 +255,51 @@ def test_worker_stores_a_retried_frame_once_across_batches_and_restarts(
         for dropped in (same_batch, later, after_restart):
             assert index.get(camera, dropped.frame_id) is None
             assert not names & set(object_keys(camera, dropped.timestamp_us, dropped.frame_id))
+    finally:
+        index.close()
+
+
+def ready(worker: Worker) -> bool:
+    try:
+        return worker.get("/readyz")[0] == 200
+    except OSError:  # not listening yet
+        return False
+
+
+def test_a_first_copy_whose_write_failed_is_stored_and_its_retry_is_not(
+        env: dict[str, str], kafka_bootstrap: str, unique_name: str,  # noqa: F811 (fixtures)
+        workers: Callable[..., Worker], stack: ExitStack) -> None:  # noqa: F811
+    """The object store is down while the first copy is written, and the camera's retry
+    arrives meanwhile: the batch is redone under the same claims, so the first copy is
+    stored once the store is back, and the retry is still a duplicate. Nothing is lost."""
+    if harness.docker_available() or shutil.which("weed") is None:
+        pytest.skip("stopping the object store needs the native SeaweedFS of infra/")
+    seaweed = SeaweedS3(harness.new_data_dir(stack, "dedup-s3"))
+    seaweed.start()
+    stack.callback(seaweed.stop)
+    env = dict(env, SENSR_S3_ENDPOINT=seaweed.endpoint, SENSR_S3_ACCESS_KEY=seaweed.access_key,
+               SENSR_S3_SECRET_KEY=seaweed.secret_key)
+    camera = unique_name
+    register_camera(kafka_bootstrap, camera, "pw")
+    worker = workers(env)
+    jpeg = make_jpeg(160, 120, seed=13, comment=camera.encode())
+    first, retry, after = FrameEvent.new(camera, jpeg, "http"), FrameEvent.new(camera, jpeg, "ftp"), None
+    index = FrameIndex.open(env["SENSR_DATABASE_URL"])
+    try:
+        wait_for("ready", lambda: ready(worker))
+        seaweed.stop()
+        produce(kafka_bootstrap, [first])
+        wait_for("the first copy's write failed",
+                 lambda: worker.metric('sensr_catalog_retries_total{dependency="storage"}') >= 1)
+        produce(kafka_bootstrap, [retry])
+        seaweed.start()
+        [after] = frames_for(camera, 1, start_seed=40)  # once it is indexed, the retry was judged
+        produce(kafka_bootstrap, [after])
+        wait_for("the frame after indexed", lambda: index.get(camera, after.frame_id) is not None)
+        assert index.get(camera, first.frame_id) is not None
+        assert index.get(camera, retry.frame_id) is None
+        assert index.totals(camera)[0] == 2
+        assert set(object_names(s3_client(env), env["SENSR_S3_BUCKET"], camera)) == {
+            key for frame in (first, after) for key in object_keys(camera, frame.timestamp_us, frame.frame_id)}
     finally:
         index.close()
