@@ -18,10 +18,11 @@ from alembic import command
 from alembic.config import Config
 from kafka.consumer.fetcher import ConsumerRecord
 
+from catalog_worker.consumer import TransientError
 from catalog_worker.dedup import DuplicateFilter
 from infra.seaweedfs import SeaweedS3
 from catalog_worker.dlq import DeadLetter
-from sensr.broker import FRAMES
+from sensr.broker import FRAMES, FRAMES_DLQ
 from sensr.database import make_engine, writer
 from sensr.frames import FrameEvent, new_frame_id
 from sensr import index as index_module
@@ -30,7 +31,8 @@ from sensr.storage import object_keys
 from tests import harness
 from tests.frames_tap import register_camera
 from tests.jpegs import make_jpeg
-from tests.test_catalog_worker import (  # noqa: F401 (env and workers are fixtures)
+from tests.test_catalog_worker import (  # noqa: F401 (env, stack and workers are fixtures)
+    Tail,
     Worker,
     env,
     frames_for,
@@ -150,6 +152,21 @@ def test_a_dead_lettered_first_copy_gives_its_claim_up(index: FrameIndex, unique
     assert rule.duplicates([first]) == set()
     rule.release([DeadLetter(consumed(first), "bad_jpeg", "its JPEG cannot be decoded")])
     assert kept(rule, index, [second]) == [second]
+
+
+def test_copies_dropped_for_a_frame_dead_lettered_later_are_kept_on_the_redo(
+        index: FrameIndex, unique_name: str) -> None:
+    """Both copies in flight, the kept one dead-lettered after its claim: `release` asks
+    for a redo, in which the dead frame claims nothing and its copy is kept."""
+    rule = DuplicateFilter(index, WINDOW)
+    jpeg = make_jpeg(64, 48, seed=14)
+    first, second = copy(unique_name, jpeg, T0), copy(unique_name, jpeg, T0 + SECOND_US)
+    assert rule.duplicates([first, second]) == {second.frame_id}
+    with pytest.raises(TransientError):
+        rule.release([DeadLetter(consumed(first), "bad_jpeg", "its JPEG cannot be decoded")])
+    assert kept(rule, index, [first, second]) == [first, second]  # first goes on to its dead letter again
+    rule.release([DeadLetter(consumed(first), "bad_jpeg", "its JPEG cannot be decoded")])  # no second redo
+    assert index.get(unique_name, second.frame_id) is not None
 
 
 def test_a_removed_frame_takes_its_claim_with_it(index: FrameIndex, unique_name: str) -> None:
@@ -301,5 +318,32 @@ def test_a_first_copy_whose_write_failed_is_stored_and_its_retry_is_not(
         assert index.totals(camera)[0] == 2
         assert set(object_names(s3_client(env), env["SENSR_S3_BUCKET"], camera)) == {
             key for frame in (first, after) for key in object_keys(camera, frame.timestamp_us, frame.frame_id)}
+    finally:
+        index.close()
+
+
+def test_worker_gives_each_copy_of_an_undecodable_frame_its_own_dead_letter(
+        env: dict[str, str], kafka_bootstrap: str, unique_name: str,  # noqa: F811 (fixtures)
+        workers: Callable[..., Worker]) -> None:  # noqa: F811
+    """The kept copy fails after its claim (its JPEG cannot be decoded) while its retry was
+    dropped for it: the worker redoes the batch and judges the retry on its own."""
+    camera = unique_name
+    register_camera(kafka_bootstrap, camera, "pw")
+    truncated = make_jpeg(320, 240, seed=15, comment=camera.encode())[:2000]
+    first, retry = FrameEvent.new(camera, truncated, "http"), FrameEvent.new(camera, truncated, "http")
+    [after] = frames_for(camera, 1)
+    dlq = Tail(kafka_bootstrap, FRAMES_DLQ)
+    workers(env)
+    try:
+        produce(kafka_bootstrap, [first, retry, after])
+        letters = dlq.collect({camera.encode()}, 2)
+    finally:
+        dlq.close()
+    assert sorted(dict(letter.headers)["frame-id"].decode() for letter in letters) == sorted(
+        [first.frame_id, retry.frame_id])
+    index = FrameIndex.open(env["SENSR_DATABASE_URL"])
+    try:
+        wait_for("the frame after indexed", lambda: index.get(camera, after.frame_id) is not None)
+        assert index.totals(camera)[0] == 1
     finally:
         index.close()
