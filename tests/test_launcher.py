@@ -71,4 +71,10 @@ def test_a_stack_of_one_edge_needs_kafka_only(tmp_path: Path) -> None:
     assert sensr == {"SENSR_KAFKA_BOOTSTRAP", "SENSR_DATA_DIR", "SENSR_PUBLIC_HOST", "SENSR_LOG_FORMAT",
                      "SENSR_HTTP_PORT", "SENSR_LOG_LEVEL"}
     with pytest.raises(ValueError, match="S3 is needed by api"):
-        ServiceStack("127.0.0.1:9092", tmp_path, services=("api", "ingest_http"))
+        ServiceStack("127.0.0.1:9092", tmp_path, services=("ingest_http", "api"))
+
+
+def test_a_stack_starts_its_services_in_the_table_s_order_and_knows_no_others(tmp_path: Path) -> None:
+    assert ServiceStack("127.0.0.1:9092", tmp_path, S3, services=("ingest_ftp", "api")).services == ("api", "ingest_ftp")
+    with pytest.raises(KeyError, match="ingest_smtp"):
+        ServiceStack("127.0.0.1:9092", tmp_path, services=("ingest_smtp",))
