@@ -26,7 +26,7 @@ import pytest
 from kafka.consumer.fetcher import ConsumerRecord
 from minio import Minio
 
-from infra.broker import KafkaBroker
+from infra.kafka_server import KafkaServer
 from infra.process import free_port
 from infra.seaweedfs import SeaweedS3
 from launcher.service_stack import start_group_at_end
@@ -430,7 +430,7 @@ def test_retention_sweep_deletes_expired_frames_per_camera(
 
 
 def test_a_worker_stops_cleanly_while_kafka_is_down(
-        private_kafka: KafkaBroker, env: dict[str, str], unique_name: str, workers: Callable[..., Worker]) -> None:
+        private_kafka: KafkaServer, env: dict[str, str], unique_name: str, workers: Callable[..., Worker]) -> None:
     """SIGTERM with the broker gone in the middle of a run (announcements still in the
     producer): the worker still exits 0 after saying it stopped; closing its Kafka
     clients fails, and that is only logged."""
