@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import pytest
 import requests
 
-from infra.broker import KafkaBroker
+from infra.kafka_server import KafkaServer
 from launcher.service_stack import LOOPBACK_LOAD, S3Endpoint, ServiceStack
 from tests.e2e_support import (
     Attempt,
@@ -58,7 +58,7 @@ def stack(kafka_bootstrap: str, s3_endpoint: S3Endpoint,
 
 
 @pytest.fixture
-def kafka_stack(private_kafka: KafkaBroker, s3_endpoint: S3Endpoint,
+def kafka_stack(private_kafka: KafkaServer, s3_endpoint: S3Endpoint,
                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceStack]:
     """A stack on a broker of this test's own, with a short produce timeout."""
     with ServiceStack(private_kafka.bootstrap, tmp_path_factory.mktemp("dedup-kafka") / "data", s3_endpoint,
@@ -87,7 +87,7 @@ def refused_since(loops: list[UploadLoop], since: float, count: int) -> bool:
     return all(loop.failed_count(since) >= count for loop in loops if loop.path != "mjpeg")
 
 
-def test_frozen_broker(kafka_stack: ServiceStack, private_kafka: KafkaBroker) -> None:
+def test_frozen_broker(kafka_stack: ServiceStack, private_kafka: KafkaServer) -> None:
     user, camera = new_camera(kafka_stack)
     loops = start_loops(camera, "frozen", *PATHS, pause=0.05, retry_pause=0.2)
     assert private_kafka.process is not None and private_kafka.process.pid is not None
@@ -110,7 +110,7 @@ def test_frozen_broker(kafka_stack: ServiceStack, private_kafka: KafkaBroker) ->
     all_alive(kafka_stack)
 
 
-def test_restarted_broker(kafka_stack: ServiceStack, private_kafka: KafkaBroker) -> None:
+def test_restarted_broker(kafka_stack: ServiceStack, private_kafka: KafkaServer) -> None:
     user, camera = new_camera(kafka_stack)
     loops = start_loops(camera, "restarted", *PATHS, pause=0.05, retry_pause=0.2)
     try:
