@@ -15,9 +15,11 @@ several addresses is refused if any of them is refused.
 from __future__ import annotations
 
 import socket
+import ssl
 from collections.abc import Iterable
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address
+from pathlib import Path
 from typing import Any
 
 from tornado.netutil import DefaultLoopResolver, Resolver
@@ -104,3 +106,9 @@ async def check_host(policy: EgressPolicy, host: str, port: int) -> None:
     the window for DNS rebinding.
     """
     await GuardedResolver(policy=policy).resolve(host, port)
+
+
+def tls_context(ca_file: Path | None) -> ssl.SSLContext:
+    """The TLS context of the notifier's calls: certificates verified against the host
+    name, by the system's certificate authorities or those in `ca_file`."""
+    return ssl.create_default_context(cafile=ca_file)

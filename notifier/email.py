@@ -16,11 +16,11 @@ from __future__ import annotations
 import asyncio
 import html
 import smtplib
-import ssl
 from datetime import datetime, timezone
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
+from notifier.egress import tls_context
 from notifier.message import Alert
 from sensr.settings import CoreSettings, NotifierSettings
 
@@ -60,17 +60,12 @@ def _html(alert: Alert, frame_id: str | None) -> str:
             f'<p><a href="{link}">Open in Sensr</a></p>\n</body></html>\n')
 
 
-def tls_context(notifier: NotifierSettings) -> ssl.SSLContext:
-    """Verifying TLS context for the SMTP server: the system's CAs, or `SENSR_SMTP_CA_FILE`."""
-    return ssl.create_default_context(cafile=notifier.smtp_ca_file)
-
-
 class SmtpSender:
     """Sends e-mails through the configured SMTP server, one conversation per message."""
 
     def __init__(self, notifier: NotifierSettings) -> None:
         self._settings = notifier
-        self._tls = tls_context(notifier) if notifier.smtp_security != "plain" else None
+        self._tls = tls_context(notifier.notifier_ca_file) if notifier.smtp_security != "plain" else None
 
     async def send(self, message: EmailMessage) -> None:
         """Send `message`; raises `smtplib.SMTPException` or `OSError` when it was not

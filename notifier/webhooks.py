@@ -23,6 +23,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from standardwebhooks import Webhook
@@ -30,7 +31,7 @@ from tornado.httpclient import HTTPClientError, HTTPRequest, HTTPResponse
 from tornado.httputil import HTTPInputError
 from tornado.simple_httpclient import HTTPTimeoutError, SimpleAsyncHTTPClient
 
-from notifier.egress import EgressPolicy, GuardedResolver, RefusedAddress
+from notifier.egress import EgressPolicy, GuardedResolver, RefusedAddress, tls_context
 from notifier.message import Alert
 
 SECRET_PREFIX = "whsec_"
@@ -138,9 +139,10 @@ def retry_after_seconds(header: str | None, now: datetime) -> float | None:
 class WebhookSender:
     """Posts signed alerts to webhook URLs; one per notifier process."""
 
-    def __init__(self, policy: EgressPolicy, timeout: float) -> None:
+    def __init__(self, policy: EgressPolicy, timeout: float, ca_file: Path | None = None) -> None:
         self._client = SimpleAsyncHTTPClient(force_instance=True, resolver=GuardedResolver(policy=policy))
         self._timeout = timeout
+        self._tls = tls_context(ca_file)
 
     def close(self) -> None:
         self._client.close()
@@ -154,7 +156,7 @@ class WebhookSender:
         answer = bytearray()
         request = HTTPRequest(
             url, method="POST", body=body, follow_redirects=False,
-            connect_timeout=self._timeout, request_timeout=self._timeout,
+            connect_timeout=self._timeout, request_timeout=self._timeout, ssl_options=self._tls,
             headers={"Content-Type": "application/json", "User-Agent": "Sensr-Webhooks/1",
                      **signed_headers(secret, message_id, now, body)},
             streaming_callback=lambda chunk: answer.extend(chunk[:_KEPT_ANSWER_BYTES - len(answer)]))

@@ -127,8 +127,8 @@ class NotifierSettings(_Section):
     smtp_username: str = Field("", description="SMTP login name; empty: send without logging in.")
     smtp_password: str = Field("", description="SMTP login password.")
     smtp_from: str = Field("", description="From address of alert e-mails, e.g. `Sensr <alerts@example.org>`; empty: `sensr@<SENSR_PUBLIC_HOST>`.")
-    smtp_ca_file: Path | None = Field(None, description="PEM file of the certificate authorities to trust for the SMTP server's certificate (a private CA); empty: the system's.")
     smtp_timeout: float = Field(30.0, description="Seconds the SMTP server may take to accept the connection or to answer any one command before the e-mail counts as not sent.")
+    notifier_ca_file: Path | None = Field(None, description="PEM file of the certificate authorities the notifier trusts for the SMTP server's and webhook receivers' certificates (a private CA); empty: the system's.")
     notifier_timeout: float = Field(10.0, description="Seconds one webhook or push-service call may take (connect, send, answer) before it counts as failed and is retried.")
     notifier_allowed_networks: Annotated[tuple[IPv4Network | IPv6Network, ...], NoDecode] = Field((), description="Comma-separated networks (e.g. `192.168.1.0/24,::1/128`) that webhooks and push-service URLs may reach although they are private, loopback, link-local or otherwise not public; by default the notifier calls public addresses only, so a rule cannot reach the machine's or the LAN's services (server-side request forgery).")
 

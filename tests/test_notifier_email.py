@@ -76,7 +76,7 @@ def smtp(request: pytest.FixtureRequest, ca: trustme.CA, ca_file: Path) -> Itera
     controller = Controller(mailbox, hostname="127.0.0.1", port=port, **options)
     controller.start()
     settings = NotifierSettings(smtp_host="127.0.0.1", smtp_port=port, smtp_security=security,
-                                smtp_ca_file=ca_file, smtp_from="Sensr <alerts@sensr.example>",
+                                notifier_ca_file=ca_file, smtp_from="Sensr <alerts@sensr.example>",
                                 smtp_username=USER if security == "starttls" else "",
                                 smtp_password=PASSWORD if security == "starttls" else "")
     try:
@@ -127,7 +127,7 @@ def test_starttls_is_required_when_configured(ca_file: Path) -> None:
     controller = Controller(mailbox, hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        settings = NotifierSettings(smtp_host="127.0.0.1", smtp_port=port, smtp_security="starttls", smtp_ca_file=ca_file)
+        settings = NotifierSettings(smtp_host="127.0.0.1", smtp_port=port, smtp_security="starttls", notifier_ca_file=ca_file)
         with pytest.raises(smtplib.SMTPNotSupportedError, match="STARTTLS"):
             asyncio.run(SmtpSender(settings).send(alert_email(motion_alert(), "a@b.example", "owner@example.org")))
     finally:

@@ -11,12 +11,15 @@ import hmac
 import json
 import random
 import socket
+import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from ipaddress import ip_address, ip_network
+from pathlib import Path
 
 import pytest
+import trustme
 from standardwebhooks import Webhook
 from tornado.httpserver import HTTPServer
 from tornado.netutil import Resolver
@@ -56,9 +59,10 @@ class _Hook(RequestHandler):
         self.finish("receiver says no" if status >= 400 else "")
 
 
-async def with_receiver(receiver: Receiver, scenario: Callable[[Receiver], Awaitable[None]]) -> None:
+async def with_receiver(receiver: Receiver, scenario: Callable[[Receiver], Awaitable[None]],
+                        tls: ssl.SSLContext | None = None) -> None:
     sock, receiver.port = bind_unused_port()
-    server = HTTPServer(Application([(r"/hook", _Hook, {"receiver": receiver})]))
+    server = HTTPServer(Application([(r"/hook", _Hook, {"receiver": receiver})]), ssl_options=tls)
     server.add_sockets([sock])
     try:
         await scenario(receiver)
@@ -94,6 +98,32 @@ def test_a_receiver_verifies_the_signed_alert() -> None:
         assert sent["data"]["link"] == "https://sensr.example/cameras/cam_01/events/ev_1"
 
     asyncio.run(with_receiver(Receiver(new_secret()), scenario))
+
+
+def test_an_https_receiver_is_verified_by_its_name_while_the_checked_address_is_called(tmp_path: Path) -> None:
+    ca = trustme.CA()
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("localhost").configure_cert(server_tls)
+    ca_file = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+
+    async def scenario(receiver: Receiver) -> None:
+        url = f"https://localhost:{receiver.port}/hook"
+        trusted, untrusted = WebhookSender(LOOPBACK_ALLOWED, 30, ca_file), WebhookSender(LOOPBACK_ALLOWED, 30)
+        by_address = WebhookSender(LOOPBACK_ALLOWED, 30, ca_file)
+        try:
+            assert (await trusted.deliver(url, receiver.secret, "m", motion_alert())).outcome is Outcome.DELIVERED
+            refused = await untrusted.deliver(url, receiver.secret, "m", motion_alert())
+            wrong_name = await by_address.deliver(f"https://127.0.0.1:{receiver.port}/hook", receiver.secret, "m",
+                                                  motion_alert())  # the certificate names localhost only
+        finally:
+            for sender in (trusted, untrusted, by_address):
+                sender.close()
+        assert refused.outcome is Outcome.RETRY and "CERTIFICATE_VERIFY_FAILED" in refused.error
+        assert wrong_name.outcome is Outcome.RETRY and "CERTIFICATE_VERIFY_FAILED" in wrong_name.error
+        assert len(receiver.requests) == 1
+
+    asyncio.run(with_receiver(Receiver(new_secret()), scenario, tls=server_tls))
 
 
 def test_three_server_errors_then_success_are_four_reported_attempts() -> None:
