@@ -32,8 +32,8 @@ class RefusedAddress(Exception):
     """A call would go to an address the notifier may not reach; never retried."""
 
     def __init__(self, host: str, address: Address, reason: str) -> None:
-        super().__init__(f"{host} resolves to {address}, a {reason} address; "
-                         "allow its network in SENSR_NOTIFIER_ALLOWED_NETWORKS to call it")
+        where = f"{host} is" if host.strip("[]") == str(address) else f"{host} resolves to {address},"
+        super().__init__(f"{where} a {reason} address; allow its network in SENSR_NOTIFIER_ALLOWED_NETWORKS to call it")
         self.host = host
         self.address = address
         self.reason = reason

@@ -39,6 +39,9 @@ RETRY_WINDOW = timedelta(hours=24)
 FIRST_RETRY_SECONDS = 5.0
 LONGEST_PAUSE_SECONDS = 3600.0
 _KEPT_ANSWER_BYTES = 512
+# Calls in flight at once per sender; more wait in Tornado's queue, and the wait counts
+# against their timeout, so this stays above what the service sends at once.
+_CONCURRENT_CALLS = 64
 
 
 def new_secret() -> str:
@@ -140,7 +143,8 @@ class WebhookSender:
     """Posts signed alerts to webhook URLs; one per notifier process."""
 
     def __init__(self, policy: EgressPolicy, timeout: float, ca_file: Path | None = None) -> None:
-        self._client = SimpleAsyncHTTPClient(force_instance=True, resolver=GuardedResolver(policy=policy))
+        self._client = SimpleAsyncHTTPClient(force_instance=True, max_clients=_CONCURRENT_CALLS,
+                                             resolver=GuardedResolver(policy=policy))
         self._timeout = timeout
         self._tls = tls_context(ca_file)
 
