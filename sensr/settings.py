@@ -9,10 +9,12 @@ once at start-up and pass the pieces they need down.
 from __future__ import annotations
 
 from functools import cached_property
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
+from typing import Annotated, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from sensr.frame_check import DEFAULT_MAX_FRAME_PIXELS
 
@@ -118,6 +120,26 @@ class ApiSettings(_Section):
     live_queue_bytes: int = Field(8 * MIB, description="Bytes of frames buffered per live viewer; a viewer that falls further behind skips the oldest frames (the newest is always kept).")
 
 
+class NotifierSettings(_Section):
+    smtp_host: str = Field("", description="SMTP server the notifier sends alert e-mails through; empty: no e-mail alerts.")
+    smtp_port: int = Field(587, description="SMTP server port (587 for STARTTLS, 465 for implicit TLS, 25 for plain).")
+    smtp_security: Literal["starttls", "tls", "plain"] = Field("starttls", description="How the SMTP connection is protected: `starttls` (upgrade after connecting; refused if the server does not offer it), `tls` (TLS from the first byte), or `plain` (none: only for a relay on the same host).")
+    smtp_username: str = Field("", description="SMTP login name; empty: send without logging in.")
+    smtp_password: str = Field("", description="SMTP login password.")
+    smtp_from: str = Field("", description="From address of alert e-mails, e.g. `Sensr <alerts@example.org>`; empty: `sensr@<SENSR_PUBLIC_HOST>`.")
+    smtp_timeout: float = Field(30.0, description="Seconds the SMTP server may take to accept the connection or to answer any one command before the e-mail counts as not sent.")
+    notifier_ca_file: Path | None = Field(None, description="PEM file of the certificate authorities the notifier trusts for the SMTP server's and webhook receivers' certificates (a private CA); empty: the system's.")
+    notifier_timeout: float = Field(10.0, description="Seconds one webhook or push-service call may take (connect, send, answer) before it counts as failed and is retried.")
+    notifier_allowed_networks: Annotated[tuple[IPv4Network | IPv6Network, ...], NoDecode] = Field((), description="Comma-separated networks (e.g. `192.168.1.0/24,::1/128`) that webhooks and push-service URLs may reach although they are private, loopback, link-local or otherwise not public; by default the notifier calls public addresses only, so a rule cannot reach the machine's or the LAN's services (server-side request forgery).")
+
+    @field_validator("notifier_allowed_networks", mode="before")
+    @classmethod
+    def _split_networks(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(ip_network(part.strip()) for part in value.split(",") if part.strip())
+        return value
+
+
 class Settings:
     """All sections, each read from the environment on first use."""
 
@@ -153,6 +175,10 @@ class Settings:
     def api(self) -> ApiSettings:
         return ApiSettings()
 
+    @cached_property
+    def notifier(self) -> NotifierSettings:
+        return NotifierSettings()
+
     def database_url(self) -> str:
         """The index database URL, defaulting to a SQLite file in the data folder."""
         return self.database.database_url or f"sqlite:///{(self.core.data_dir / 'index.sqlite').resolve()}"
@@ -160,7 +186,7 @@ class Settings:
 
 SECTIONS: tuple[type[_Section], ...] = (
     CoreSettings, KafkaSettings, S3Settings, DatabaseSettings,
-    HttpIngestSettings, FtpIngestSettings, CatalogSettings, ApiSettings,
+    HttpIngestSettings, FtpIngestSettings, CatalogSettings, ApiSettings, NotifierSettings,
 )
 
 
