@@ -1,4 +1,4 @@
-"""Alert e-mails (notifier/email.py) through a real SMTP server in the test (aiosmtpd): the
+"""Alert e-mails (notifier/mail.py) through a real SMTP server in the test (aiosmtpd): the
 key frame arrives with its exact bytes, inline under the Content-ID the HTML shows, the
 subject is in the owner's time, the link is in both bodies; over plain SMTP, STARTTLS
 with a login, and implicit TLS, against a throw-away CA (trustme)."""
@@ -21,7 +21,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword
 
 from infra.process import free_port
-from notifier.email import SmtpSender, alert_email, sender_address
+from notifier.mail import SmtpSender, alert_email, sender_address
 from notifier.message import Alert, AlertKind, MotionSummary
 from sensr.settings import CoreSettings, NotifierSettings
 from tests.notifier_support import key_frame, motion_alert
