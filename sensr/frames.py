@@ -8,6 +8,7 @@ metadata; `sensr-schema` says which version of this layout a record uses.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -29,6 +30,10 @@ H_CAMERA_TIME = "camera-time-us"
 
 Headers = list[tuple[str, bytes]]
 
+MAX_TIMESTAMP_US = 253_402_300_799_999_999
+"""The last microsecond of year 9999: the latest instant an object key can name."""
+_CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f]")
+
 
 class FrameEventError(ValueError):
     """A record on `sensr.frames` that does not follow the frame-event contract."""
@@ -42,6 +47,13 @@ def now_us() -> int:
 def new_frame_id(timestamp_us: int) -> str:
     """A unique frame id that sorts by time: a ULID whose time part is the frame's Sensr timestamp."""
     return str(ULID.from_timestamp(timestamp_us / 1_000_000))
+
+
+def has_control_characters(text: str) -> bool:
+    """True if `text` holds a C0 or C1 control character or DEL (NUL, CR, LF, ESC...):
+    no name in a frame event (camera, file name, stream id...) may, since the index
+    database refuses some of them and logs, listings and headers are corrupted by others."""
+    return _CONTROL_CHARACTERS.search(text) is not None
 
 
 def timestamp_to_datetime(timestamp_us: int) -> datetime:
@@ -110,8 +122,10 @@ class FrameEvent:
             raise FrameEventError(f"bad header value: {bad}") from None
         if source not in SOURCES:
             raise FrameEventError(f"unknown source {source!r}")
+        if not 0 <= timestamp_us <= MAX_TIMESTAMP_US:
+            raise FrameEventError(f"timestamp {timestamp_us} µs is out of range")
         try:
-            return cls(
+            event = cls(
                 camera=key.decode(), jpeg=value, frame_id=frame_id, timestamp_us=timestamp_us,
                 source=source, client=fields.get(H_CLIENT, b"").decode(),
                 filename=_optional_str(fields.get(H_FILENAME)),
@@ -121,6 +135,12 @@ class FrameEvent:
             )
         except (ValueError, UnicodeDecodeError) as bad:
             raise FrameEventError(f"bad header value: {bad}") from None
+        names = {"key": event.camera, H_FRAME_ID: event.frame_id, H_CLIENT: event.client,
+                 H_FILENAME: event.filename or "", H_STREAM_ID: event.stream_id or ""}
+        for name, text in names.items():
+            if has_control_characters(text):
+                raise FrameEventError(f"control character in {name} {text!r}")
+        return event
 
 
 def _optional_str(raw: bytes | None) -> str | None:

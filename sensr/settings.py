@@ -88,9 +88,11 @@ class CatalogSettings(_Section):
     catalog_session_timeout_ms: int = Field(45_000, description="How long the group waits for a silent catalog_worker replica (crashed, cut off) before giving its partitions to the others.")
     catalog_batch_size: int = Field(200, description="Most frames stored and indexed per batch (one index transaction, one offset commit).")
     catalog_upload_threads: int = Field(16, description="Concurrent object writes per worker.")
+    catalog_decode_budget_bytes: int = Field(512 * MIB, description="Memory the catalog_worker's thumbnail decodes may hold at once, as estimated from each frame's header (a progressive JPEG keeps all its DCT coefficients at full size, 2 bytes per sample; any JPEG its image at reduced scale); a decode waits until its estimate fits, and a frame over the whole budget is decoded alone.")
     thumbnail_width: int = Field(320, description="Thumbnail width in pixels (height keeps the aspect ratio).")
     retention_days: int = Field(30, description="Days a frame is kept when its camera sets no retention of its own.")
     retention_sweep_seconds: float = Field(300.0, description="Seconds between retention sweeps.")
+    catalog_purge_seconds: float = Field(60.0, description="Seconds between checks that deleted cameras have no objects or index rows left (each deletion is also acted on as soon as the worker reads it); frames of a deleted camera still in flight are removed by the next check.")
     catalog_retry_max_seconds: float = Field(30.0, description="Longest pause between retries while the object store, index database or Kafka is unavailable (the wait doubles from 0.5 s up to this).")
     catalog_camera_sync_seconds: float = Field(10.0, description="How long a frame of a camera missing from the camera table waits for the table to catch up with `sensr.cameras` before the batch is retried (a camera is declared unknown only once the table has caught up).")
 
