@@ -4,7 +4,7 @@ A dead letter is the original record unchanged (key, JPEG bytes, headers, so it 
 inspected or replayed into `sensr.frames`) plus headers saying why and where it came from:
 
 - `dlq-kind`: `bad_event` (missing or malformed frame-event headers or key, a control
-  character in a name), `too_large` (over `SENSR_MAX_FRAME_BYTES`), `unknown_camera`
+  character in a name, a frame id that is not a ULID), `too_large` (over `SENSR_MAX_FRAME_BYTES`), `unknown_camera`
   (deleted or never registered, after the camera table caught up), `bad_jpeg` (refused
   by `sensr.frame_check.check_frame`: a coding or size the worker cannot decode, over
   `SENSR_MAX_FRAME_PIXELS`), `index_refused` (the index database refuses a value of the

@@ -28,6 +28,9 @@ from catalog_worker.consumer import TransientError
 # refusals raised while binding (sqlite3: OverflowError for an integer over 64 bits;
 # psycopg: UnicodeEncodeError for a lone surrogate).
 _REFUSED = (DataError, IntegrityError, OverflowError, UnicodeEncodeError)
+_LIMIT_EXCEEDED = "54"
+"""PostgreSQL's SQLSTATE class `program_limit_exceeded` (e.g. a value too large for an
+index entry): raised as an OperationalError, but a property of the values sent."""
 STORE_ERRORS = (MinioException, HTTPError, OSError)
 """Errors that mean "the object store is unreachable or refusing": retry the batch later."""
 
@@ -44,7 +47,11 @@ def index_errors() -> Iterator[None]:
         yield
     except _REFUSED as error:
         raise RecordRefused(_first_line(error)) from error
-    except (DBAPIError, PoolTimeout) as error:
+    except DBAPIError as error:
+        if str(getattr(error.orig, "sqlstate", "") or "").startswith(_LIMIT_EXCEEDED):
+            raise RecordRefused(_first_line(error)) from error
+        raise TransientError("index", _first_line(error)) from error
+    except PoolTimeout as error:
         raise TransientError("index", _first_line(error)) from error
 
 

@@ -4,14 +4,16 @@ index rows, within minutes of the api writing the camera's tombstone.
 Objects go first, as in the retention sweep: a purge cut short leaves rows whose
 objects are gone (finished by the next purge), never objects that no row points to.
 
-When: as soon as the camera table reads a tombstone, and then every
-`SENSR_CATALOG_PURGE_SECONDS` for every deleted camera the table knows, until a purge
-finds nothing left `SETTLE_SECONDS` after the deletion. That repeat is what makes it
-complete and resumable: frames of the camera that were already past the camera check
-when the tombstone arrived (in this replica or another) may still be written, and are
-removed by the next round; a replica that crashed mid-purge finds the tombstone again
-when its table re-reads `sensr.cameras` at start-up. Frames of the camera still waiting
-in `sensr.frames` are dead-lettered as `unknown_camera`, never stored.
+When: as soon as the camera table reads a tombstone (and, after a restart, for every
+tombstone the topic still holds, since the table re-reads it); then, for
+`SETTLE_SECONDS` after the deletion, every `SENSR_CATALOG_PURGE_SECONDS`, again if the
+index has rows of the camera. That repeat is what makes it complete and resumable:
+frames of the camera that were already past the camera check when the tombstone arrived
+(in this replica or another) may still be written, and are removed by the next round
+(they are indexed after their objects are written, so one query over the index finds
+them all); a replica that crashed mid-purge purges again when it starts. Frames of the
+camera still waiting in `sensr.frames` are dead-lettered as `unknown_camera`, never
+stored.
 
 Every replica purges on its own; purges are idempotent (deleting what is gone is a
 no-op), so replicas working at once only repeat each other's deletes.
@@ -43,6 +45,7 @@ class CameraPurger:
         self._store = store
         self._index = index
         self._interval = interval
+        self._purged: set[str] = set()  # deleted cameras this process has purged once
 
     def run(self, stop: threading.Event) -> None:
         """Purge deleted cameras now, on each deletion and every interval, until `stop`."""
@@ -58,20 +61,26 @@ class CameraPurger:
             stop.wait(WAKE_SECONDS)
 
     def purge_deleted(self, stop: threading.Event) -> None:
-        """Purge every deleted camera the table knows; forget those found clean once settled.
-        Raises TransientError if the object store or the index is unavailable."""
+        """Purge each deleted camera the table knows once, and again while it has index
+        rows; forget it once it has none and its deletion is settled. Raises
+        TransientError if the object store or the index is unavailable."""
+        with index_errors():
+            indexed = set(self._index.cameras())
         for camera, deleted_at in sorted(self._table.deleted().items()):
             if stop.is_set():
                 return
             if self._table.get(camera) is not None:
                 continue  # created again since: not ours to delete
-            removed = self.purge(camera, stop)
-            if not removed and time.monotonic() - deleted_at > SETTLE_SECONDS:
+            if camera not in self._purged or camera in indexed:
+                self.purge(camera, stop)
+                self._purged.add(camera)
+            elif time.monotonic() - deleted_at > SETTLE_SECONDS:
                 self._table.forget(camera)
+                self._purged.discard(camera)
 
-    def purge(self, camera: str, stop: threading.Event) -> int:
-        """Delete the camera's objects, then its index rows; returns how many of both.
-        Raises TransientError if the object store or the index is unavailable."""
+    def purge(self, camera: str, stop: threading.Event) -> None:
+        """Delete the camera's objects, then its index rows. Raises TransientError if the
+        object store or the index is unavailable."""
         objects = self._store.delete_prefix(f"{camera}/")
         frames = 0
         try:
@@ -83,4 +92,3 @@ class CameraPurger:
             metrics.CAMERA_PURGED_FRAMES.inc(frames)
         if objects or frames:
             log.info("camera_purged", camera=camera, objects=objects, frames=frames)
-        return objects + frames

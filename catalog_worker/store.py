@@ -41,6 +41,7 @@ from sensr.storage import ensure_bucket, make_s3_client, object_keys
 log = get_logger(__name__)
 JPEG = "image/jpeg"
 DELETE_BATCH = 1000  # keys per listing and per multi-object delete (S3's limit per request)
+HOUSEKEEPING_THREADS = 2  # the retention sweep and the camera purge share the writers' client
 
 
 class PendingWrites:
@@ -96,7 +97,8 @@ class ObjectStore:
 
     @classmethod
     def connect(cls, s3: S3Settings, threads: int, thumbnail_width: int, decode_budget_bytes: int) -> "ObjectStore":
-        return cls(make_s3_client(s3, http_pool(threads)), s3.s3_bucket, threads, thumbnail_width,
+        connections = threads + HOUSEKEEPING_THREADS
+        return cls(make_s3_client(s3, http_pool(connections)), s3.s3_bucket, threads, thumbnail_width,
                    DecodeBudget(decode_budget_bytes))
 
     def ensure_bucket(self) -> None:

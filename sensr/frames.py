@@ -33,6 +33,7 @@ Headers = list[tuple[str, bytes]]
 MAX_TIMESTAMP_US = 253_402_300_799_999_999
 """The last microsecond of year 9999: the latest instant an object key can name."""
 _CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f]")
+_ULID = re.compile("[0-9A-HJKMNP-TV-Z]{26}")
 
 
 class FrameEventError(ValueError):
@@ -122,6 +123,8 @@ class FrameEvent:
             raise FrameEventError(f"bad header value: {bad}") from None
         if source not in SOURCES:
             raise FrameEventError(f"unknown source {source!r}")
+        if not _ULID.fullmatch(frame_id):
+            raise FrameEventError(f"frame id {frame_id[:40]!r} is not a ULID")
         if not 0 <= timestamp_us <= MAX_TIMESTAMP_US:
             raise FrameEventError(f"timestamp {timestamp_us} µs is out of range")
         try:
@@ -135,7 +138,7 @@ class FrameEvent:
             )
         except (ValueError, UnicodeDecodeError) as bad:
             raise FrameEventError(f"bad header value: {bad}") from None
-        names = {"key": event.camera, H_FRAME_ID: event.frame_id, H_CLIENT: event.client,
+        names = {"key": event.camera, H_CLIENT: event.client,
                  H_FILENAME: event.filename or "", H_STREAM_ID: event.stream_id or ""}
         for name, text in names.items():
             if has_control_characters(text):

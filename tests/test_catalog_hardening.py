@@ -9,6 +9,7 @@ goes through the real api.
 from __future__ import annotations
 
 import io
+import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -27,6 +28,7 @@ from sensr.broker import FRAMES_DLQ
 from sensr.frame_check import FrameShape, read_frame_shape, vet_upload
 from sensr.frames import MAX_TIMESTAMP_US, FrameEvent, FrameEventError
 from sensr.index import FrameIndex, FrameRecord
+from sensr.storage import object_keys
 from tests import harness
 from tests.frames_tap import delete_camera, register_camera, start_group_at_end
 from tests.jpegs import hostile_frames, make_jpeg, patch_frame_header
@@ -248,8 +250,9 @@ def test_control_characters_in_names_are_dead_lettered_and_other_cameras_go_on(
     assert worker.metric("sensr_catalog_retries_total") == 0
 
 
-@pytest.mark.parametrize("header", ["filename", "stream-id", "client", "frame-id", "key"])
-def test_a_frame_event_with_a_control_character_in_a_name_or_an_impossible_time_is_malformed(header: str) -> None:
+@pytest.mark.parametrize("header", ["filename", "stream-id", "client", "key"])
+def test_a_frame_event_with_a_control_character_in_a_name_or_an_impossible_id_or_time_is_malformed(
+        header: str) -> None:
     event = FrameEvent.new("cam28", make_jpeg(), "mjpeg", client="127.0.0.1", filename="a.jpg", stream_id="s1",
                            sequence=1)
     headers = dict(event.headers())
@@ -261,6 +264,9 @@ def test_a_frame_event_with_a_control_character_in_a_name_or_an_impossible_time_
     for timestamp in (-1, MAX_TIMESTAMP_US + 1):
         with pytest.raises(FrameEventError, match="out of range"):
             FrameEvent.from_record(event.key(), event.jpeg, [*event.headers(), ("timestamp-us", str(timestamp).encode())])
+    for frame_id in ("x" * 3000, "../" + event.frame_id[3:], event.frame_id.lower(), event.frame_id + "\x00"):
+        with pytest.raises(FrameEventError, match="not a ULID"):  # object keys and index entries have a size limit
+            FrameEvent.from_record(event.key(), event.jpeg, [*event.headers(), ("frame-id", frame_id.encode())])
     assert FrameEvent.from_record(event.key(), event.jpeg, event.headers()) == event
 
 
@@ -274,14 +280,17 @@ def _records(camera: str, count: int, **bad: object) -> list[FrameRecord]:
 def test_rows_the_database_refuses_are_singled_out_and_the_rest_indexed(
         request: pytest.FixtureRequest, database: str, tmp_path: Path, unique_name: str) -> None:
     """Values the database itself refuses (the worker refuses names with control
-    characters before): a size beyond 64 bits, refused by both databases' drivers, and
-    on PostgreSQL a NUL in the file name. One transaction for the batch, bisection only
-    when refused."""
+    characters and odd frame ids before): a size beyond 64 bits, refused by both
+    databases' drivers, and on PostgreSQL a NUL in the file name and a key too large for
+    an index entry (an OperationalError there, but a property of the value). One
+    transaction for the batch, bisection only when refused."""
     url = request.getfixturevalue("postgres_url") if database == "postgresql" else f"sqlite:///{tmp_path / 'i.sqlite'}"
     good = _records(unique_name, 37)
     bad = [replace(_records(f"{unique_name}-big", 1)[0], size=2**63)]
     if database == "postgresql":
         bad.append(replace(_records(f"{unique_name}-nul", 1)[0], filename="nul\x00byte.jpg"))
+        huge_id = f"{unique_name}-{secrets.token_hex(8000)}"  # over the size of a B-tree entry
+        bad.append(replace(_records(f"{unique_name}-huge", 1)[0], frame_id=huge_id))
     index = FrameIndex.open(url)
     try:
         batch = [*good[:11], bad[0], *good[11:30], *bad[1:], *good[30:]]
@@ -330,7 +339,8 @@ def test_deleting_a_camera_through_the_api_removes_its_objects_and_index_rows(
 
 def test_a_deletion_missed_while_the_worker_was_down_is_purged_at_start_up(
         env: dict[str, str], kafka_bootstrap: str, unique_name: str, workers: Callable[..., Worker]) -> None:
-    """Also: frames of the camera still in sensr.frames after its deletion are dead-lettered."""
+    """Also: frames of the camera still in sensr.frames after its deletion are dead-lettered,
+    and a frame written after the purge (vetted before the deletion) is purged later."""
     camera, other = unique_name, f"{unique_name}-other"
     register_camera(kafka_bootstrap, camera, "pw")
     register_camera(kafka_bootstrap, other, "pw")
@@ -353,5 +363,16 @@ def test_a_deletion_missed_while_the_worker_was_down_is_purged_at_start_up(
         assert sorted(dict(r.headers)["frame-id"].decode() for r in letters) == sorted(e.frame_id for e in late)
         assert {dict(r.headers)["dlq-kind"] for r in letters} == {b"unknown_camera"}
         assert not object_names(client, bucket, camera) and index.totals(other)[0] == 3
+
+        # A frame another replica had vetted before the deletion, written after the purge:
+        # the next round removes it.
+        straggler = frames_for(camera, 1, start_seed=40)[0]
+        keys = object_keys(camera, straggler.timestamp_us, straggler.frame_id)
+        for key in keys:
+            client.put_object(bucket, key, io.BytesIO(straggler.jpeg), len(straggler.jpeg))
+        index.add([FrameRecord(straggler.frame_id, camera, straggler.timestamp_us, len(straggler.jpeg), 160, 120,
+                               "http", *keys)])
+        wait_for("the straggler purged", lambda: index.totals(camera)[0] == 0 and not object_names(client, bucket, camera))
+        assert index.totals(other)[0] == 3
     finally:
         index.close()
