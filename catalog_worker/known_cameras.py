@@ -8,7 +8,8 @@ the batch is retried rather than its frames dead-lettered.
 
 Presence is not re-checked that way (it would cost a round trip per batch): frames of a
 camera deleted a moment ago, accepted while it existed, may still be stored until the
-table reads the tombstone.
+table reads the tombstone; the camera purge (`purge`, fed by `DeletionTrackingTable`)
+then removes them.
 """
 
 from __future__ import annotations
