@@ -9,6 +9,7 @@ import signal
 import threading
 from types import FrameType
 
+from catalog_worker.malloc import return_large_blocks_to_the_os
 from catalog_worker.service import CatalogWorker, Stopped
 from sensr.logs import configure_logging, get_logger
 from sensr.settings import load_settings
@@ -17,6 +18,7 @@ from sensr.settings import load_settings
 def main() -> None:
     settings = load_settings()
     configure_logging(settings.core, "catalog_worker")
+    return_large_blocks_to_the_os()
     stop = threading.Event()
 
     def request_stop(signum: int, _frame: FrameType | None) -> None:

@@ -9,6 +9,7 @@ metadata; `sensr-schema` says which version of this layout a record uses.
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -29,6 +30,11 @@ H_SEQUENCE = "sequence"
 H_CAMERA_TIME = "camera-time-us"
 
 Headers = list[tuple[str, bytes]]
+
+MAX_TIMESTAMP_US = 253_402_300_799_999_999
+"""The last microsecond of year 9999: the latest instant an object key can name."""
+_CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f]")
+_ULID = re.compile("[0-9A-HJKMNP-TV-Z]{26}")
 
 
 class FrameEventError(ValueError):
@@ -51,6 +57,13 @@ def content_digest(jpeg: bytes) -> bytes:
     look the same) and, with the CPU's SHA instructions, the fastest such hash in hashlib
     (about 2 GB/s, without holding the GIL)."""
     return hashlib.sha256(jpeg).digest()
+
+
+def has_control_characters(text: str) -> bool:
+    """True if `text` holds a C0 or C1 control character or DEL (NUL, CR, LF, ESC...):
+    no name in a frame event (camera, file name, stream id...) may, since the index
+    database refuses some of them and logs, listings and headers are corrupted by others."""
+    return _CONTROL_CHARACTERS.search(text) is not None
 
 
 def timestamp_to_datetime(timestamp_us: int) -> datetime:
@@ -119,8 +132,12 @@ class FrameEvent:
             raise FrameEventError(f"bad header value: {bad}") from None
         if source not in SOURCES:
             raise FrameEventError(f"unknown source {source!r}")
+        if not _ULID.fullmatch(frame_id):
+            raise FrameEventError(f"frame id {frame_id[:40]!r} is not a ULID")
+        if not 0 <= timestamp_us <= MAX_TIMESTAMP_US:
+            raise FrameEventError(f"timestamp {timestamp_us} µs is out of range")
         try:
-            return cls(
+            event = cls(
                 camera=key.decode(), jpeg=value, frame_id=frame_id, timestamp_us=timestamp_us,
                 source=source, client=fields.get(H_CLIENT, b"").decode(),
                 filename=_optional_str(fields.get(H_FILENAME)),
@@ -130,6 +147,12 @@ class FrameEvent:
             )
         except (ValueError, UnicodeDecodeError) as bad:
             raise FrameEventError(f"bad header value: {bad}") from None
+        names = {"key": event.camera, H_CLIENT: event.client,
+                 H_FILENAME: event.filename or "", H_STREAM_ID: event.stream_id or ""}
+        for name, text in names.items():
+            if has_control_characters(text):
+                raise FrameEventError(f"control character in {name} {text!r}")
+        return event
 
 
 def _optional_str(raw: bytes | None) -> str | None:
