@@ -16,6 +16,8 @@ from datetime import datetime, timezone
 
 from ulid import ULID
 
+from sensr.text import has_control_characters
+
 SCHEMA_VERSION = 1
 SOURCES = frozenset({"ftp", "http", "mjpeg"})
 
@@ -33,7 +35,6 @@ Headers = list[tuple[str, bytes]]
 
 MAX_TIMESTAMP_US = 253_402_300_799_999_999
 """The last microsecond of year 9999: the latest instant an object key can name."""
-_CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f]")
 _ULID = re.compile("[0-9A-HJKMNP-TV-Z]{26}")
 
 
@@ -57,13 +58,6 @@ def content_digest(jpeg: bytes) -> bytes:
     look the same) and, with the CPU's SHA instructions, the fastest such hash in hashlib
     (about 2 GB/s, without holding the GIL)."""
     return hashlib.sha256(jpeg).digest()
-
-
-def has_control_characters(text: str) -> bool:
-    """True if `text` holds a C0 or C1 control character or DEL (NUL, CR, LF, ESC...):
-    no name in a frame event (camera, file name, stream id...) may, since the index
-    database refuses some of them and logs, listings and headers are corrupted by others."""
-    return _CONTROL_CHARACTERS.search(text) is not None
 
 
 def timestamp_to_datetime(timestamp_us: int) -> datetime:
