@@ -13,6 +13,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import replace
 from pathlib import Path
 from unittest import mock
@@ -32,9 +33,10 @@ from sensr.storage import object_keys
 from tests import harness
 from tests.frames_tap import delete_camera, register_camera, start_group_at_end
 from tests.jpegs import hostile_frames, make_jpeg, patch_frame_header
-from tests.test_api_support import sign_up, start_stack, stack_env
+from tests.test_api_support import (
+    drop_postgres_database, new_postgres_database, sign_up, stack_env, start_stack)
 from tests.test_catalog_worker import (  # noqa: F401  (fixtures)
-    Tail, Worker, env, frames_for, object_names, produce, s3_client, wait_for, workers)
+    Tail, Worker, env, frames_for, object_names, produce, s3_client, stack, wait_for, workers)
 
 MIB = 1024 * 1024
 
@@ -305,36 +307,41 @@ def test_rows_the_database_refuses_are_singled_out_and_the_rest_indexed(
 
 # -- finding 11: deleting a camera deletes its frames -----------------------------------------
 
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 def test_deleting_a_camera_through_the_api_removes_its_objects_and_index_rows(
-        kafka_bootstrap: str, s3_endpoint: harness.S3Endpoint, tmp_path: Path) -> None:
-    env = stack_env(kafka_bootstrap, s3_endpoint, f"sqlite:///{tmp_path / 'sensr.sqlite'}", tmp_path / "data",
-                    SENSR_CATALOG_PURGE_SECONDS="2")
+        request: pytest.FixtureRequest, database: str, kafka_bootstrap: str, s3_endpoint: harness.S3Endpoint,
+        tmp_path: Path, stack: ExitStack) -> None:
+    if database == "postgresql":
+        server = request.getfixturevalue("postgres_url")
+        database_url, name = new_postgres_database(server)
+        stack.callback(drop_postgres_database, server, name)
+    else:
+        database_url = f"sqlite:///{tmp_path / 'sensr.sqlite'}"
+    env = stack_env(kafka_bootstrap, s3_endpoint, database_url, tmp_path / "data", SENSR_CATALOG_PURGE_SECONDS="2")
     start_group_at_end(kafka_bootstrap, env["SENSR_CATALOG_GROUP_ID"])  # earlier tests' frames are not ours
-    stack = start_stack(env, tmp_path, edges=True)
+    services = start_stack(env, tmp_path, edges=True)
+    stack.callback(services.stop)
     index = FrameIndex.open(env["SENSR_DATABASE_URL"])
-    try:
-        account = sign_up(stack)
-        cameras = [account.session.post(stack.api("/cameras"), json={"name": name}, timeout=30).json()
-                   for name in ("Kept", "Deleted")]
-        kept, deleted = (camera["username"] for camera in cameras)
-        for camera in cameras:
-            url, auth = f"{stack.ingest_url}/photo/{camera['username']}", (camera["username"], camera["password"])
-            harness.eventually(lambda: requests.put(url, data=make_jpeg(seed=0), auth=auth, timeout=10).status_code == 200,
-                               what="ingest_http knows the camera")
-            for n in range(1, 6):
-                assert requests.put(url, data=make_jpeg(seed=n), auth=auth, timeout=30).status_code == 200
-        harness.eventually(lambda: index.totals(kept)[0] == index.totals(deleted)[0] == 6, 90, what="frames indexed")
-        client, bucket = s3_client(env), env["SENSR_S3_BUCKET"]
-        assert len(object_names(client, bucket, deleted)) == 12
+    stack.callback(index.close)
+    account = sign_up(services)
+    cameras = [account.session.post(services.api("/cameras"), json={"name": name}, timeout=30).json()
+               for name in ("Kept", "Deleted")]
+    kept, deleted = (camera["username"] for camera in cameras)
+    for camera in cameras:
+        url, auth = f"{services.ingest_url}/photo/{camera['username']}", (camera["username"], camera["password"])
+        harness.eventually(lambda: requests.put(url, data=make_jpeg(seed=0), auth=auth, timeout=10).status_code == 200,
+                           what="ingest_http knows the camera")
+        for n in range(1, 6):
+            assert requests.put(url, data=make_jpeg(seed=n), auth=auth, timeout=30).status_code == 200
+    harness.eventually(lambda: index.totals(kept)[0] == index.totals(deleted)[0] == 6, 90, what="frames indexed")
+    client, bucket = s3_client(env), env["SENSR_S3_BUCKET"]
+    assert len(object_names(client, bucket, deleted)) == 12
 
-        response = account.session.delete(stack.api(f"/cameras/{cameras[1]['id']}"), timeout=30)
-        assert response.status_code == 204, response.text
-        harness.eventually(lambda: not object_names(client, bucket, deleted) and index.totals(deleted)[0] == 0
-                           and not index.page(deleted).frames, 60, what="the deleted camera's frames purged")
-        assert index.totals(kept)[0] == 6 and len(object_names(client, bucket, kept)) == 12
-    finally:
-        index.close()
-        stack.stop()
+    response = account.session.delete(services.api(f"/cameras/{cameras[1]['id']}"), timeout=30)
+    assert response.status_code == 204, response.text
+    harness.eventually(lambda: not object_names(client, bucket, deleted) and index.totals(deleted)[0] == 0
+                       and not index.page(deleted).frames, 60, what="the deleted camera's frames purged")
+    assert index.totals(kept)[0] == 6 and len(object_names(client, bucket, kept)) == 12
 
 
 def test_a_deletion_missed_while_the_worker_was_down_is_purged_at_start_up(
