@@ -59,6 +59,18 @@ class DecodeBudget:
         self._queue: deque[object] = deque()
         self._changed = threading.Condition()
 
+    @property
+    def held(self) -> int:
+        """Bytes held by the decodes running now."""
+        with self._changed:
+            return self._used
+
+    @property
+    def waiting(self) -> int:
+        """Decodes waiting for their turn."""
+        with self._changed:
+            return len(self._queue)
+
     @contextmanager
     def hold(self, cost: int) -> Iterator[None]:
         """Wait until `cost` bytes fit (or, if over the budget, until nothing else is held

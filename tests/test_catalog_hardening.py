@@ -97,20 +97,19 @@ def test_decode_budget_lets_decodes_in_while_they_fit_and_one_over_budget_alone(
 
     threads = {name: threading.Thread(target=decode, args=(name, cost))
                for name, cost in (("a", 60), ("b", 40), ("big", 250), ("c", 10))}
-    for name in ("a", "b", "big", "c"):  # in this order: c queues behind big (first come, first served)
+    for queued, name in enumerate(("a", "b", "big", "c")):  # in this order: c queues behind big
         threads[name].start()
         if name in ("a", "b"):
             assert holding[name].wait(10)
         else:
-            time.sleep(0.1)  # let it reach the queue; nothing may be granted meanwhile
-    assert order == ["a", "b"]
+            harness.eventually(lambda: budget.waiting == queued - 1, timeout=10, what=f"{name} queued")
+    assert order == ["a", "b"] and budget.held == 100
     release["a"].set()
-    time.sleep(0.1)
-    assert order == ["a", "b"], "over the budget: waits until nothing else is held"
+    harness.eventually(lambda: budget.held == 40, timeout=10, what="a's bytes given back")
+    assert order == ["a", "b"] and budget.waiting == 2, "over the budget: waits until nothing else is held"
     release["b"].set()
     assert holding["big"].wait(10) and order == ["a", "b", "big"]
-    time.sleep(0.1)
-    assert order == ["a", "b", "big"], "nothing joins a frame over the budget"
+    assert budget.held == 250 and budget.waiting == 1, "nothing joins a frame over the budget"
     release["big"].set()
     assert holding["c"].wait(10)
     release["c"].set()
