@@ -11,8 +11,8 @@ import tornado.web
 from api.callers import CallerResolver
 from api.services import Services
 from api.sessions import cookie_secret
-from api.ui import ui_handlers, ui_settings
-from api.v1.routes import handlers as v1_handlers
+from api.ui.routes import ui_handlers, ui_settings
+from api.v1.routes import v1_handlers
 from sensr.logs import get_logger
 from sensr.ops import ReadyCheck, ops_handlers
 

@@ -25,6 +25,9 @@ from sensr.index import FrameRecord
 
 
 class ServiceHandler(tornado.web.RequestHandler):
+    """Route arguments: `services`, and `resolve`, the surface's way to find the caller
+    (`CallerResolver.api_caller` or `.browser_caller`)."""
+
     no_such_path: ClassVar[str] = "no such resource"
     """The NotFound message for a path parameter no id can hold (a control character)."""
 
@@ -55,6 +58,8 @@ class ServiceHandler(tornado.web.RequestHandler):
 
 
 class JsonHandler(ServiceHandler):
+    """Answers and errors as JSON, whichever surface routes it."""
+
     def set_default_headers(self) -> None:
         self.set_header("Content-Type", "application/json; charset=utf-8")
         self.set_header("Cache-Control", "no-store")  # responses may carry upload passwords

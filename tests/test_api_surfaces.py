@@ -40,7 +40,8 @@ def surface_imports(path: Path, surface: str) -> set[str]:
 
 
 def test_the_reader_sees_every_kind_of_import() -> None:
-    source = "import api.v1.base\nfrom api.v1 import routes\nfrom ..v1.frames import x\ndef f():\n    from . import base\n"
+    source = ("import api.v1.base\nfrom api.v1 import routes\nfrom ..v1.frames import x\n"
+              "def f():\n    from . import base\n")
     assert imported_modules(source, "api.ui") == {"api.v1.base", "api.v1.routes", "api.v1.frames.x", "api.ui.base"}
 
 

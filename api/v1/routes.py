@@ -59,7 +59,8 @@ def pattern(template: str) -> str:
     return PREFIX + "".join(re.escape(part) if i % 2 == 0 else f"(?P<{part}>[^/]+)" for i, part in enumerate(parts))
 
 
-def handlers(services: Services, callers: CallerResolver) -> list[tuple[str, type[JsonHandler], dict[str, Any]]]:
+def v1_handlers(services: Services,
+                callers: CallerResolver) -> list[tuple[str, type[JsonHandler], dict[str, Any]]]:
     """The Tornado rules of API v1, ending with a JSON 404 for any other path under it.
     Callers are the JSON API's (`CallerResolver.api_caller`)."""
     arguments = {"services": services, "resolve": callers.api_caller}
