@@ -38,10 +38,12 @@ they can never open an event; the baseline is their per-pixel median (an object 
 during warm-up does not enter it), and the noise their per-pixel median absolute
 deviation, never below the picture's typical noise.
 
-After warm-up the background follows the scene: pixels that look like background move
-`BACKGROUND_RATE` of the way to each new frame, changed pixels only `FOREGROUND_RATE`, so
-passing objects leave no trace but something that stops (a parked car) becomes background
-after about a hundred frames. The noise estimate learns from background pixels only.
+After warm-up the background follows the scene: each pixel moves `BACKGROUND_RATE` of the
+way to each new frame, except where it differs from the background: there only
+`FOREGROUND_RATE`, so passing objects leave no trace, until it has stayed unchanged for
+`STILL_FRAMES` frames: what stays put (a parked car; the ghost of an object that was in
+the warm-up frames and left) becomes background within about sixty frames. The noise estimate
+learns from background pixels only.
 """
 
 from __future__ import annotations
@@ -66,8 +68,11 @@ BACKGROUND_RATE = 0.05
 """How far a background pixel moves towards each new frame (about 20 frames' memory)."""
 
 FOREGROUND_RATE = 0.01
-"""How far a changed pixel moves towards each new frame: a stopped object fades into the
-background over about a hundred frames."""
+"""How far a pixel where something moves goes towards each new frame."""
+
+STILL_FRAMES = 10
+"""Frames a pixel must differ from the background without changing before what is there
+counts as part of the scene (and learns at `BACKGROUND_RATE`)."""
 
 NOISE_RATE = 0.02
 """How fast the per-pixel noise estimate follows the background pixels' differences."""
@@ -188,12 +193,16 @@ def _exposure(grey: np.ndarray, reference: np.ndarray) -> tuple[float, float]:
     return gain, float(np.median(frame / gain - ref))
 
 
-def _exposure_difference(grey: np.ndarray, background: np.ndarray) -> np.ndarray:
-    """|frame - background| at the background's exposure. A pixel clipped at white (in the
-    frame or the background) is only known to be at least that bright: it differs only by
-    how much the other one is darker."""
+def _matched(grey: np.ndarray, background: np.ndarray) -> np.ndarray:
+    """The frame at the background's exposure."""
     gain, offset = _exposure(grey, background)
-    matched = grey / gain - offset
+    return grey / gain - offset
+
+
+def _difference(grey: np.ndarray, matched: np.ndarray, background: np.ndarray) -> np.ndarray:
+    """|matched frame - background|. A pixel clipped at white (in the frame or the
+    background) is only known to be at least that bright: it differs only by how much the
+    other one is darker."""
     frame_top = np.where(grey >= _WHITE, np.inf, matched)
     background_top = np.where(background >= _WHITE, np.inf, background)
     return np.maximum(np.maximum(matched - background_top, background - frame_top), 0)
@@ -231,6 +240,8 @@ class MotionModel:
         self._warmup: list[np.ndarray] = []
         self._background: np.ndarray | None = None
         self._variance: np.ndarray | None = None
+        self._previous = np.zeros((0, 0), dtype=np.float32)  # the last frame, at the background's exposure
+        self._still = np.zeros((0, 0), dtype=np.uint8)  # frames each pixel has differed from the background unmoving
         self._watched_for: tuple[tuple[int, int], tuple[Zone, ...]] | None = None
         self._watched = np.ones((0, 0), dtype=bool)
 
@@ -251,21 +262,22 @@ class MotionModel:
             return self._warm_up(grey)
         if grey.shape != background.shape:
             return self._start_over(grey, score=0.0)
-        difference = _exposure_difference(grey, background)
+        matched = _matched(grey, background)
+        difference = _difference(grey, matched, background)
         sigma = np.sqrt(self._variance)
         watched = self._watched_mask(grey.shape)
         watched_pixels = int(np.count_nonzero(watched))
-        if watched_pixels == 0:
-            self._learn(grey, difference, _changed(difference, sigma, REFERENCE))
-            return MotionResult(score=0.0, moving=False)
-        thresholds = SENSITIVITY[self.settings.sensitivity]
-        changed = _remove_speckle(_changed(difference, sigma, thresholds)) & watched
-        score = 100.0 * int(np.count_nonzero(changed)) / watched_pixels
         foreground = _changed(difference, sigma, REFERENCE)
-        if np.count_nonzero(foreground & watched) > SCENE_CHANGE_SHARE * watched_pixels:
-            return self._start_over(grey, score=score)
-        self._learn(grey, difference, foreground)
-        return MotionResult(score=score, moving=score >= thresholds.area_percent)
+        score, moving = 0.0, False
+        if watched_pixels:
+            thresholds = SENSITIVITY[self.settings.sensitivity]
+            changed = _remove_speckle(_changed(difference, sigma, thresholds)) & watched
+            score = 100.0 * int(np.count_nonzero(changed)) / watched_pixels
+            moving = score >= thresholds.area_percent
+            if np.count_nonzero(foreground & watched) > SCENE_CHANGE_SHARE * watched_pixels:
+                return self._start_over(grey, score=score)
+        self._learn(grey, matched, difference, sigma, foreground)
+        return MotionResult(score=score, moving=moving)
 
     def _start_over(self, grey: np.ndarray, score: float) -> MotionResult:
         """A new scene (or frame shape): forget the baseline, warm up again from this frame."""
@@ -296,18 +308,29 @@ class MotionModel:
         sigma = np.clip(sigma, max(SIGMA_MIN, float(np.median(sigma))), SIGMA_MAX)
         self._background = background.astype(np.float32)
         self._variance = np.square(sigma).astype(np.float32)
+        self._previous = stack[-1]
+        self._still = np.zeros(background.shape, dtype=np.uint8)
 
-    def _learn(self, grey: np.ndarray, difference: np.ndarray, foreground: np.ndarray) -> None:
-        """Move the background towards the frame as it came (so it follows the light, and the
-        exposure gain stays near 1), and the noise towards the background pixels' squared
-        differences."""
+    def _learn(self, grey: np.ndarray, matched: np.ndarray, difference: np.ndarray,
+               sigma: np.ndarray, foreground: np.ndarray) -> None:
+        """Move the background towards the frame as it came (so it follows the light, and
+        the exposure gain stays near 1): slowly where something differs from the
+        background, at the background's pace elsewhere and where the difference has not
+        changed for `STILL_FRAMES` frames, so what stays put, a parked car or the ghost of
+        one that left, becomes background within about sixty frames. The noise follows the
+        background pixels' differences."""
         background, variance = self._background, self._variance
         assert background is not None and variance is not None
-        rate = np.where(foreground, np.float32(FOREGROUND_RATE), np.float32(BACKGROUND_RATE))
+        moved = _changed(np.abs(matched - self._previous), sigma, REFERENCE)
+        still = self._still
+        np.add(still, 1, out=still, where=still < STILL_FRAMES)
+        still[~foreground | moved] = 0
+        rate = np.where(foreground & (still < STILL_FRAMES), np.float32(FOREGROUND_RATE), np.float32(BACKGROUND_RATE))
         background += rate * (grey - background)
         quiet = ~foreground
         variance[quiet] += NOISE_RATE * (np.square(difference[quiet]) - variance[quiet])
         np.clip(variance, SIGMA_MIN ** 2, SIGMA_MAX ** 2, out=variance)
+        self._previous = matched
 
     def _watched_mask(self, shape: tuple[int, int]) -> np.ndarray:
         key = (shape, self.settings.ignore_zones)
