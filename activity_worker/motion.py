@@ -10,13 +10,14 @@ Python):
    the same aspect keeps the model. Box averaging also divides sensor noise.
 2. **Exposure matched.** Auto-exposure and slow light changes (clouds, dusk) scale the
    whole picture: the frame is brought to the background's brightness by a global gain
-   and offset, each the median over the picture, so a moving object (less than half the
-   picture) does not bias them.
+   and offset, each a median over the picture, so a moving object (less than half the
+   picture) does not bias them. Where either picture is clipped at white, only a darker
+   other one counts as a difference.
 3. **Changed pixels.** A pixel changed when it differs from the background by more than
    `sigmas` times its own noise (a per-pixel estimate of sensor noise and JPEG artefacts,
    learnt from the camera's frames) and by at least `contrast` grey levels.
-4. **Speckle removed.** A morphological opening (3x3 minimum, then maximum) drops changed
-   regions thinner than 3 grid pixels; ignore zones are then cleared.
+4. **Speckle removed.** A morphological opening (3x3 erosion, then dilation) drops
+   changed regions thinner than 3 grid pixels; ignore zones are then cleared.
 5. **Score** = the changed share of the watched picture (the part outside ignore zones),
    0-100. The frame is *moving* when the score reaches `area_percent`.
 
@@ -42,8 +43,9 @@ After warm-up the background follows the scene: each pixel moves `BACKGROUND_RAT
 way to each new frame, except where it differs from the background: there only
 `FOREGROUND_RATE`, so passing objects leave no trace, until it has stayed unchanged for
 `STILL_FRAMES` frames: what stays put (a parked car; the ghost of an object that was in
-the warm-up frames and left) becomes background within about sixty frames. The noise estimate
-learns from background pixels only.
+the warm-up frames and left) becomes background within about sixty frames. The noise
+estimate learns from background pixels only. The state is a few arrays of the grid's size
+(about 270 KB a camera at 160x120; up to 600 KB more during a warm-up).
 """
 
 from __future__ import annotations
@@ -151,8 +153,9 @@ REFERENCE = SENSITIVITY[10]
 class MotionResult:
     """One frame's verdict. `score` is the changed share of the watched picture (0-100);
     `moving` whether it reaches the camera's sensitivity; `scene_change` marks a frame
-    where the whole scene changed (the model starts over: never moving); `warming_up` a
-    frame that only built the baseline (score 0, never moving)."""
+    where the whole scene (or the frame's shape) changed: the model starts over from it,
+    and it is never moving; `warming_up` a frame that only built the baseline (score 0,
+    never moving)."""
 
     score: float
     moving: bool
@@ -184,8 +187,8 @@ def small_grey(jpeg: bytes) -> np.ndarray:
 
 def _exposure(grey: np.ndarray, reference: np.ndarray) -> tuple[float, float]:
     """The global gain and offset that bring `grey` to `reference`'s exposure: each the
-    median over the picture (every third pixel of every third row is plenty) where neither is
-    clipped, so a moving object, less than half of it, does not bias them."""
+    median over the picture (every third pixel of every third row is plenty) where
+    neither is clipped, so a moving object, less than half of it, does not bias them."""
     frame, ref = grey[::3, ::3], reference[::3, ::3]
     shown = (ref > _DARK) & (ref < _WHITE) & (frame < _WHITE)  # clipped pixels say nothing of the gain
     gain = float(np.median(frame[shown] / ref[shown])) if shown.any() else 1.0
@@ -256,8 +259,8 @@ class MotionModel:
         self._warmup: list[np.ndarray] = []
         self._background: np.ndarray | None = None
         self._variance: np.ndarray | None = None
-        self._previous = np.zeros((0, 0), dtype=np.float32)  # the last frame, at the background's exposure
-        self._still = np.zeros((0, 0), dtype=np.uint8)  # frames each pixel has differed from the background unmoving
+        self._previous = np.zeros((0, 0), dtype=np.float32)  # last frame, at the background's exposure
+        self._still = np.zeros((0, 0), dtype=np.uint8)  # frames each pixel has differed unchanging
         self._watched_for: tuple[tuple[int, int], tuple[Zone, ...]] | None = None
         self._watched = np.ones((0, 0), dtype=bool)
 
@@ -341,9 +344,11 @@ class MotionModel:
         still = self._still
         np.add(still, 1, out=still, where=still < STILL_FRAMES)
         still[~foreground | moved] = 0
-        rate = np.where(foreground & (still < STILL_FRAMES), np.float32(FOREGROUND_RATE), np.float32(BACKGROUND_RATE))
+        rate = np.where(foreground & (still < STILL_FRAMES),
+                        np.float32(FOREGROUND_RATE), np.float32(BACKGROUND_RATE))
         background += rate * (grey - background)
-        variance += (np.square(difference) - variance) * np.where(foreground, np.float32(0), np.float32(NOISE_RATE))
+        noise_rate = np.where(foreground, np.float32(0), np.float32(NOISE_RATE))
+        variance += (np.square(difference) - variance) * noise_rate
         np.clip(variance, SIGMA_MIN ** 2, SIGMA_MAX ** 2, out=variance)
         self._previous = matched
 
