@@ -262,7 +262,7 @@ class MotionModel:
         self._previous = np.zeros((0, 0), dtype=np.float32)  # last frame, at the background's exposure
         self._still = np.zeros((0, 0), dtype=np.uint8)  # frames each pixel has differed unchanging
         self._watched_for: tuple[tuple[int, int], tuple[Zone, ...]] | None = None
-        self._watched = np.ones((0, 0), dtype=bool)
+        self._watched = (np.ones((0, 0), dtype=bool), 0)
 
     @property
     def warming_up(self) -> bool:
@@ -284,8 +284,7 @@ class MotionModel:
         matched = _matched(grey, background)
         difference = _difference(grey, matched, background)
         sigma = np.sqrt(self._variance)
-        watched = self._watched_mask(grey.shape)
-        watched_pixels = int(np.count_nonzero(watched))
+        watched, watched_pixels = self._watched_mask(grey.shape)
         foreground = _changed(difference, sigma, REFERENCE)
         score, moving = 0.0, False
         if watched_pixels:
@@ -343,7 +342,7 @@ class MotionModel:
         moved = _changed(np.abs(matched - self._previous), sigma, REFERENCE)
         still = self._still
         np.add(still, 1, out=still, where=still < STILL_FRAMES)
-        still[~foreground | moved] = 0
+        still *= foreground & ~moved  # back to 0 where nothing differs or something moved
         rate = np.where(foreground & (still < STILL_FRAMES),
                         np.float32(FOREGROUND_RATE), np.float32(BACKGROUND_RATE))
         background += rate * (grey - background)
@@ -352,8 +351,10 @@ class MotionModel:
         np.clip(variance, SIGMA_MIN ** 2, SIGMA_MAX ** 2, out=variance)
         self._previous = matched
 
-    def _watched_mask(self, shape: tuple[int, int]) -> np.ndarray:
+    def _watched_mask(self, shape: tuple[int, int]) -> tuple[np.ndarray, int]:
+        """The watched mask for this frame shape and the current zones, and its pixel count."""
         key = (shape, self.settings.ignore_zones)
         if self._watched_for != key:
-            self._watched_for, self._watched = key, _watched_mask(shape, self.settings.ignore_zones)
+            watched = _watched_mask(shape, self.settings.ignore_zones)
+            self._watched_for, self._watched = key, (watched, int(np.count_nonzero(watched)))
         return self._watched
