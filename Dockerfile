@@ -17,6 +17,8 @@ COPY ingest_http/ ingest_http/
 COPY ingest_ftp/ ingest_ftp/
 COPY catalog_worker/ catalog_worker/
 COPY api/ api/
+COPY activity_worker/ activity_worker/
+COPY notifier/ notifier/
 RUN pip wheel --no-deps --wheel-dir /wheels .
 
 # Stage 2: the runtime image: the wheel and its pinned dependencies (binary wheels from

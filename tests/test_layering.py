@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SERVICES = ("api", "catalog_worker", "ingest_ftp", "ingest_http")
+SERVICES = ("api", "catalog_worker", "ingest_ftp", "ingest_http", "activity_worker", "notifier")
 
 
 def imported_packages(path: Path) -> set[str]:
