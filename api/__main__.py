@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import signal
 
 from kafka.errors import KafkaError
 from sqlalchemy.exc import DBAPIError
@@ -12,64 +11,66 @@ from api.app import make_app
 from api.links import warn_if_unset
 from api.services import Services
 from sensr.http_server import CappedHTTPServer
+from sensr.lifecycle import run_async_service, wait_for_async
 from sensr.logs import configure_logging, get_logger
 from sensr.ops import PeriodicProbe
 from sensr.settings import Settings, load_settings
 
 log = get_logger("api")
 MAX_BODY_BYTES = 1024 * 1024  # JSON requests are small; nothing is uploaded here
-MAX_RETRY_SECONDS = 30.0
+CLOSE_SECONDS = 10.0  # open connections (live views, event streams) get this long to close
 
 
-async def open_services(settings: Settings, stop: asyncio.Event) -> Services | None:
-    """The services, retried with backoff while the database or Kafka cannot be reached
-    (a stack still starting); None when asked to stop first."""
-    loop = asyncio.get_running_loop()
-    delay = 0.5
-    while not stop.is_set():
+class ApiService:
+    """The api as an `AsyncService` (see `sensr.lifecycle`): it listens once the database
+    and Kafka answer."""
+
+    def __init__(self, settings: Settings, stop: asyncio.Event) -> None:
+        self._settings, self._stop = settings, stop
+        self._services: Services | None = None
+        self._readiness: PeriodicProbe[dict[str, bool]] | None = None
+        self._server: CappedHTTPServer | None = None
+
+    async def start(self) -> None:
+        settings, api = self._settings, self._settings.api
+        warn_if_unset(settings)
+        self._services = services = await wait_for_async(
+            "database and kafka", lambda: asyncio.to_thread(Services.open, settings), self._stop,
+            max_delay=settings.core.dependency_wait_max_seconds, errors=(DBAPIError, KafkaError, OSError))
+        # Probed in the background: /readyz answers at once, never waiting on the network.
+        self._readiness = readiness = PeriodicProbe("readiness", lambda: services.run(services.ready),
+                                                    initial={"database": False, "kafka": False, "s3": False})
+        readiness.start()
+        self._server = CappedHTTPServer(
+            make_app(services, lambda: dict(readiness.latest)), name="api",
+            max_connections_per_address=api.api_max_connections_per_address,
+            idle_connection_timeout=api.api_header_timeout, body_timeout=api.api_body_timeout,
+            max_body_size=MAX_BODY_BYTES)
+        self._server.listen(api.api_port, api.api_host)
+        log.info("api_listening", host=api.api_host, port=api.api_port)
+
+    async def drain(self) -> None:
+        """Close the port, then the open connections (requests are short; streams end)."""
+        assert self._server is not None  # started
+        self._server.stop()
         try:
-            return await loop.run_in_executor(None, Services.open, settings)
-        except (DBAPIError, KafkaError, OSError) as error:
-            log.warning("api_waiting_for_dependencies", error=str(error), retry_in=delay)
-        try:
-            await asyncio.wait_for(stop.wait(), delay)
-        except TimeoutError:
-            delay = min(delay * 2, MAX_RETRY_SECONDS)
-    return None
+            await asyncio.wait_for(self._server.close_all_connections(), CLOSE_SECONDS)
+        except asyncio.TimeoutError:
+            log.warning("shutdown_connections_left_open", grace=CLOSE_SECONDS)
 
-
-async def serve() -> None:
-    settings = load_settings()
-    configure_logging(settings.core, "api")
-    warn_if_unset(settings)
-    loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
-    services = await open_services(settings, stop)
-    if services is None:
-        return
-    # Probed in the background: /readyz answers at once, never waiting on the network.
-    readiness = PeriodicProbe("readiness", lambda: services.run(services.ready),
-                              initial={"database": False, "kafka": False, "s3": False})
-    readiness.start()
-    app = make_app(services, lambda: dict(readiness.latest))
-    api = settings.api
-    server = CappedHTTPServer(app, max_connections_per_address=api.api_max_connections_per_address, name="api",
-                              idle_connection_timeout=api.api_header_timeout, body_timeout=api.api_body_timeout,
-                              max_body_size=MAX_BODY_BYTES)
-    server.listen(api.api_port, api.api_host)
-    log.info("api_listening", host=settings.api.api_host, port=settings.api.api_port)
-    await stop.wait()
-    log.info("api_stopping")
-    server.stop()
-    await readiness.stop()
-    await asyncio.wait_for(server.close_all_connections(), timeout=10)
-    services.close()
+    async def close(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+        if self._readiness is not None:
+            await self._readiness.stop()
+        if self._services is not None:
+            self._services.close()
 
 
 def main() -> None:
-    asyncio.run(serve())
+    settings = load_settings()
+    configure_logging(settings.core, "api")
+    run_async_service(lambda stop: ApiService(settings, stop))
 
 
 if __name__ == "__main__":

@@ -157,60 +157,61 @@ class AsyncService(Protocol):
         """Release what `start` opened, also when `start` did not finish."""
 
 
-def run_service(name: str, make: Callable[[threading.Event], Service]) -> None:
-    """Run `make(stop)` through start → serve → drain → close; SIGTERM/SIGINT set `stop`."""
+def run_service(make: Callable[[threading.Event], Service]) -> None:
+    """Run `make(stop)` through start → serve → drain → close; SIGTERM/SIGINT set `stop`.
+    (The logs name the service: `sensr.logs.configure_logging` binds it.)"""
     stop = threading.Event()
-    install_stop_signals(name, stop.set, lambda: stop.is_set())
+    install_stop_signals(stop.set, stop.is_set)
     service = make(stop)
-    _phase(name, "starting")
+    log.info("service_starting")
     try:
         service.start()
-        _phase(name, "serving")
+        log.info("service_serving")
         service.serve()
-        _phase(name, "draining")
+        log.info("service_draining")
         service.drain()
     except Stopped as waiting:
-        log.info("service_stopped_while_starting", service=name, waiting_for=str(waiting))
+        log.info("service_stopped_while_starting", waiting_for=str(waiting))
     finally:
-        _phase(name, "closing")
+        log.info("service_closing")
         service.close()
-        _phase(name, "stopped")
+        log.info("service_stopped")
 
 
-def run_async_service(name: str, make: Callable[[asyncio.Event], AsyncService]) -> None:
+def run_async_service(make: Callable[[asyncio.Event], AsyncService]) -> None:
     """`run_service` for an asyncio service: runs its own event loop (`asyncio.run`)."""
-    asyncio.run(_run_async(name, make))
+    asyncio.run(_run_async(make))
 
 
-async def _run_async(name: str, make: Callable[[asyncio.Event], AsyncService]) -> None:
+async def _run_async(make: Callable[[asyncio.Event], AsyncService]) -> None:
     stop = asyncio.Event()
-    install_stop_signals(name, stop.set, stop.is_set, asyncio.get_running_loop())
+    install_stop_signals(stop.set, stop.is_set, asyncio.get_running_loop())
     service = make(stop)
-    _phase(name, "starting")
+    log.info("service_starting")
     try:
         await service.start()
-        _phase(name, "serving")
+        log.info("service_serving")
         await stop.wait()
-        _phase(name, "draining")
+        log.info("service_draining")
         await service.drain()
     except Stopped as waiting:
-        log.info("service_stopped_while_starting", service=name, waiting_for=str(waiting))
+        log.info("service_stopped_while_starting", waiting_for=str(waiting))
     finally:
-        _phase(name, "closing")
+        log.info("service_closing")
         await service.close()
-        _phase(name, "stopped")
+        log.info("service_stopped")
 
 
-def install_stop_signals(name: str, request_stop: Callable[[], None], stopping: Callable[[], bool],
+def install_stop_signals(request_stop: Callable[[], None], stopping: Callable[[], bool],
                          loop: asyncio.AbstractEventLoop | None = None) -> None:
     """On SIGTERM or SIGINT call `request_stop()`; a signal that comes while `stopping()`
     already holds stops the process at once (SystemExit(128 + signal))."""
     def on_signal(signum: int, _frame: FrameType | None = None) -> None:
-        name_of = signal.Signals(signum).name
+        name = signal.Signals(signum).name
         if stopping():
-            log.warning("service_stopping_now", service=name, signal=name_of)
+            log.warning("service_stopping_now", signal=name)
             raise SystemExit(128 + signum)
-        log.info("service_stop_requested", service=name, signal=name_of)
+        log.info("service_stop_requested", signal=name)
         request_stop()
 
     for signum in STOP_SIGNALS:
@@ -218,7 +219,3 @@ def install_stop_signals(name: str, request_stop: Callable[[], None], stopping: 
             signal.signal(signum, on_signal)
         else:
             loop.add_signal_handler(signum, on_signal, signum)
-
-
-def _phase(name: str, phase: str) -> None:
-    log.info(f"service_{phase}", service=name)

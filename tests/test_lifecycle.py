@@ -176,9 +176,9 @@ def restore_signals() -> Iterator[None]:
 
 def test_a_signal_drains_then_closes(restore_signals, logged) -> None:
     phases: list[str] = []
-    run_service("demo", lambda stop: Recorder(stop, phases, lambda: os.kill(os.getpid(), signal.SIGTERM)))
+    run_service(lambda stop: Recorder(stop, phases, lambda: os.kill(os.getpid(), signal.SIGTERM)))
     assert phases == ["start", "serve", "drain", "close"]
-    assert [entry["event"] for entry in logged if entry.get("service") == "demo"] == [
+    assert [entry["event"] for entry in logged if entry["event"].startswith("service_")] == [
         "service_starting", "service_serving", "service_stop_requested", "service_draining", "service_closing",
         "service_stopped"]
     assert next(entry["signal"] for entry in logged if entry["event"] == "service_stop_requested") == "SIGTERM"
@@ -194,7 +194,7 @@ def test_a_signal_during_start_up_ends_the_wait_and_closes(restore_signals, logg
 
         wait_for("object store", attempt, stop, max_delay=1.0, errors=(OSError,), sleep=lambda _: None)
 
-    run_service("demo", lambda stop: Recorder(stop, phases, lambda: None, start))
+    run_service(lambda stop: Recorder(stop, phases, lambda: None, start))
     assert phases == ["start", "close"]
     assert any(entry["event"] == "service_stopped_while_starting" and entry["waiting_for"] == "object store"
                for entry in logged)
@@ -208,7 +208,7 @@ def test_a_second_signal_stops_at_once(restore_signals) -> None:
         os.kill(os.getpid(), signal.SIGTERM)
 
     with pytest.raises(SystemExit) as exited:
-        run_service("demo", lambda stop: Recorder(stop, phases, signal_twice))
+        run_service(lambda stop: Recorder(stop, phases, signal_twice))
     assert exited.value.code == 128 + signal.SIGTERM
     assert phases == ["start", "serve", "close"]  # no drain, but what was opened is closed
 
@@ -230,8 +230,8 @@ class AsyncRecorder:
 
 def test_an_asyncio_service_serves_until_the_signal_then_drains_and_closes(logged) -> None:
     phases: list[str] = []
-    run_async_service("demo", lambda stop: AsyncRecorder(stop, phases))
+    run_async_service(lambda stop: AsyncRecorder(stop, phases))
     assert phases == ["start", "drain (stop set: True)", "close"]
-    assert [entry["event"] for entry in logged if entry.get("service") == "demo"] == [
+    assert [entry["event"] for entry in logged if entry["event"].startswith("service_")] == [
         "service_starting", "service_serving", "service_stop_requested", "service_draining", "service_closing",
         "service_stopped"]
