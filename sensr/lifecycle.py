@@ -29,7 +29,7 @@ import threading
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from types import FrameType
-from typing import NoReturn, Protocol, TypeVar
+from typing import Any, NoReturn, Protocol, TypeVar
 
 from tenacity import AsyncRetrying, RetryCallState, Retrying, retry_if_exception_type, retry_if_not_exception_type
 
@@ -94,7 +94,8 @@ async def wait_for_async(dependency: str, attempt: Callable[[], Awaitable[T]], s
 
 
 def _policy(dependency: str, stop: threading.Event | asyncio.Event, max_delay: float,
-            errors: tuple[type[BaseException], ...]) -> dict[str, object]:
+            errors: tuple[type[BaseException], ...]) -> dict[str, Any]:
+    """tenacity's arguments for the one policy (the same for `Retrying` and `AsyncRetrying`)."""
     def log_wait(state: RetryCallState) -> None:
         error = state.outcome.exception() if state.outcome else None
         log.warning("waiting_for_dependency", dependency=dependency, attempt=state.attempt_number,
