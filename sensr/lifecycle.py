@@ -12,8 +12,8 @@
   the catalog worker's consumer loop) and `run_async_service` (asyncio: ingest_http, api)
   run one sequence: install SIGTERM/SIGINT, start, serve until the first signal, drain
   (finish the work under way), close; each phase logged as `service_<phase>`. A signal
-  during start-up ends the wait (`Stopped`) and closes what was opened; a second signal
-  stops at once (exit code 128 + the signal's number).
+  during start-up ends it (`Stopped`) and closes what was opened; a second signal stops
+  at once (exit code 128 + the signal's number).
 
 The retries themselves are tenacity's (`Retrying`, `AsyncRetrying`); this module only
 fixes the policy, so that every service waits the same way.
@@ -160,13 +160,26 @@ class AsyncService(Protocol):
 
 def run_service(make: Callable[[threading.Event], Service]) -> None:
     """Run `make(stop)` through start → serve → drain → close; SIGTERM/SIGINT set `stop`.
-    (The logs name the service: `sensr.logs.configure_logging` binds it.)"""
+    (The logs name the service: `sensr.logs.configure_logging` binds it.)
+
+    A signal during `start` also raises `Stopped` in it at once: an attempt to reach a
+    dependency may block for long (a Kafka bootstrap, up to 30 s), and nothing started
+    yet needs finishing.
+    """
     stop = threading.Event()
-    install_stop_signals(stop.set, stop.is_set)
+    starting = True
+
+    def request_stop() -> None:
+        stop.set()
+        if starting:
+            raise Stopped("start-up")
+
+    install_stop_signals(request_stop, stop.is_set)
     service = make(stop)
     log.info("service_starting")
     try:
         service.start()
+        starting = False
         log.info("service_serving")
         service.serve()
         log.info("service_draining")
