@@ -48,7 +48,8 @@ STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
 class Stopped(Exception):
-    """A stop was requested while a dependency was awaited; the argument names it."""
+    """A stop was requested while the service was starting; the argument names the
+    dependency it was waiting for (or `start-up`)."""
 
 
 def retry_delay(attempt: int, max_delay: float, draw: Callable[[float, float], float] = random.uniform) -> float:
@@ -185,7 +186,7 @@ def run_service(make: Callable[[threading.Event], Service]) -> None:
         log.info("service_draining")
         service.drain()
     except Stopped as waiting:
-        log.info("service_stopped_while_starting", waiting_for=str(waiting))
+        log.info("service_stopped_while_starting", during=str(waiting))
     finally:
         log.info("service_closing")
         service.close()
@@ -209,7 +210,7 @@ async def _run_async(make: Callable[[asyncio.Event], AsyncService]) -> None:
         log.info("service_draining")
         await service.drain()
     except Stopped as waiting:
-        log.info("service_stopped_while_starting", waiting_for=str(waiting))
+        log.info("service_stopped_while_starting", during=str(waiting))
     finally:
         log.info("service_closing")
         await service.close()

@@ -237,3 +237,25 @@ def test_an_asyncio_service_serves_until_the_signal_then_drains_and_closes(logge
     assert [entry["event"] for entry in logged if entry["event"].startswith("service_")] == [
         "service_starting", "service_serving", "service_stop_requested", "service_draining", "service_closing",
         "service_stopped"]
+
+
+class AsyncWaiter(AsyncRecorder):
+    """Waits for a database that never answers; the signal comes during the wait."""
+
+    async def start(self) -> None:
+        self.phases.append("start")
+
+        async def attempt() -> None:
+            os.kill(os.getpid(), signal.SIGTERM)
+            raise OSError("database not there yet")
+
+        await wait_for_async("index database", attempt, self.stop, max_delay=3600.0, errors=(OSError,))
+
+
+def test_a_signal_during_an_asyncio_start_up_ends_the_wait_and_closes(logged) -> None:
+    phases: list[str] = []
+    run_async_service(lambda stop: AsyncWaiter(stop, phases))
+    assert phases == ["start", "close"]
+    assert [(entry["event"], entry.get("during")) for entry in logged if entry["event"].startswith("service_")] == [
+        ("service_starting", None), ("service_stop_requested", None),
+        ("service_stopped_while_starting", "index database"), ("service_closing", None), ("service_stopped", None)]
