@@ -21,10 +21,13 @@ from api.users import User
 
 @dataclass(frozen=True, slots=True)
 class Caller:
-    """Who makes a request: a logged-in user, a share-link holder, both or neither."""
+    """Who makes a request: a logged-in user, a share-link holder, both or neither (see
+    `api.callers`, which finds out)."""
 
     user: User | None = None
     share_token: str | None = None
+    token: str | None = None
+    """The bearer or session token that identified `user` (to revoke at logout)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,6 @@
-"""The api's Tornado application: operations endpoints, API v1 and the web UI in one route table."""
+"""The api's Tornado application: the operations endpoints and two sibling surfaces, the
+JSON API (`api.v1`) and the web UI (`api.ui`), each a route table over the same services
+and the same caller resolver (`api.callers`)."""
 
 from __future__ import annotations
 
@@ -6,9 +8,11 @@ from typing import Any
 
 import tornado.web
 
+from api.callers import CallerResolver
 from api.services import Services
-from api.ui import ui_handlers, ui_settings
-from api.v1.routes import handlers
+from api.sessions import cookie_secret
+from api.ui.routes import ui_handlers, ui_settings
+from api.v1.routes import v1_handlers
 from sensr.logs import get_logger
 from sensr.ops import ReadyCheck, ops_handlers
 
@@ -17,10 +21,23 @@ _PROBES = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
 def make_app(services: Services, ready: ReadyCheck, **settings: Any) -> tornado.web.Application:
-    """`ready` answers /readyz; `settings` go to Tornado, over the web UI's own (template
-    path, cookie secret, ...)."""
-    return tornado.web.Application([*ops_handlers(ready), *handlers(services), *ui_handlers(services)],
-                                   log_function=log_request, **{**ui_settings(services), **settings})
+    """`ready` answers /readyz; `settings` go to Tornado, over the application's own
+    (cookie secret, XSRF protection, the web UI's template path, ...)."""
+    callers = CallerResolver(services)
+    return tornado.web.Application(
+        [*ops_handlers(ready), *v1_handlers(services, callers), *ui_handlers(services, callers)],
+        log_function=log_request, **{**cookie_settings(services), **ui_settings(services, callers), **settings})
+
+
+def cookie_settings(services: Services) -> dict[str, Any]:
+    """The secret that signs session cookies (`api.sessions`), and XSRF protection for
+    every handler: the web UI's forms need it; the JSON API's handlers opt out
+    (`api.handlers.JsonHandler.check_xsrf_cookie`)."""
+    return {
+        "cookie_secret": cookie_secret(services.settings),
+        "xsrf_cookies": True,
+        "xsrf_cookie_kwargs": {"httponly": True, "samesite": "Lax", "secure": services.settings.api.secure_cookies},
+    }
 
 
 def log_request(handler: tornado.web.RequestHandler) -> None:

@@ -8,6 +8,7 @@ problem is found, with a message a person can act on.
 
 from __future__ import annotations
 
+import math
 from typing import ClassVar
 
 import tornado.web
@@ -57,6 +58,11 @@ class RateLimited(ApiError):
     def __init__(self, message: str, retry_after: float) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+    @property
+    def retry_after_header(self) -> str:
+        """The Retry-After header's value: whole seconds, at least 1."""
+        return str(max(1, math.ceil(self.retry_after)))
 
 
 class Unavailable(ApiError):

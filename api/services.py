@@ -12,7 +12,7 @@ import socket
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import InitVar, dataclass, field
 from typing import Any, TypeVar
 
 from kafka import KafkaConsumer, KafkaProducer
@@ -23,8 +23,8 @@ from api.cameras import CameraService, LoginPublisher
 from api.db import Database, api_error
 from api.images import ObjectStore
 from api.live import Fanout
+from api.login import LoginFlow, LoginThrottle
 from api.shares import ShareService
-from api.throttle import LoginThrottle
 from api.tokens import TokenService
 from api.users import UserService
 from sensr.broker import CATALOG, FRAMES, ensure_topics, make_consumer, make_producer
@@ -45,7 +45,6 @@ class Services:
     db: Database
     users: UserService
     tokens: TokenService
-    throttle: LoginThrottle
     cameras: CameraService
     shares: ShareService
     access: AccessPolicy
@@ -55,6 +54,11 @@ class Services:
     catalog_feed: Fanout[FrameRecord]
     producer: KafkaProducer
     executor: ThreadPoolExecutor
+    login_throttle: InitVar[LoginThrottle]
+    login: LoginFlow = field(init=False)
+
+    def __post_init__(self, login_throttle: LoginThrottle) -> None:
+        self.login = LoginFlow(self.users, login_throttle, self.run)
 
     @classmethod
     def open(cls, settings: Settings) -> Services:
@@ -83,13 +87,12 @@ class Services:
             settings=settings, db=db,
             users=UserService(db, api.min_password_length),
             tokens=TokenService(db, api.token_lifetime_days),
-            throttle=LoginThrottle.from_settings(api),
             cameras=cameras, shares=shares, access=AccessPolicy(cameras, shares), index=index,
             objects=ObjectStore(make_s3_client(settings.s3), settings.s3.s3_bucket, executor),
             frames_feed=Fanout("frames", FRAMES, live_consumer, FrameEvent.from_record, api.live_queue_bytes,
                                weigh=lambda event: len(event.jpeg)),
             catalog_feed=Fanout("catalog", CATALOG, live_consumer, decode_catalog_event, CATALOG_QUEUE_EVENTS),
-            producer=producer, executor=executor,
+            producer=producer, executor=executor, login_throttle=LoginThrottle.from_settings(api),
         )
 
     async def run(self, function: Callable[..., R], *args: Any) -> R:

@@ -9,19 +9,15 @@ reaches the database, not fail there. Passwords are exempt: they are only ever h
 
 from __future__ import annotations
 
-import re
-
 from api.errors import InvalidInput
+from sensr.text import PLAIN_TEXT_PATTERN, has_control_characters
 
-PLAIN_TEXT_PATTERN = r"^[^\u0000-\u001f\u007f-\u009f]*$"
-"""The rule as a regular expression valid in both Python and JSON Schema (ECMA-262)."""
-
-_CONTROL = re.compile(r"[\u0000-\u001f\u007f-\u009f]")
+__all__ = ["PLAIN_TEXT_PATTERN", "is_plain", "plain_text"]
 
 
 def is_plain(text: str) -> bool:
-    """True when `text` holds no control character."""
-    return _CONTROL.search(text) is None
+    """True when `text` holds no control character (`sensr.text`'s rule)."""
+    return not has_control_characters(text)
 
 
 def plain_text(text: str, field: str) -> str:

@@ -36,7 +36,7 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from infra.broker import KafkaBroker
+from infra.kafka_server import KafkaServer
 from infra.seaweedfs import SeaweedS3
 from launcher.service_stack import S3Endpoint, ServiceStack
 from sensr.broker import ensure_topics
@@ -97,7 +97,7 @@ def percentiles(values: list[float]) -> str:
 
 def start_stack(cleanup: ExitStack, folder: Path) -> ServiceStack:
     """Kafka and SeaweedFS in `folder`, then the api and ingest_http against them."""
-    broker = KafkaBroker(folder / "kafka")
+    broker = KafkaServer(folder / "kafka")
     broker.start()
     cleanup.callback(broker.stop)
     seaweed = SeaweedS3(folder / "seaweedfs")

@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from kafka import KafkaAdminClient
 from kafka.errors import KafkaError
 
-from infra.broker import KafkaBroker
+from infra.kafka_server import KafkaServer
 from infra.seaweedfs import SeaweedS3
 from launcher.service_stack import start_group_at_end
 from sensr.broker import FRAMES, ensure_topics, make_producer
@@ -60,7 +60,7 @@ class Bench:
     def __init__(self, stack: ExitStack, folder: Path, frames: int) -> None:
         self.folder = folder
         self.count = frames
-        broker = KafkaBroker(folder / "kafka")
+        broker = KafkaServer(folder / "kafka")
         broker.start()
         stack.callback(broker.stop)
         self.seaweed = SeaweedS3(folder / "seaweedfs")

@@ -62,7 +62,7 @@ from PIL import Image, ImageDraw, ImageFont
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from infra.broker import KafkaBroker  # noqa: E402
+from infra.kafka_server import KafkaServer  # noqa: E402
 from infra.seaweedfs import SeaweedS3  # noqa: E402
 from sensr.broker import ensure_topics  # noqa: E402
 from sensr.settings import CoreSettings, KafkaSettings  # noqa: E402
@@ -660,7 +660,7 @@ def main() -> None:
     with ExitStack() as cleanup:
         folder = Path(tempfile.mkdtemp(prefix="sensr-bench-e2e-"))
         cleanup.callback(lambda: __import__("shutil").rmtree(folder, ignore_errors=True))
-        kafka = KafkaBroker(folder / "kafka")
+        kafka = KafkaServer(folder / "kafka")
         kafka.start()
         cleanup.callback(kafka.stop)
         ensure_topics(CoreSettings(), KafkaSettings(kafka_bootstrap=kafka.bootstrap))

@@ -212,7 +212,7 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 def conduct(args: argparse.Namespace) -> None:
-    from infra.broker import KafkaBroker
+    from infra.kafka_server import KafkaServer
     from infra.process import free_ports
     from launcher.service_stack import ServiceStack
     from sensr.broker import ensure_topics, make_producer
@@ -224,7 +224,7 @@ def conduct(args: argparse.Namespace) -> None:
     work = Path(tempfile.mkdtemp(prefix="sensr-bench-ftp-"))
     processes: list[subprocess.Popen] = []
     stacks: list[ServiceStack] = []
-    broker = KafkaBroker(work / "kafka", heap="1g")
+    broker = KafkaServer(work / "kafka", heap="1g")
     try:
         frame = camera_jpeg(FRAME_BYTES)
         (work / "frame.jpg").write_bytes(frame)

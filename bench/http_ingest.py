@@ -1,6 +1,6 @@
 """Throughput and latency of ingest_http, beside the raw kafka-python producer.
 
-Starts its own Kafka (infra.broker.KafkaBroker in a temporary folder, unless --kafka
+Starts its own Kafka (infra.kafka_server.KafkaServer in a temporary folder, unless --kafka
 names one) and one `python -m ingest_http` process, then measures in one run:
 
 1. Raw producer: the kafka-python producer of `sensr.broker.make_producer` (acks=all,
@@ -47,7 +47,7 @@ from urllib.request import urlopen
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from infra.broker import KafkaBroker  # noqa: E402
+from infra.kafka_server import KafkaServer  # noqa: E402
 from infra.process import ManagedProcess  # noqa: E402
 from launcher.service_stack import ServiceStack  # noqa: E402
 from sensr.broker import FRAMES, ensure_topics, make_producer  # noqa: E402
@@ -328,7 +328,7 @@ def main() -> None:
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="sensr-bench-http-")))
         bootstrap = args.kafka
         if not bootstrap:
-            broker = KafkaBroker(folder / "kafka", heap="1g")
+            broker = KafkaServer(folder / "kafka", heap="1g")
             broker.start()
             stack.callback(broker.stop)
             bootstrap = broker.bootstrap

@@ -3,9 +3,12 @@
 A dead letter is the original record unchanged (key, JPEG bytes, headers, so it can be
 inspected or replayed into `sensr.frames`) plus headers saying why and where it came from:
 
-- `dlq-kind`: `bad_event` (missing or malformed frame-event headers or key),
-  `too_large` (over `SENSR_MAX_FRAME_BYTES`), `unknown_camera` (deleted or never
-  registered, after the camera table caught up), `bad_jpeg` (not a decodable JPEG);
+- `dlq-kind`: `bad_event` (missing or malformed frame-event headers or key, a control
+  character in a name, a frame id that is not a ULID), `too_large` (over `SENSR_MAX_FRAME_BYTES`), `unknown_camera`
+  (deleted or never registered, after the camera table caught up), `bad_jpeg` (refused
+  by `sensr.frame_check.check_frame`: a coding or size the worker cannot decode, over
+  `SENSR_MAX_FRAME_PIXELS`), `index_refused` (the index database refuses a value of the
+  record, and would on every retry);
 - `dlq-reason`: a human-readable explanation;
 - `dlq-origin`: `<topic>/<partition>/<offset>` of the original record.
 """
@@ -21,7 +24,7 @@ from sensr.frames import Headers
 H_KIND = "dlq-kind"
 H_REASON = "dlq-reason"
 H_ORIGIN = "dlq-origin"
-KINDS = frozenset({"bad_event", "too_large", "unknown_camera", "bad_jpeg"})
+KINDS = frozenset({"bad_event", "too_large", "unknown_camera", "bad_jpeg", "index_refused"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,15 +8,53 @@ the batch is retried rather than its frames dead-lettered.
 
 Presence is not re-checked that way (it would cost a round trip per batch): frames of a
 camera deleted a moment ago, accepted while it existed, may still be stored until the
-table reads the tombstone.
+table reads the tombstone; the camera purge (`purge`, fed by `DeletionTrackingTable`)
+then removes them.
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterable
 
 from catalog_worker.consumer import TransientError
 from sensr.cameras import CameraTable
+from sensr.settings import CoreSettings, KafkaSettings
+
+
+class DeletionTrackingTable(CameraTable):
+    """The camera table, also remembering which cameras were deleted (tombstoned, not
+    created again) since it began reading `sensr.cameras`, and when it read each
+    deletion: the work list of `purge.CameraPurger`. The table reads the topic from its
+    start, so after a restart it knows the deletions the topic still holds."""
+
+    def __init__(self, core: CoreSettings, kafka: KafkaSettings) -> None:
+        super().__init__(core, kafka)
+        self._deleted: dict[str, float] = {}
+        self._deleted_lock = threading.Lock()
+        self.deletion_seen = threading.Event()
+        """Set when a deletion is read; cleared by whoever acts on it."""
+
+    def apply(self, key: bytes, value: bytes | None) -> None:
+        super().apply(key, value)
+        username = key.decode()
+        with self._deleted_lock:
+            if value is None:
+                self._deleted.setdefault(username, time.monotonic())
+                self.deletion_seen.set()
+            else:
+                self._deleted.pop(username, None)
+
+    def deleted(self) -> dict[str, float]:
+        """Deleted cameras, each with the `time.monotonic()` at which its deletion was read."""
+        with self._deleted_lock:
+            return dict(self._deleted)
+
+    def forget(self, username: str) -> None:
+        """Drop a deleted camera from the work list (it has been purged for good)."""
+        with self._deleted_lock:
+            self._deleted.pop(username, None)
 
 
 class KnownCameras:

@@ -24,4 +24,13 @@ RETRIES = Counter("sensr_catalog_retries_total",
                   ["dependency"])
 COMMIT_FAILURES = Counter("sensr_catalog_commit_failures_total",
                           "Offset commits refused (partitions moved in a rebalance); the new owner redoes the batch.")
+FRAMES_UNDECODABLE = Counter("sensr_catalog_frames_undecodable_total",
+                             "Frames stored with a placeholder thumbnail because Pillow could not decode them "
+                             "completely (corrupt or truncated image data behind a sound header).")
+DECODE_BYTES_HELD = Gauge("sensr_catalog_decode_bytes_held",
+                          "Estimated memory held by thumbnail decodes under way (see SENSR_CATALOG_DECODE_BUDGET_BYTES).")
+CAMERA_PURGED_OBJECTS = Counter("sensr_catalog_camera_purged_objects_total",
+                                "Objects deleted because their camera was deleted.")
+CAMERA_PURGED_FRAMES = Counter("sensr_catalog_camera_purged_frames_total",
+                               "Index rows deleted because their camera was deleted.")
 RETENTION_DELETED = Counter("sensr_catalog_retention_deleted_total", "Frames deleted by the retention sweep.")

@@ -1,6 +1,6 @@
 """One batch of `sensr.frames` records, step by step, until all its effects are durable.
 
-    decode → vet cameras → drop duplicates → store objects → index → announce
+    decode → vet cameras → check frames → drop duplicates → store objects → index → announce
 
 `start` runs the first steps and queues the object writes; `finish` waits for them and
 runs the rest. The consumer loop starts the next batch before finishing this one, so the
@@ -18,23 +18,23 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from kafka.consumer.fetcher import ConsumerRecord
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from catalog_worker import metrics
 from catalog_worker.announce import Announcer
-from catalog_worker.consumer import TransientError
 from catalog_worker.dedup import DuplicateFilter
 from catalog_worker.dlq import DeadLetter
+from catalog_worker.indexing import add_to_index
 from catalog_worker.known_cameras import KnownCameras
 from catalog_worker.store import ObjectStore, PendingWrites
-from catalog_worker.thumbnails import UndecodableImage
+from sensr.frame_check import FrameShape, check_frame
 from sensr.frames import FrameEvent, FrameEventError
 from sensr.index import FrameIndex, FrameRecord
 from sensr.logs import get_logger
+from sensr.scanner import JpegError
 
 log = get_logger(__name__)
 Decoded = list[tuple[ConsumerRecord, FrameEvent]]
+Checked = list[tuple[ConsumerRecord, FrameEvent, FrameShape]]
 
 
 class BatchProcessor:
@@ -42,12 +42,13 @@ class BatchProcessor:
     queues the object writes; `PendingBatch.finish` runs the rest."""
 
     def __init__(self, cameras: KnownCameras, store: ObjectStore, index: FrameIndex, announcer: Announcer,
-                 max_frame_bytes: int, duplicates: DuplicateFilter) -> None:
+                 max_frame_bytes: int, max_frame_pixels: int, duplicates: DuplicateFilter) -> None:
         self._cameras = cameras
         self._store = store
         self._index = index
         self._announcer = announcer
         self._max_frame_bytes = max_frame_bytes
+        self._max_frame_pixels = max_frame_pixels
         self._duplicates = duplicates
 
     def start(self, records: Sequence[ConsumerRecord]) -> PendingBatch:
@@ -56,8 +57,9 @@ class BatchProcessor:
         letters: list[DeadLetter] = []
         frames = self._decode(records, letters)
         frames = self._vet(frames, letters)
-        frames = self._drop_duplicates(frames)
-        return PendingBatch(self, frames, self._store.submit([frame for _, frame in frames]), letters)
+        checked = self._drop_duplicates(self._check(frames, letters))
+        return PendingBatch(self, checked, self._store.submit([(frame, shape) for _, frame, shape in checked]),
+                            letters)
 
     def _decode(self, records: Sequence[ConsumerRecord], letters: list[DeadLetter]) -> Decoded:
         frames: Decoded = []
@@ -80,21 +82,26 @@ class BatchProcessor:
                 letters.append(DeadLetter(record, "unknown_camera", f"camera {frame.camera!r} is deleted or unknown"))
         return [(record, frame) for record, frame in frames if frame.camera not in unknown]
 
-    def _drop_duplicates(self, frames: Decoded) -> Decoded:
+    def _check(self, frames: Decoded, letters: list[DeadLetter]) -> Checked:
+        """The frames that pass `check_frame` (the edges' own check, so only other producers
+        or changed settings send any that fail), with their shapes from the header."""
+        checked: Checked = []
+        for record, frame in frames:
+            try:
+                checked.append((record, frame, check_frame(frame.jpeg, self._max_frame_pixels)))
+            except JpegError as error:
+                letters.append(DeadLetter(record, "bad_jpeg", f"{error.reason}: {error}"))
+        return checked
+
+    def _drop_duplicates(self, frames: Checked) -> Checked:
         """Leave out the frames whose content the camera already has (`dedup`): not stored,
         indexed or announced; their offsets are committed with the batch."""
-        dropped = self._duplicates.duplicates([frame for _, frame in frames])
-        return [(record, frame) for record, frame in frames if frame.frame_id not in dropped]
+        dropped = self._duplicates.duplicates([frame for _, frame, _ in frames])
+        return [checked for checked in frames if checked[1].frame_id not in dropped]
 
     def _finish(self, batch: PendingBatch) -> None:
         letters = list(batch.letters)
-        stored: list[FrameRecord] = []
-        for (record, _), outcome in zip(batch.frames, batch.writes.result(), strict=True):
-            if isinstance(outcome, UndecodableImage):
-                letters.append(DeadLetter(record, "bad_jpeg", str(outcome)))
-            else:
-                stored.append(outcome)
-        self._add_to_index(stored)
+        stored = self._add_to_index(batch, batch.writes.result(), letters)
         self._duplicates.release(letters)
         self._announcer.publish(stored, letters)
         for letter in letters:
@@ -102,13 +109,20 @@ class BatchProcessor:
             log.warning("frame_dead_lettered", kind=letter.kind, reason=letter.reason,
                         partition=letter.record.partition, offset=letter.record.offset)
 
-    def _add_to_index(self, stored: list[FrameRecord]) -> None:
-        try:
-            inserted = self._index.add(stored)
-        except (DBAPIError, PoolTimeout) as error:
-            raise TransientError("index", str(error).splitlines()[0]) from error
-        metrics.FRAMES_STORED.inc(inserted)
-        metrics.FRAMES_REDELIVERED.inc(len(stored) - inserted)
+    def _add_to_index(self, batch: PendingBatch, stored: list[FrameRecord],
+                      letters: list[DeadLetter]) -> list[FrameRecord]:
+        """Index the stored frames; those the database refuses lose their objects and
+        become dead letters. Returns the frames indexed."""
+        indexed = add_to_index(self._index, stored)
+        if indexed.refused:
+            self._store.delete([record for record, _ in indexed.refused])
+            records = {frame.frame_id: record for record, frame, _ in batch.frames}
+            letters.extend(DeadLetter(records[row.frame_id], "index_refused", reason)
+                           for row, reason in indexed.refused)
+        refused = {row.frame_id for row, _ in indexed.refused}
+        metrics.FRAMES_STORED.inc(indexed.inserted)
+        metrics.FRAMES_REDELIVERED.inc(len(stored) - len(refused) - indexed.inserted)
+        return [row for row in stored if row.frame_id not in refused]
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +130,7 @@ class PendingBatch:
     """A started batch: its frames' writes are under way."""
 
     processor: BatchProcessor
-    frames: Decoded
+    frames: Checked
     writes: PendingWrites
     letters: list[DeadLetter]
 

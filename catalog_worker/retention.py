@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import threading
 
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
-
 from catalog_worker import metrics
 from catalog_worker.consumer import TransientError
+from catalog_worker.errors import RecordRefused, index_errors
 from catalog_worker.known_cameras import KnownCameras
 from catalog_worker.store import ObjectStore
 from sensr.frames import now_us
@@ -37,9 +35,10 @@ class RetentionSweeper:
         """Sweep now and then every interval until `stop` is set; failures wait for the next round."""
         while not stop.is_set():
             try:
-                deleted = self.sweep(now_us(), stop)
-            except (TransientError, DBAPIError, PoolTimeout) as error:
-                log.warning("retention_sweep_failed", error=str(error).splitlines()[0])
+                with index_errors():
+                    deleted = self.sweep(now_us(), stop)
+            except (TransientError, RecordRefused) as error:
+                log.warning("retention_sweep_failed", error=str(error))
             else:
                 if deleted:
                     log.info("retention_sweep", deleted=deleted)

@@ -22,12 +22,13 @@ from sqlalchemy.exc import DBAPIError
 from catalog_worker.announce import Announcer
 from catalog_worker.consumer import ConsumerLoop
 from catalog_worker.dedup import DuplicateFilter
-from catalog_worker.known_cameras import KnownCameras
+from catalog_worker.errors import STORE_ERRORS
+from catalog_worker.known_cameras import DeletionTrackingTable, KnownCameras
 from catalog_worker.pipeline import BatchProcessor
+from catalog_worker.purge import CameraPurger
 from catalog_worker.retention import RetentionSweeper
-from catalog_worker.store import STORE_ERRORS, ObjectStore
+from catalog_worker.store import ObjectStore
 from sensr.broker import FRAMES, close_quietly, ensure_topics, make_consumer, make_producer
-from sensr.cameras import CameraTable
 from sensr.index import FrameIndex
 from sensr.lifecycle import wait_for
 from sensr.logs import get_logger
@@ -43,7 +44,7 @@ class CatalogWorker:
     def __init__(self, settings: Settings, stop: threading.Event) -> None:
         self._settings = settings
         self._stop = stop
-        self._table = CameraTable(settings.core, settings.kafka)
+        self._table = DeletionTrackingTable(settings.core, settings.kafka)
         self._loop: ConsumerLoop | None = None
 
     def ready(self) -> dict[str, bool]:
@@ -80,7 +81,8 @@ class CatalogWorker:
             ops = OpsServer(catalog.catalog_ops_host, catalog.catalog_ops_port, self.ready).start()
             resources.callback(ops.stop)
             log.info("ops_listening", host=catalog.catalog_ops_host, port=ops.port)
-            store = ObjectStore.connect(self._settings.s3, catalog.catalog_upload_threads, catalog.thumbnail_width)
+            store = ObjectStore.connect(self._settings.s3, catalog.catalog_upload_threads, catalog.thumbnail_width,
+                                        catalog.catalog_decode_budget_bytes)
             resources.callback(store.close)
 
             self._wait_for("kafka topics", lambda: ensure_topics(core, kafka), KafkaError)
@@ -95,7 +97,11 @@ class CatalogWorker:
             sweeping = threading.Thread(target=sweeper.run, args=(self._stop,), name="retention", daemon=True)
             sweeping.start()
             resources.callback(sweeping.join, 30)
-            resources.callback(self._stop.set)  # ends the sweep even when the loop died of an error
+            purger = CameraPurger(self._table, store, index, catalog.catalog_purge_seconds)
+            purging = threading.Thread(target=purger.run, args=(self._stop,), name="camera-purge", daemon=True)
+            purging.start()
+            resources.callback(purging.join, 30)
+            resources.callback(self._stop.set)  # ends sweep and purge even when the loop died of an error
             producer = make_producer(core, kafka, client_id="sensr-catalog")
             resources.callback(close_quietly, "producer", lambda: producer.close(10))
             consumer = make_consumer(core, kafka, group_id=catalog.catalog_group_id, client_id="sensr-catalog",
@@ -103,7 +109,7 @@ class CatalogWorker:
             resources.callback(close_quietly, "consumer", lambda: consumer.close(autocommit=False))  # leaves the group
 
             announcer = Announcer(producer, kafka.kafka_request_timeout_ms / 1000)
-            process = BatchProcessor(cameras, store, index, announcer, core.max_frame_bytes,
+            process = BatchProcessor(cameras, store, index, announcer, core.max_frame_bytes, core.max_frame_pixels,
                                      DuplicateFilter(index, catalog.reupload_window))
             self._loop = ConsumerLoop(consumer, FRAMES, process, catalog.catalog_batch_size,
                                       catalog.catalog_retry_max_seconds)

@@ -1,9 +1,14 @@
-"""Thumbnails with Pillow, and the check that a frame really is a decodable JPEG.
+"""Thumbnails with Pillow: rendered from the frame, or a grey placeholder for a frame
+Pillow cannot decode completely.
 
-Speed: the JPEG decoder's draft mode decodes straight to 1/2, 1/4 or 1/8 scale (libjpeg
-DCT scaling), so a 1080p frame becomes a 320-pixel thumbnail without ever building the
-full-size image. Pillow releases the GIL while decoding and encoding, so several
-thumbnails render in parallel on the store's threads.
+Speed and memory: the JPEG decoder's draft mode decodes straight to 1/2, 1/4 or 1/8
+scale (libjpeg DCT scaling), so a 1080p frame becomes a 320-pixel thumbnail without ever
+building the full-size image. Pillow releases the GIL while decoding and encoding, so
+several thumbnails render in parallel on the store's threads.
+
+A frame that passed `sensr.frame_check.check_frame` is stored even if its entropy data
+is corrupt ("a 200 means stored"): its thumbnail is then `placeholder_thumbnail`, of the
+size its header declares.
 """
 
 from __future__ import annotations
@@ -11,10 +16,12 @@ from __future__ import annotations
 import io
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 from PIL import Image, ImageOps
 
 THUMBNAIL_QUALITY = 80
+PLACEHOLDER_GREY = (128, 128, 128)
 _ROTATED = {5, 6, 7, 8}  # EXIF orientations that swap width and height
 _ORIENTATION_TAG = 0x0112
 
@@ -56,3 +63,14 @@ def render_thumbnail(jpeg: bytes, width: int) -> Thumbnail:
             raise
         raise UndecodableImage(f"undecodable JPEG: {error}") from None
     return Thumbnail(stored_w, stored_h, out.getvalue())
+
+
+@lru_cache(maxsize=64)
+def placeholder_thumbnail(width: int, height: int, thumbnail_width: int) -> Thumbnail:
+    """A plain grey thumbnail for a frame of `width` x `height` pixels (from its header)
+    that cannot be decoded: as wide as a rendered one would be, of the frame's aspect ratio."""
+    thumb_w = min(thumbnail_width, width)
+    thumb_h = max(1, math.ceil(thumb_w * height / width))
+    out = io.BytesIO()
+    Image.new("RGB", (thumb_w, thumb_h), PLACEHOLDER_GREY).save(out, "JPEG", quality=THUMBNAIL_QUALITY)
+    return Thumbnail(width, height, out.getvalue())

@@ -28,7 +28,7 @@ from types import SimpleNamespace
 from pyftpdlib.exceptions import FilesystemError
 
 from ingest_ftp.filesystem import ENTRIES_PER_CAMERA, CameraTrees, VirtualFS
-from ingest_ftp.names import TEMPORARY_SUFFIXES, camera_time_us, final_name, is_temporary
+from ingest_ftp.names import TEMPORARY_SUFFIXES, camera_time_us, final_name, is_temporary, name_refusal
 from sensr.frames import FrameEvent
 
 MAX_FRAME_BYTES = 64
@@ -139,6 +139,8 @@ def test_one_input(data: bytes) -> None:
     for line in data.decode("utf-8", "replace").split("\r\n"):
         verb, _, argument = line.partition(" ")
         command = COMMANDS.get(verb.upper())
+        if name_refusal(line if command is None else argument) is not None:
+            continue  # the handler answers 553 / 501 before running the command
         if command is None:
             for check in NAME_CHECKS:
                 check(line)

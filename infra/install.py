@@ -9,7 +9,7 @@ import shutil
 import subprocess
 import time
 
-from infra import broker, postgres, seaweedfs
+from infra import kafka_server, postgres, seaweedfs
 
 # Debian package -> a program that shows it is installed.
 RUNTIME_PACKAGES = {"postgresql": None, "postgresql-client": "psql"}
@@ -53,5 +53,5 @@ def install(with_test_clients: bool = False) -> None:
     if with_test_clients:
         wanted.update(TEST_CLIENT_PACKAGES)
     _step("Debian packages", lambda: apt_install(_missing(wanted)))
-    _step("Kafka jars", broker.install_jars)
+    _step("Kafka jars", kafka_server.install_jars)
     _step("SeaweedFS weed", seaweedfs.install_weed)

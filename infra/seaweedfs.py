@@ -60,7 +60,11 @@ class SeaweedS3:
         argv = [weed, "mini", f"-dir={self.data_dir / 'store'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
                 "-webdav=false", "-admin.ui=false", "-master.telemetry=false",
                 f"-filer.localSocket={sockets / 'filer.sock'}", f"-s3.localSocket={sockets / 's3.sock'}",
-                "-metricsIp=127.0.0.1"]
+                "-metricsIp=127.0.0.1",
+                # Every bucket is a collection with volumes of its own, and `mini` allows only
+                # free space / 1 GiB of them (78 on a 80 GB disk): a test session makes more
+                # buckets than that. Volumes are sparse files, so a high count costs nothing.
+                "-volume.max=2000"]
         argv += [f"-{flag}={port}" for flag, port in self.ports.items()]
         return argv
 

@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from infra.broker import KafkaBroker
+from infra.kafka_server import KafkaServer
 from infra.postgres import PostgresCluster
 from infra.process import free_ports, group_alive, port_open, stop_process_group
 from infra.seaweedfs import PORT_FLAGS, SeaweedS3
@@ -48,7 +48,7 @@ def up(data_dir: Path, ports: StackPorts, access_key: str, secret_key: str, with
 
     if not alive("kafka"):
         saved = services.get("kafka", {})
-        kafka = KafkaBroker(data_dir / "infra" / "kafka", port=ports.kafka,
+        kafka = KafkaServer(data_dir / "infra" / "kafka", port=ports.kafka,
                             controller_port=saved.get("controller_port", 0))
         print(f"[infra] starting Kafka on 127.0.0.1:{ports.kafka} ...", flush=True)
         kafka.start()

@@ -8,7 +8,10 @@ the failed-login budget of an address.
 from __future__ import annotations
 
 import time
-from collections import Counter, deque
+from collections import Counter
+from collections.abc import Callable
+
+from sensr.throttle import FailureLog
 
 
 class CameraSessions:
@@ -57,7 +60,7 @@ class FrameRate:
 
 
 class FailedLogins:
-    """Failed logins per client address over the last minute.
+    """Failed logins per client address over the last minute (a `sensr.throttle.FailureLog`).
 
     The first `limit` failures of an address within a minute are answered at once (a
     camera with a mistyped password learns it quickly); beyond that each `530` waits
@@ -66,18 +69,12 @@ class FailedLogins:
 
     WINDOW = 60.0
 
-    def __init__(self, limit: int, delay: float) -> None:
+    def __init__(self, limit: int, delay: float, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.limit = limit
         self.delay = delay
-        self._failures: dict[str, deque[float]] = {}
+        self._failures = FailureLog(self.WINDOW, depth=max(1, limit + 1), clock=clock)
 
     def record(self, address: str) -> float:
         """Count a failure from `address`; return how long its `530` reply should wait."""
-        now = time.monotonic()
-        recent = self._failures.setdefault(address, deque())
-        recent.append(now)
-        while recent and now - recent[0] > self.WINDOW:
-            recent.popleft()
-        if len(self._failures) > 10_000:
-            self._failures = {a: q for a, q in self._failures.items() if q and now - q[-1] <= self.WINDOW}
-        return self.delay if len(recent) > self.limit else 0.0
+        self._failures.failed(address)
+        return self.delay if self._failures.recent_count(address) > self.limit else 0.0

@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from datetime import datetime, timezone
 
+from sensr.text import first_control_character
+
 TEMPORARY_SUFFIXES = (".part", ".tmp")
 
 # Fourteen digits YYYYMMDDhhmmss (`SensrCam2010102011073001.jpg`, Reolink, Hikvision), then
@@ -15,8 +17,6 @@ _COMPACT = re.compile(r"(?<!\d)(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2,3
 # YYYY-MM-DD_hh-mm-ss and the like (also YYYYMMDD_hhmmss, and a date folder: 2026-11-24/10-15-30).
 _SEPARATED = re.compile(r"(?<!\d)(\d{4})-?(\d{2})-?(\d{2})[_ T/-](\d{2})[-:.]?(\d{2})[-:.]?(\d{2})(?!\d)")
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-# Unicode's control characters (category Cc): C0, DEL and C1.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def name_refusal(name: str) -> str | None:
@@ -28,10 +28,10 @@ def name_refusal(name: str) -> str | None:
     is included: it reaches here only UTF-8 encoded, and is as invisible as C0. Bytes
     that are not UTF-8 arrive as U+FFFD, which is harmless.
     """
-    found = _CONTROL.search(name)
+    found = first_control_character(name)
     if found is None:
         return None
-    return f"the name contains the control character U+{ord(found.group()):04X}"
+    return f"the name contains the control character U+{ord(found):04X}"
 
 
 def final_name(path: str) -> str:

@@ -9,25 +9,19 @@ answered no faster than a wrong one. A request whose turn is more than ten delay
 is answered 429 at once instead of queueing. Cameras behind the same NAT address as a
 misbehaving device are slowed too; they are not refused.
 
-Memory is bounded: at most `max_addresses` addresses are remembered, the least recently
-failing forgotten first.
+The failures are counted by `sensr.throttle.FailureLog`, which bounds the memory: at most
+`max_addresses` addresses are remembered, the least recently failing forgotten first.
 """
 
 from __future__ import annotations
 
 import time
-from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+
+from sensr.throttle import FailureLog
 
 WINDOW_SECONDS = 60.0
 MAX_WAIT_DELAYS = 10
-
-
-@dataclass(slots=True)
-class _Record:
-    failures: deque[float]
-    next_turn: float = field(default=0.0)
 
 
 class LoginThrottle:
@@ -37,34 +31,22 @@ class LoginThrottle:
                  clock: Callable[[], float] = time.monotonic) -> None:
         if limit < 1:
             raise ValueError("the failed-login limit must be at least 1")
-        self._limit, self._delay, self._window = limit, delay, window
-        self._max_addresses = max_addresses
-        self._clock = clock
-        self._records: dict[str, _Record] = {}
+        self._limit, self._delay = limit, delay
+        self._failures = FailureLog(window, depth=limit, max_keys=max_addresses, clock=clock)
 
     def admit(self, address: str) -> float | None:
         """Seconds a request from `address` must wait before it is handled (0.0 for an
         address within the limit), or None when it should be refused (429)."""
-        record = self._records.get(address)
-        now = self._clock()
-        if record is None or not self._over_limit(record, now):
+        failures = self._failures.get(address)
+        if failures is None or self._failures.recent_count(address) < self._limit:
             return 0.0
-        turn = max(now, record.next_turn) + self._delay
+        now = self._failures.clock()
+        turn = max(now, failures.wait_until) + self._delay
         if turn - now > MAX_WAIT_DELAYS * self._delay:
             return None
-        record.next_turn = turn
+        failures.wait_until = turn  # the turns of an address queue behind each other
         return turn - now
 
     def record_failure(self, address: str) -> None:
         """Count one failed login from `address`."""
-        record = self._records.pop(address, None)
-        if record is None:
-            record = _Record(deque(maxlen=self._limit))
-            if len(self._records) >= self._max_addresses:
-                del self._records[next(iter(self._records))]
-        record.failures.append(self._clock())
-        self._records[address] = record  # (re)inserted last: most recently failing
-
-    def _over_limit(self, record: _Record, now: float) -> bool:
-        failures = record.failures
-        return len(failures) == self._limit and now - failures[0] < self._window
+        self._failures.failed(address)

@@ -41,6 +41,7 @@ from ingest_http.publisher import Publisher
 from ingest_http.throttle import LoginThrottle
 from sensr.cameras import CameraTable
 from sensr.logs import get_logger
+from sensr.text import has_control_characters
 
 log = get_logger(__name__)
 
@@ -105,7 +106,7 @@ class UploadHandler(tornado.web.RequestHandler):
 
     async def _log_in(self) -> UploadRejected | None:
         """Check that the request may upload to `self.camera`, and hold its login."""
-        if not self.camera.isprintable():  # never into a Kafka key or header, the index or a log line
+        if has_control_characters(self.camera):  # never into a Kafka key or header, the index or a log line
             return UploadRejected(400, "bad_camera_name", "the camera name in the path has control characters")
         if not self.context.accepting():
             return UploadRejected(503, "not_ready", "the service is starting or restarting; try again shortly",

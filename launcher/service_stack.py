@@ -22,7 +22,7 @@ from kafka import TopicPartition
 from kafka.structs import OffsetAndMetadata
 
 from infra.process import ManagedProcess, free_ports
-from launcher.services import ROOT, SERVICE_NAMES, answers_ok, launch, service, setting, wait_ready
+from launcher.services import ROOT, SERVICE_NAMES, SERVICES, answers_ok, launch, service, setting, wait_ready
 from sensr.broker import FRAMES, make_consumer
 from sensr.settings import CoreSettings, KafkaSettings, S3Settings
 from sensr.storage import ensure_bucket, make_s3_client
@@ -108,7 +108,7 @@ class ServiceStack:
     processes: dict[str, ManagedProcess] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
-        rows = [service(name) for name in SERVICE_NAMES if name in self.services]
+        rows = sorted({service(name) for name in self.services}, key=SERVICES.index)  # in start order
         needs = set().union(*(row.needs for row in rows))
         if "s3" in needs and self.s3 is None:
             raise ValueError(f"S3 is needed by {', '.join(r.module for r in rows if 's3' in r.needs)}: pass s3=")

@@ -9,11 +9,14 @@ metadata; `sensr-schema` says which version of this layout a record uses.
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from ulid import ULID
+
+from sensr.text import has_control_characters
 
 SCHEMA_VERSION = 1
 SOURCES = frozenset({"ftp", "http", "mjpeg"})
@@ -29,6 +32,10 @@ H_SEQUENCE = "sequence"
 H_CAMERA_TIME = "camera-time-us"
 
 Headers = list[tuple[str, bytes]]
+
+MAX_TIMESTAMP_US = 253_402_300_799_999_999
+"""The last microsecond of year 9999: the latest instant an object key can name."""
+_ULID = re.compile("[0-9A-HJKMNP-TV-Z]{26}")
 
 
 class FrameEventError(ValueError):
@@ -119,8 +126,12 @@ class FrameEvent:
             raise FrameEventError(f"bad header value: {bad}") from None
         if source not in SOURCES:
             raise FrameEventError(f"unknown source {source!r}")
+        if not _ULID.fullmatch(frame_id):
+            raise FrameEventError(f"frame id {frame_id[:40]!r} is not a ULID")
+        if not 0 <= timestamp_us <= MAX_TIMESTAMP_US:
+            raise FrameEventError(f"timestamp {timestamp_us} µs is out of range")
         try:
-            return cls(
+            event = cls(
                 camera=key.decode(), jpeg=value, frame_id=frame_id, timestamp_us=timestamp_us,
                 source=source, client=fields.get(H_CLIENT, b"").decode(),
                 filename=_optional_str(fields.get(H_FILENAME)),
@@ -130,6 +141,12 @@ class FrameEvent:
             )
         except (ValueError, UnicodeDecodeError) as bad:
             raise FrameEventError(f"bad header value: {bad}") from None
+        names = {"key": event.camera, H_CLIENT: event.client,
+                 H_FILENAME: event.filename or "", H_STREAM_ID: event.stream_id or ""}
+        for name, text in names.items():
+            if has_control_characters(text):
+                raise FrameEventError(f"control character in {name} {text!r}")
+        return event
 
 
 def _optional_str(raw: bytes | None) -> str | None:

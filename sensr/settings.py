@@ -9,10 +9,12 @@ once at start-up and pass the pieces they need down.
 from __future__ import annotations
 
 from functools import cached_property
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
+from typing import Annotated, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from sensr.frame_check import DEFAULT_MAX_FRAME_PIXELS
 
@@ -92,11 +94,13 @@ class CatalogSettings(_Section):
     catalog_session_timeout_ms: int = Field(45_000, description="How long the group waits for a silent catalog_worker replica (crashed, cut off) before giving its partitions to the others.")
     catalog_batch_size: int = Field(200, description="Most frames stored and indexed per batch (one index transaction, one offset commit).")
     catalog_upload_threads: int = Field(16, description="Concurrent object writes per worker.")
+    catalog_decode_budget_bytes: int = Field(512 * MIB, description="Memory the catalog_worker's thumbnail decodes may hold at once, as estimated from each frame's header (a progressive JPEG keeps all its DCT coefficients at full size, 2 bytes per sample; any JPEG its image at reduced scale); a decode waits until its estimate fits, and a frame over the whole budget is decoded alone.")
     thumbnail_width: int = Field(320, description="Thumbnail width in pixels (height keeps the aspect ratio).")
     retention_days: int = Field(30, description="Days a frame is kept when its camera sets no retention of its own.")
     retention_sweep_seconds: float = Field(300.0, description="Seconds between retention sweeps.")
+    catalog_purge_seconds: float = Field(60.0, description="Seconds between checks that deleted cameras have no objects or index rows left (each deletion is also acted on as soon as the worker reads it); frames of a deleted camera still in flight are removed by the next check.")
     catalog_retry_max_seconds: float = Field(30.0, description="Longest pause between retries while the object store, index database or Kafka is unavailable (the wait doubles from 0.5 s up to this).")
-    reupload_window: float = Field(600.0, description="Seconds within which identical bytes from the same camera are stored once, whichever edge they came through (by Sensr timestamp, counted from the copy kept): a camera sends a frame again when its upload was refused or its answer lost, and the first copy may have been stored anyway. Applied by the catalog worker, where every path meets, and kept in the index across restarts; 0 turns it off. ingest_ftp's SENSR_FTP_REUPLOAD_WINDOW is a narrower, per-process memory (same file name and bytes) that only spares Kafka the second copy; keep it no longer than this.")
+    reupload_window: float = Field(600.0, ge=0, description="Seconds within which identical bytes from the same camera are stored once, whichever edge they came through (by Sensr timestamp, counted from the last copy kept): a camera sends a frame again when its upload was refused or its answer lost, and the first copy may have been stored anyway. Applied by the catalog worker, where every path meets, and kept in the index across restarts; 0 turns it off. ingest_ftp's SENSR_FTP_REUPLOAD_WINDOW is a narrower, per-process memory (same file name and bytes) that only spares Kafka the second copy; keep it no longer than this.")
     catalog_camera_sync_seconds: float = Field(10.0, description="How long a frame of a camera missing from the camera table waits for the table to catch up with `sensr.cameras` before the batch is retried (a camera is declared unknown only once the table has caught up).")
 
 
@@ -117,6 +121,26 @@ class ApiSettings(_Section):
     login_failure_max_delay: float = Field(900.0, description="Longest wait between login attempts that failures can impose.")
     login_failure_window: float = Field(900.0, description="Seconds without a failed login after which an address's (or address and account's) failures are forgotten.")
     live_queue_bytes: int = Field(8 * MIB, description="Bytes of frames buffered per live viewer; a viewer that falls further behind skips the oldest frames (the newest is always kept).")
+
+
+class NotifierSettings(_Section):
+    smtp_host: str = Field("", description="SMTP server the notifier sends alert e-mails through; empty: no e-mail alerts.")
+    smtp_port: int = Field(587, description="SMTP server port (587 for STARTTLS, 465 for implicit TLS, 25 for plain).")
+    smtp_security: Literal["starttls", "tls", "plain"] = Field("starttls", description="How the SMTP connection is protected: `starttls` (upgrade after connecting; refused if the server does not offer it), `tls` (TLS from the first byte), or `plain` (none: only for a relay on the same host).")
+    smtp_username: str = Field("", description="SMTP login name; empty: send without logging in.")
+    smtp_password: str = Field("", description="SMTP login password.")
+    smtp_from: str = Field("", description="From address of alert e-mails, e.g. `Sensr <alerts@example.org>`; empty: `sensr@<SENSR_PUBLIC_HOST>`.")
+    smtp_timeout: float = Field(30.0, description="Seconds the SMTP server may take to accept the connection or to answer any one command before the e-mail counts as not sent.")
+    notifier_ca_file: Path | None = Field(None, description="PEM file of the certificate authorities the notifier trusts for the SMTP server's and webhook receivers' certificates (a private CA); empty: the system's.")
+    notifier_timeout: float = Field(10.0, description="Seconds one webhook or push-service call may take (connect, send, answer) before it counts as failed and is retried.")
+    notifier_allowed_networks: Annotated[tuple[IPv4Network | IPv6Network, ...], NoDecode] = Field((), description="Comma-separated networks (e.g. `192.168.1.0/24,::1/128`) that webhooks and push-service URLs may reach although they are private, loopback, link-local or otherwise not public; by default the notifier calls public addresses only, so a rule cannot reach the machine's or the LAN's services (server-side request forgery).")
+
+    @field_validator("notifier_allowed_networks", mode="before")
+    @classmethod
+    def _split_networks(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(ip_network(part.strip()) for part in value.split(",") if part.strip())
+        return value
 
 
 class Settings:
@@ -154,6 +178,10 @@ class Settings:
     def api(self) -> ApiSettings:
         return ApiSettings()
 
+    @cached_property
+    def notifier(self) -> NotifierSettings:
+        return NotifierSettings()
+
     def database_url(self) -> str:
         """The index database URL, defaulting to a SQLite file in the data folder."""
         return self.database.database_url or f"sqlite:///{(self.core.data_dir / 'index.sqlite').resolve()}"
@@ -161,7 +189,7 @@ class Settings:
 
 SECTIONS: tuple[type[_Section], ...] = (
     CoreSettings, KafkaSettings, S3Settings, DatabaseSettings,
-    HttpIngestSettings, FtpIngestSettings, CatalogSettings, ApiSettings,
+    HttpIngestSettings, FtpIngestSettings, CatalogSettings, ApiSettings, NotifierSettings,
 )
 
 

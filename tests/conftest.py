@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.broker import KafkaBroker
+from infra.kafka_server import KafkaServer
 from sensr.broker import ensure_topics
 from sensr.settings import CoreSettings, KafkaSettings
 from tests import harness
@@ -70,14 +70,14 @@ def unique_name() -> str:
 
 
 @pytest.fixture
-def private_kafka() -> Iterator[KafkaBroker]:
+def private_kafka() -> Iterator[KafkaServer]:
     """A Kafka broker of this test's own (with Sensr's topics), for tests that stop and
     restart the broker without disturbing the others. `.stop()` / `.start()` keep its
     port and data."""
     if os.environ.get("SENSR_TEST_KAFKA_BOOTSTRAP") or harness.docker_available():
         pytest.skip("broker restarts need the native Kafka of infra/")
     with ExitStack() as stack:
-        broker = KafkaBroker(harness.new_data_dir(stack, "private-kafka"))
+        broker = KafkaServer(harness.new_data_dir(stack, "private-kafka"))
         broker.start()
         stack.callback(broker.stop)
         ensure_topics(CoreSettings(), KafkaSettings(kafka_bootstrap=broker.bootstrap))

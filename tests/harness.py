@@ -17,7 +17,7 @@ from contextlib import ExitStack
 from functools import cache
 from pathlib import Path
 
-from infra.broker import KafkaBroker
+from infra.kafka_server import KafkaServer
 from infra.postgres import PostgresCluster
 from infra.seaweedfs import SeaweedS3
 from launcher.service_stack import S3Endpoint
@@ -56,7 +56,7 @@ def start_kafka(stack: ExitStack) -> str:
         from testcontainers.kafka import KafkaContainer
         container = stack.enter_context(KafkaContainer("apache/kafka:4.3.1").with_kraft())
         return container.get_bootstrap_server()
-    broker = KafkaBroker(new_data_dir(stack, "kafka"))
+    broker = KafkaServer(new_data_dir(stack, "kafka"))
     broker.start()
     stack.callback(broker.stop)
     return broker.bootstrap

@@ -12,7 +12,7 @@ import pytest
 import requests
 from requests.adapters import HTTPAdapter
 
-from api.throttle import LoginThrottle
+from api.login import LoginThrottle
 from sensr.settings import ApiSettings
 from tests.harness import S3Endpoint
 from tests.test_api_support import PASSWORD, ApiStack, sign_up, stack_env, start_stack

@@ -6,8 +6,10 @@ PostgreSQL tests share one database: each test works on cameras of its own name.
 
 from __future__ import annotations
 
+import shutil
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -16,23 +18,27 @@ from alembic import command
 from alembic.config import Config
 from kafka.consumer.fetcher import ConsumerRecord
 
+from catalog_worker.consumer import TransientError
 from catalog_worker.dedup import DuplicateFilter
 from catalog_worker.dlq import DeadLetter
+from infra.seaweedfs import SeaweedS3
 from sensr.broker import FRAMES
 from sensr.database import make_engine, writer
 from sensr.frames import FrameEvent, new_frame_id
 from sensr import index as index_module
 from sensr.index import VERSION_TABLE, FrameIndex, FrameRecord
 from sensr.storage import object_keys
+from tests import harness
 from tests.frames_tap import register_camera
 from tests.jpegs import make_jpeg
-from tests.test_catalog_worker import (  # noqa: F401 (env and workers are fixtures)
+from tests.test_catalog_worker import (  # noqa: F401 (env, stack and workers are fixtures)
     Worker,
     env,
     frames_for,
     object_names,
     produce,
     s3_client,
+    stack,
     wait_for,
     workers,
 )
@@ -147,6 +153,21 @@ def test_a_dead_lettered_first_copy_gives_its_claim_up(index: FrameIndex, unique
     assert kept(rule, index, [second]) == [second]
 
 
+def test_copies_dropped_for_a_frame_dead_lettered_later_are_kept_on_the_redo(
+        index: FrameIndex, unique_name: str) -> None:
+    """Both copies in flight, the kept one dead-lettered after its claim: `release` asks
+    for a redo, in which the dead frame claims nothing and its copy is kept."""
+    rule = DuplicateFilter(index, WINDOW)
+    jpeg = make_jpeg(64, 48, seed=14)
+    first, second = copy(unique_name, jpeg, T0), copy(unique_name, jpeg, T0 + SECOND_US)
+    assert rule.duplicates([first, second]) == {second.frame_id}
+    with pytest.raises(TransientError):
+        rule.release([DeadLetter(consumed(first), "bad_jpeg", "its JPEG cannot be decoded")])
+    assert kept(rule, index, [first, second]) == [first, second]  # first goes on to its dead letter again
+    rule.release([DeadLetter(consumed(first), "bad_jpeg", "its JPEG cannot be decoded")])  # no second redo
+    assert index.get(unique_name, second.frame_id) is not None
+
+
 def test_a_removed_frame_takes_its_claim_with_it(index: FrameIndex, unique_name: str) -> None:
     rule = DuplicateFilter(index, WINDOW)
     jpeg = make_jpeg(64, 48, seed=8)
@@ -250,5 +271,72 @@ def test_worker_stores_a_retried_frame_once_across_batches_and_restarts(
         for dropped in (same_batch, later, after_restart):
             assert index.get(camera, dropped.frame_id) is None
             assert not names & set(object_keys(camera, dropped.timestamp_us, dropped.frame_id))
+    finally:
+        index.close()
+
+
+def ready(worker: Worker) -> bool:
+    try:
+        return worker.get("/readyz")[0] == 200
+    except OSError:  # not listening yet
+        return False
+
+
+def test_a_first_copy_whose_write_failed_is_stored_and_its_retry_is_not(
+        env: dict[str, str], kafka_bootstrap: str, unique_name: str,  # noqa: F811 (fixtures)
+        workers: Callable[..., Worker], stack: ExitStack) -> None:  # noqa: F811
+    """The object store is down while the first copy is written, and the camera's retry
+    arrives meanwhile: the batch is redone under the same claims, so the first copy is
+    stored once the store is back, and the retry is still a duplicate. Nothing is lost."""
+    if harness.docker_available() or shutil.which("weed") is None:
+        pytest.skip("stopping the object store needs the native SeaweedFS of infra/")
+    seaweed = SeaweedS3(harness.new_data_dir(stack, "dedup-s3"))
+    seaweed.start()
+    stack.callback(seaweed.stop)
+    env = dict(env, SENSR_S3_ENDPOINT=seaweed.endpoint, SENSR_S3_ACCESS_KEY=seaweed.access_key,
+               SENSR_S3_SECRET_KEY=seaweed.secret_key)
+    camera = unique_name
+    register_camera(kafka_bootstrap, camera, "pw")
+    worker = workers(env)
+    jpeg = make_jpeg(160, 120, seed=13, comment=camera.encode())
+    first, retry, after = FrameEvent.new(camera, jpeg, "http"), FrameEvent.new(camera, jpeg, "ftp"), None
+    index = FrameIndex.open(env["SENSR_DATABASE_URL"])
+    try:
+        wait_for("ready", lambda: ready(worker))
+        seaweed.stop()
+        produce(kafka_bootstrap, [first])
+        wait_for("the first copy's write failed",
+                 lambda: worker.metric('sensr_catalog_retries_total{dependency="storage"}') >= 1)
+        produce(kafka_bootstrap, [retry])
+        seaweed.start()
+        [after] = frames_for(camera, 1, start_seed=40)  # once it is indexed, the retry was judged
+        produce(kafka_bootstrap, [after])
+        wait_for("the frame after indexed", lambda: index.get(camera, after.frame_id) is not None)
+        assert index.get(camera, first.frame_id) is not None
+        assert index.get(camera, retry.frame_id) is None
+        assert index.totals(camera)[0] == 2
+        assert set(object_names(s3_client(env), env["SENSR_S3_BUCKET"], camera)) == {
+            key for frame in (first, after) for key in object_keys(camera, frame.timestamp_us, frame.frame_id)}
+    finally:
+        index.close()
+
+
+def test_worker_stores_an_undecodable_frame_once_and_drops_its_retry(
+        env: dict[str, str], kafka_bootstrap: str, unique_name: str,  # noqa: F811 (fixtures)
+        workers: Callable[..., Worker]) -> None:  # noqa: F811
+    """A frame the edges accept but Pillow cannot decode is stored (with a placeholder
+    thumbnail), so it keeps its claim: its retry is dropped like any other copy."""
+    camera = unique_name
+    register_camera(kafka_bootstrap, camera, "pw")
+    truncated = make_jpeg(320, 240, seed=15, comment=camera.encode())[:2000]
+    first, retry = FrameEvent.new(camera, truncated, "http"), FrameEvent.new(camera, truncated, "http")
+    [after] = frames_for(camera, 1)
+    workers(env)
+    produce(kafka_bootstrap, [first, retry, after])
+    index = FrameIndex.open(env["SENSR_DATABASE_URL"])
+    try:
+        wait_for("the frame after indexed", lambda: index.get(camera, after.frame_id) is not None)
+        assert index.get(camera, first.frame_id) is not None and index.get(camera, retry.frame_id) is None
+        assert index.totals(camera)[0] == 2
     finally:
         index.close()

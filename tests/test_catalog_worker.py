@@ -26,7 +26,7 @@ import pytest
 from kafka.consumer.fetcher import ConsumerRecord
 from minio import Minio
 
-from infra.broker import KafkaBroker
+from infra.kafka_server import KafkaServer
 from infra.process import free_port
 from infra.seaweedfs import SeaweedS3
 from launcher.service_stack import start_group_at_end
@@ -37,7 +37,7 @@ from sensr.settings import S3Settings
 from sensr.storage import make_s3_client, object_keys
 from tests import harness
 from tests.frames_tap import consumer_at_end, delete_camera, producer_for, register_camera
-from tests.jpegs import make_jpeg
+from tests.jpegs import hostile_frames, make_jpeg
 
 DAY_US = 86_400_000_000
 
@@ -259,10 +259,10 @@ def test_poison_goes_to_the_dlq_with_its_reason_and_later_frames_are_stored(
     workers(env)
 
     before, after = frames_for(camera, 3), frames_for(camera, 5, start_seed=10)
-    truncated = FrameEvent.new(camera, make_jpeg(320, 240)[:2000], "http")
+    refused = FrameEvent.new(camera, hostile_frames()["lossless"], "http")  # check_frame refuses it
     headerless = (camera.encode(), make_jpeg(), [("source", b"http")])
     produce(kafka_bootstrap, before)
-    produce(kafka_bootstrap, [truncated], raw=[headerless])
+    produce(kafka_bootstrap, [refused], raw=[headerless])
     produce(kafka_bootstrap, [*frames_for(stranger, 1), *frames_for(deleted, 1)])
     newcomer = f"{unique_name}-new"  # registered while the worker runs, its frame sent at once
     register_camera(kafka_bootstrap, newcomer, "pw")
@@ -278,7 +278,7 @@ def test_poison_goes_to_the_dlq_with_its_reason_and_later_frames_are_stored(
     assert sorted(kinds[camera]) == ["bad_event", "bad_jpeg"]
     assert kinds[stranger] == ["unknown_camera"] and kinds[deleted] == ["unknown_camera"]
     bad_jpeg = next(r for r in letters if dict(r.headers)["dlq-kind"] == b"bad_jpeg")
-    assert bad_jpeg.value == truncated.jpeg and dict(bad_jpeg.headers)["frame-id"] == truncated.frame_id.encode()
+    assert bad_jpeg.value == refused.jpeg and dict(bad_jpeg.headers)["frame-id"] == refused.frame_id.encode()
 
     index = FrameIndex.open(env["SENSR_DATABASE_URL"])
     try:
@@ -430,7 +430,7 @@ def test_retention_sweep_deletes_expired_frames_per_camera(
 
 
 def test_a_worker_stops_cleanly_while_kafka_is_down(
-        private_kafka: KafkaBroker, env: dict[str, str], unique_name: str, workers: Callable[..., Worker]) -> None:
+        private_kafka: KafkaServer, env: dict[str, str], unique_name: str, workers: Callable[..., Worker]) -> None:
     """SIGTERM with the broker gone in the middle of a run (announcements still in the
     producer): the worker still exits 0 after saying it stopped; closing its Kafka
     clients fails, and that is only logged."""

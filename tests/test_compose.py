@@ -37,7 +37,7 @@ import yaml
 from jsonschema import Draft202012Validator
 from sqlalchemy.engine import make_url
 
-from infra.broker import DEFAULT_MAX_MESSAGE_BYTES, KafkaBroker
+from infra.kafka_server import DEFAULT_MAX_MESSAGE_BYTES, KafkaServer
 from infra.process import ManagedProcess, free_ports, log_tail
 from sensr.broker import max_record_bytes
 from sensr.settings import SECTIONS, CoreSettings
@@ -505,7 +505,7 @@ def _docker_grace_seconds(value: str) -> float:
 
 @pytest.mark.slow
 def test_services_turn_healthy_with_the_compose_environment(
-        raw: dict[str, Any], private_kafka: KafkaBroker, s3_endpoint: Any, postgres_url: str,
+        raw: dict[str, Any], private_kafka: KafkaServer, s3_endpoint: Any, postgres_url: str,
         tmp_path: Path) -> None:
     """Each service and the kafka-init one-shot, run as compose would run them (same command,
     environment, health check), with only the in-network addresses translated to the test

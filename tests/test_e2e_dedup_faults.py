@@ -27,11 +27,10 @@ from dataclasses import dataclass, field
 import pytest
 import requests
 
-from infra.broker import KafkaBroker
+from infra.kafka_server import KafkaServer
+from launcher.service_stack import LOOPBACK_LOAD, S3Endpoint, ServiceStack
 from tests.e2e_support import (
     Attempt,
-    CameraLogin,
-    Stack,
     Tally,
     UploadLoop,
     check_exactly_once,
@@ -40,29 +39,31 @@ from tests.e2e_support import (
     put_photo,
     unique_jpeg,
 )
-from tests.harness import S3Endpoint, eventually
+from tests.harness import eventually
 from tests.test_e2e_faults import all_alive, new_camera, start_loops, stop_loops, wait_acked
+from workload.api_client import CameraLogin
 
 REQUEST_TIMEOUT_MS = 3000
 PATHS = ("photo", "ftp", "mjpeg")
 
 
 @pytest.fixture(scope="module")
-def stack(kafka_bootstrap: str, s3_endpoint: S3Endpoint, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def stack(kafka_bootstrap: str, s3_endpoint: S3Endpoint,
+          tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceStack]:
     """The stack the edge faults share (the session's Kafka and SeaweedFS)."""
-    running = Stack(kafka_bootstrap, s3_endpoint.endpoint, s3_endpoint.access_key, s3_endpoint.secret_key,
-                    tmp_path_factory.mktemp("dedup-faults") / "data").start()
+    running = ServiceStack(kafka_bootstrap, tmp_path_factory.mktemp("dedup-faults") / "data", s3_endpoint,
+                           overrides=LOOPBACK_LOAD).start()
     yield running
     running.stop()
 
 
 @pytest.fixture
-def kafka_stack(private_kafka: KafkaBroker, s3_endpoint: S3Endpoint,
-                tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def kafka_stack(private_kafka: KafkaServer, s3_endpoint: S3Endpoint,
+                tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceStack]:
     """A stack on a broker of this test's own, with a short produce timeout."""
-    with Stack(private_kafka.bootstrap, s3_endpoint.endpoint, s3_endpoint.access_key, s3_endpoint.secret_key,
-               tmp_path_factory.mktemp("dedup-kafka") / "data",
-               overrides={"SENSR_KAFKA_REQUEST_TIMEOUT_MS": str(REQUEST_TIMEOUT_MS)}) as running:
+    with ServiceStack(private_kafka.bootstrap, tmp_path_factory.mktemp("dedup-kafka") / "data", s3_endpoint,
+                      overrides={**LOOPBACK_LOAD,
+                                 "SENSR_KAFKA_REQUEST_TIMEOUT_MS": str(REQUEST_TIMEOUT_MS)}) as running:
         yield running
 
 
@@ -73,7 +74,7 @@ def only_broken_streams_extra(tally: Tally) -> None:
     assert all(path == "mjpeg" for path, _ in tally.refused_but_stored), tally
 
 
-def duplicates_dropped(stack: Stack) -> float:
+def duplicates_dropped(stack: ServiceStack) -> float:
     """The catalog worker's count of copies it did not store again."""
     text = requests.get(f"{stack.ops_url('catalog_worker')}/metrics", timeout=10).text
     return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
@@ -86,7 +87,7 @@ def refused_since(loops: list[UploadLoop], since: float, count: int) -> bool:
     return all(loop.failed_count(since) >= count for loop in loops if loop.path != "mjpeg")
 
 
-def test_frozen_broker(kafka_stack: Stack, private_kafka: KafkaBroker) -> None:
+def test_frozen_broker(kafka_stack: ServiceStack, private_kafka: KafkaServer) -> None:
     user, camera = new_camera(kafka_stack)
     loops = start_loops(camera, "frozen", *PATHS, pause=0.05, retry_pause=0.2)
     assert private_kafka.process is not None and private_kafka.process.pid is not None
@@ -109,7 +110,7 @@ def test_frozen_broker(kafka_stack: Stack, private_kafka: KafkaBroker) -> None:
     all_alive(kafka_stack)
 
 
-def test_restarted_broker(kafka_stack: Stack, private_kafka: KafkaBroker) -> None:
+def test_restarted_broker(kafka_stack: ServiceStack, private_kafka: KafkaServer) -> None:
     user, camera = new_camera(kafka_stack)
     loops = start_loops(camera, "restarted", *PATHS, pause=0.05, retry_pause=0.2)
     try:
@@ -148,7 +149,7 @@ class Resender:
 
 
 @pytest.mark.parametrize(("edge", "path"), [("ingest_ftp", "ftp"), ("ingest_http", "photo")])
-def test_killed_edge(stack: Stack, edge: str, path: str) -> None:
+def test_killed_edge(stack: ServiceStack, edge: str, path: str) -> None:
     user, camera = new_camera(stack)
     loops = start_loops(camera, f"killed-{path}", path, "mjpeg" if path == "photo" else path,
                         pause=0.02, retry_pause=0.1)

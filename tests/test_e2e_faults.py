@@ -16,7 +16,7 @@ from contextlib import ExitStack
 
 import pytest
 
-from infra.broker import KafkaBroker
+from infra.kafka_server import KafkaServer
 from infra.seaweedfs import SeaweedS3
 from tests import harness
 from launcher.service_stack import LOOPBACK_LOAD, S3Endpoint, ServiceStack
@@ -116,7 +116,7 @@ def native_only(what: str) -> None:
         pytest.skip(f"stopping {what} needs the native infrastructure of infra/")
 
 
-def test_kafka_stopped_and_restarted_during_uploads(private_kafka: KafkaBroker, s3_endpoint: S3Endpoint,
+def test_kafka_stopped_and_restarted_during_uploads(private_kafka: KafkaServer, s3_endpoint: S3Endpoint,
                                                     tmp_path_factory: pytest.TempPathFactory) -> None:
     native_only("Kafka")
     with ServiceStack(private_kafka.bootstrap, tmp_path_factory.mktemp("kafka-fault") / "data", s3_endpoint,

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.broker import KafkaBroker
+from infra.kafka_server import KafkaServer
 from infra.process import ManagedProcess, free_ports
 from tests.frames_tap import register_camera
 from tests.harness import eventually
@@ -87,7 +87,7 @@ def store_by_ftp(port: int, login: tuple[str, str], seed: int) -> str:
 
 
 @pytest.fixture
-def edges(private_kafka: KafkaBroker, tmp_path: Path) -> Iterator[tuple[IngestHttp, int, str, tuple[str, str]]]:
+def edges(private_kafka: KafkaServer, tmp_path: Path) -> Iterator[tuple[IngestHttp, int, str, tuple[str, str]]]:
     """Both edges on the private broker: (ingest_http, ingest_ftp's FTP port, its /readyz URL, a camera login)."""
     login = (f"ready{time.time_ns() % 10**9}", "pw-ready")
     register_camera(private_kafka.bootstrap, *login)
@@ -103,7 +103,7 @@ def edges(private_kafka: KafkaBroker, tmp_path: Path) -> Iterator[tuple[IngestHt
 
 
 def test_ready_edges_store_the_first_upload_after_kafka_comes_back(
-        private_kafka: KafkaBroker, edges: tuple[IngestHttp, int, str, tuple[str, str]]) -> None:
+        private_kafka: KafkaServer, edges: tuple[IngestHttp, int, str, tuple[str, str]]) -> None:
     http_edge, ftp_port, ftp_ready, login = edges
     http_ready = http_edge.url("/readyz")
     for url in (http_ready, ftp_ready):

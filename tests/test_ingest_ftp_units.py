@@ -80,19 +80,29 @@ def test_frame_rate_bucket(monkeypatch: pytest.MonkeyPatch) -> None:
     assert all(FrameRate(0).allow("cam") for _ in range(100))  # 0: no limit
 
 
-def test_camera_sessions_and_failed_logins(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_camera_sessions_and_failed_logins() -> None:
     sessions = CameraSessions(limit=2)
     assert sessions.admit("cam") and sessions.admit("cam") and not sessions.admit("cam")
     sessions.release("cam")
     assert sessions.admit("cam")
 
     clock = [0.0]
-    monkeypatch.setattr(time, "monotonic", lambda: clock[0])
-    failures = FailedLogins(limit=2, delay=3.0)
+    failures = FailedLogins(limit=2, delay=3.0, clock=lambda: clock[0])
     assert [failures.record("10.0.0.1") for _ in range(3)] == [0.0, 0.0, 3.0]
     assert failures.record("10.0.0.2") == 0.0
     clock[0] += 61
     assert failures.record("10.0.0.1") == 0.0  # a minute later the budget is back
+
+
+def test_failed_logins_count_a_sliding_minute() -> None:
+    clock = [0.0]
+    failures = FailedLogins(limit=2, delay=3.0, clock=lambda: clock[0])
+    waits = []
+    for _ in range(10):  # one failure every 30 s: two within any minute, never three
+        waits.append(failures.record("10.0.0.1"))
+        clock[0] += 30
+    assert waits == [0.0] * 10
+    assert FailedLogins(limit=0, delay=3.0).record("10.0.0.1") == 3.0  # 0: every reply waits
 
 
 def test_camera_files_tree() -> None:

@@ -22,7 +22,7 @@ from urllib.request import urlopen
 import pytest
 from PIL import Image
 
-from infra.broker import KafkaBroker
+from infra.kafka_server import KafkaServer
 from infra.process import ManagedProcess
 from launcher.service_stack import ServiceStack
 from sensr.frames import FrameEvent
@@ -509,7 +509,7 @@ def test_failed_logins_from_one_address_are_slowed_then_refused(kafka_bootstrap:
         service.process.stop()
 
 
-def test_broker_outage_gives_503_and_nothing_answered_200_is_lost(private_kafka: KafkaBroker, tmp_path: Path,
+def test_broker_outage_gives_503_and_nothing_answered_200_is_lost(private_kafka: KafkaServer, tmp_path: Path,
                                                                   unique_name: str) -> None:
     bootstrap = private_kafka.bootstrap
     login = (unique_name, "pw")

@@ -117,6 +117,17 @@ def test_throttle_refuses_instead_of_queueing_too_long() -> None:
     assert waits[10:] == [None, None]
 
 
+def test_throttle_counts_a_sliding_minute_so_slow_failures_never_slow_an_address() -> None:
+    """A camera retrying a wrong password every 10 s (6 a minute, limit 10) must not slow
+    the other cameras behind its NAT address, however long it keeps failing."""
+    clock = FakeClock()
+    throttle = LoginThrottle(limit=10, delay=2.0, clock=clock)
+    for _ in range(100):
+        throttle.record_failure("10.0.0.1")
+        clock.now += 10.0
+        assert throttle.admit("10.0.0.1") == 0.0
+
+
 def test_throttle_memory_is_bounded() -> None:
     throttle = LoginThrottle(limit=1, delay=1.0, max_addresses=3, clock=FakeClock())
     for address in ("a", "b", "c", "d"):

@@ -5,6 +5,7 @@ and every test that runs a service."""
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -15,9 +16,13 @@ from launcher.services import ROOT, SERVICE_NAMES, SERVICES, service, setting
 S3 = S3Endpoint("127.0.0.1:9", "key", "secret")
 
 
-def test_every_runnable_package_but_the_launcher_and_infra_is_in_the_table() -> None:
-    runnable = {path.parent.name for path in ROOT.glob("*/__main__.py")} - {"launcher", "infra"}
-    assert set(SERVICE_NAMES) == runnable
+def test_the_table_holds_every_service_that_has_a_console_script() -> None:
+    """pyproject.toml installs `sensr-<service>` for each service (the `sensr` command
+    itself is the launcher's)."""
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    services = {target.split(":")[0].split(".")[0] for name, target in scripts.items() if name != "sensr"}
+    assert set(SERVICE_NAMES) == services
+    assert scripts["sensr"] == "launcher.cli:main"
 
 
 def test_the_api_starts_first_and_the_edges_last() -> None:
@@ -71,4 +76,10 @@ def test_a_stack_of_one_edge_needs_kafka_only(tmp_path: Path) -> None:
     assert sensr == {"SENSR_KAFKA_BOOTSTRAP", "SENSR_DATA_DIR", "SENSR_PUBLIC_HOST", "SENSR_LOG_FORMAT",
                      "SENSR_HTTP_PORT", "SENSR_LOG_LEVEL"}
     with pytest.raises(ValueError, match="S3 is needed by api"):
-        ServiceStack("127.0.0.1:9092", tmp_path, services=("api", "ingest_http"))
+        ServiceStack("127.0.0.1:9092", tmp_path, services=("ingest_http", "api"))
+
+
+def test_a_stack_starts_its_services_in_the_table_s_order_and_knows_no_others(tmp_path: Path) -> None:
+    assert ServiceStack("127.0.0.1:9092", tmp_path, S3, services=("ingest_ftp", "api")).services == ("api", "ingest_ftp")
+    with pytest.raises(KeyError, match="ingest_smtp"):
+        ServiceStack("127.0.0.1:9092", tmp_path, services=("ingest_smtp",))

@@ -46,22 +46,22 @@ def test_the_reader_sees_every_kind_of_import(tmp_path: Path) -> None:
 
 
 def test_the_core_depends_on_nothing_above_it() -> None:
-    assert offenders("sensr", {"infra", "launcher", "workload", "tests", "bench", *SERVICES}) == {}
+    assert offenders("sensr", {"infra", "launcher", "workload", "fuzzing", "tests", "bench", *SERVICES}) == {}
 
 
 def test_infra_uses_the_standard_library_and_itself() -> None:
     """It runs before Sensr's dependencies are installed (`make install`)."""
-    assert offenders("infra", {"sensr", "launcher", "workload", "tests", "bench", *SERVICES}) == {}
+    assert offenders("infra", {"sensr", "launcher", "workload", "fuzzing", "tests", "bench", *SERVICES}) == {}
 
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_a_service_imports_the_core_but_no_other_service(service: str) -> None:
     others = set(SERVICES) - {service}
-    assert offenders(service, {"infra", "launcher", "workload", "tests", "bench", *others}) == {}
+    assert offenders(service, {"infra", "launcher", "workload", "fuzzing", "tests", "bench", *others}) == {}
 
 
 def test_the_launcher_starts_services_without_importing_them() -> None:
-    assert offenders("launcher", {"workload", "tests", "bench", *SERVICES}) == {}
+    assert offenders("launcher", {"workload", "fuzzing", "tests", "bench", *SERVICES}) == {}
 
 
 def test_benchmarks_do_not_import_the_tests() -> None:

@@ -23,7 +23,7 @@ from api.errors import InvalidInput
 from api.ui.accounts import safe_next
 from api.ui.calendar import day_hours, month, parse_hour, parse_month, to_us
 from api.ui.commands import upload_guide, without_credentials
-from api.ui.session import kept_secret
+from api.sessions import kept_secret
 from infra.process import free_port
 from sensr.settings import Settings
 from tests.test_api_support import (  # noqa: F401 (fixtures)

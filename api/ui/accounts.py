@@ -1,14 +1,15 @@
-"""Sign-up, login and logout pages. Logins go through the same user service and the same
-failed-login throttle as `POST /api/v1/tokens`; only users log in here (a camera's upload
-login is no e-mail address and opens nothing but the upload hosts)."""
+"""Sign-up, login and logout pages. Logins go through the same flow and throttle as `POST
+/api/v1/tokens` (`api.login`) and start a cookie session (`api.sessions`); only users log
+in here (a camera's upload login is no e-mail address and opens nothing but the upload
+hosts)."""
 
 from __future__ import annotations
 
 import math
 
-from api.errors import ApiError, InvalidInput, RateLimited
+from api.errors import ApiError, InvalidInput, RateLimited, Unauthorized
+from api.sessions import end_session, start_session
 from api.ui.base import PageHandler
-from api.v1.users import _account_key
 
 WRONG_LOGIN = "Wrong e-mail address or password."
 
@@ -44,7 +45,7 @@ class SignUpPage(PageHandler):
             self.set_status(error.status)
             self._form(email=email, error=error.message)
             return
-        await self.session.start(user)
+        await start_session(self, self.services, user, replacing=self.caller.token)
         self.redirect("/cameras?done=signed-up")
 
     def _form(self, email: str = "", error: str | None = None) -> None:
@@ -64,27 +65,22 @@ class LoginPage(PageHandler):
         email = self.get_body_argument("email", "")
         password = self.get_body_argument("password", "")
         target = safe_next(self.get_body_argument("next", None))
-        address, account = self.request.remote_ip or "?", _account_key(email)
-        throttle = self.services.throttle
-        wait = throttle.retry_after(address, account)
-        if wait > 0:
-            self.set_status(RateLimited.status)
-            self.set_header("Retry-After", str(max(1, math.ceil(wait))))
-            self._form(target, email, f"Too many failed logins. Try again in {_duration(wait)}.")
-            return
         try:
-            user = await self.services.run(self.services.users.authenticate, email, password)
+            user = await self.services.login.authenticate(self.request.remote_ip or "?", email, password)
+        except RateLimited as refusal:
+            self.set_status(refusal.status)
+            self.set_header("Retry-After", refusal.retry_after_header)
+            self._form(target, email, f"Too many failed logins. Try again in {_duration(refusal.retry_after)}.")
+            return
+        except Unauthorized as refusal:
+            self.set_status(refusal.status)
+            self._form(target, email, WRONG_LOGIN)
+            return
         except InvalidInput as error:
             self.set_status(error.status)
             self._form(target, email, error.message)
             return
-        if user is None:
-            throttle.failed(address, account)
-            self.set_status(401)
-            self._form(target, email, WRONG_LOGIN)
-            return
-        throttle.succeeded(address, account)
-        await self.session.start(user)
+        await start_session(self, self.services, user, replacing=self.caller.token)
         self.redirect(target)
 
     def _form(self, target: str, email: str = "", error: str | None = None) -> None:
@@ -93,7 +89,7 @@ class LoginPage(PageHandler):
 
 class LogoutPage(PageHandler):
     async def post(self) -> None:
-        await self.session.end()
+        await end_session(self, self.services, self.caller.token)
         self.redirect("/login?done=logged-out")
 
 

@@ -16,18 +16,15 @@ from urllib.parse import quote, urlencode
 
 import tornado.web
 
-from api.access import CameraAccess, Caller
+from api.access import CameraAccess
+from api.callers import SHARE_PARAMETER
 from api.cameras import Camera
 from api.errors import ApiError, NotFound
-from api.services import Services
-from api.text import is_plain
+from api.handlers import ServiceHandler
 from api.times import format_instant
 from api.ui.calendar import to_datetime
-from api.ui.session import Session
 from api.users import User
 
-SHARE_PARAMETER = "share"
-LOGIN_PATH = "/login"
 CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
                            "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 XSRF_MESSAGE = ("This form has expired or was sent from another site. Go back, reload the page and try again.")
@@ -44,24 +41,11 @@ NOTICES = {
 }
 
 
-class PageHandler(tornado.web.RequestHandler):
-    """Base of the HTML pages. Subclasses render templates of `api/templates`."""
+class PageHandler(ServiceHandler):
+    """Base of the HTML pages. Subclasses render templates of `api/templates`. Callers are
+    a browser's (`CallerResolver.browser_caller`)."""
 
-    services: Services
-    current_user: User | None
-
-    def initialize(self, services: Services) -> None:
-        self.services = services
-        self.session = Session(self, services)
-        self.caller = Caller()
-
-    async def prepare(self) -> None:
-        if not all(is_plain(value) for value in self.path_kwargs.values()):
-            raise NotFound("There is no such page here.")  # no id holds a control character
-        user = await self.session.user()
-        self.current_user = user
-        share = self.get_query_argument(SHARE_PARAMETER, None)
-        self.caller = Caller(user=user, share_token=share or None)
+    no_such_path = "There is no such page here."
 
     def set_default_headers(self) -> None:
         self.set_header("Cache-Control", "no-store")  # pages may show upload passwords
@@ -74,18 +58,22 @@ class PageHandler(tornado.web.RequestHandler):
 
     def require_user(self) -> User:
         """The logged-in user; otherwise the visitor is sent to the login page (and the
-        request ends here)."""
-        if self.current_user is None:
+        request ends here). Tornado's `@authenticated` does the same for a page that needs
+        a login whatever it shows; this is for pages that find out later (a camera's), and
+        for forms, which it sends to the login page too (to come back to the camera list)
+        where `@authenticated` would refuse them with a bare 403."""
+        user: User | None = self.current_user
+        if user is None:
             target = self.request.uri if self.request.method in ("GET", "HEAD") else "/cameras"
-            self.redirect(f"{LOGIN_PATH}?{urlencode({'next': target})}")
+            self.redirect(f"{self.get_login_url()}?{urlencode({'next': target})}")
             raise tornado.web.Finish()
-        return self.current_user
+        return user
 
     async def readable_camera(self, camera_id: str) -> CameraAccess:
         """The camera if the visitor may see it; raises NotFound (or sends a visitor with
         neither login nor share link to log in)."""
         try:
-            return await self.services.run(self.services.access.readable, camera_id, self.caller)
+            return await super().readable_camera(camera_id)
         except NotFound:
             if self.caller.share_token is not None:
                 raise NotFound("This camera does not exist, or the share link was revoked.") from None

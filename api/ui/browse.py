@@ -3,9 +3,8 @@ the index's per-hour counts), an hour's thumbnails, the full-size viewer with pr
 and next, and the live view. Owners, visitors of public cameras and share-link holders
 see the same pages (only owners get the settings tabs).
 
-Images and the live MJPEG stream reuse the JSON API's handlers, with the caller taken
-from the session cookie (and the share link) instead of a bearer token, so `<img>` tags
-work for private cameras.
+The images and the live MJPEG stream these pages show are `api.media`'s, routed here with
+a browser's callers, so `<img>` tags work for private cameras.
 """
 
 from __future__ import annotations
@@ -13,10 +12,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from api.access import CameraAccess, Caller
+from api.access import CameraAccess
 from api.errors import NotFound
-from api.text import is_plain
-from api.ui.base import SHARE_PARAMETER, PageHandler
+from api.ui.base import PageHandler
 from api.ui.calendar import (
     DAY_US,
     HOUR_US,
@@ -29,9 +27,6 @@ from api.ui.calendar import (
     parse_month,
     to_datetime,
 )
-from api.ui.session import Session
-from api.v1.frames import ImageHandler, ThumbnailHandler
-from api.v1.live import LiveMjpegHandler
 from sensr.frames import now_us
 from sensr.index import FrameIndex, FrameRecord, InvalidCursor
 
@@ -97,11 +92,8 @@ class FramePage(_CameraPage):
 
     async def get(self, camera_id: str, frame_id: str) -> None:
         access = await self.readable_camera(camera_id)
-        index = self.services.index
-        frame = await self.services.run(index.get, access.camera.username, frame_id)
-        if frame is None:
-            raise NotFound("no such frame")
-        previous, following = await self.services.run(neighbours, index, frame)
+        frame = await self.frame(access, frame_id)
+        previous, following = await self.services.run(neighbours, self.services.index, frame)
         self.render_camera("frame.html", access, title=f"{access.camera.name} · {frame.frame_id}", frame=frame,
                            previous=previous, following=following, hour=hour_key(frame.timestamp_us),
                            tab="browse")
@@ -122,30 +114,3 @@ def neighbours(index: FrameIndex, frame: FrameRecord) -> tuple[FrameRecord | Non
     previous = next((f for f in earlier.frames if (f.timestamp_us, f.frame_id) < key), None)
     following = next((f for f in later.frames if (f.timestamp_us, f.frame_id) > key), None)
     return previous, following
-
-
-class _SessionCaller:
-    """For the JSON API's image and live handlers: the caller comes from the session cookie
-    and the `share` parameter (an `<img>` tag sends no bearer token)."""
-
-    services: Any
-    caller: Caller
-
-    async def prepare(self) -> None:
-        if not all(is_plain(value) for value in self.path_kwargs.values()):  # type: ignore[attr-defined]
-            raise NotFound("no such resource")  # no id holds a control character
-        user = await Session(self, self.services).user()  # type: ignore[arg-type]
-        share = self.get_query_argument(SHARE_PARAMETER, None)  # type: ignore[attr-defined]
-        self.caller = Caller(user=user, share_token=share or None)
-
-
-class SessionImage(_SessionCaller, ImageHandler):
-    pass
-
-
-class SessionThumbnail(_SessionCaller, ThumbnailHandler):
-    pass
-
-
-class SessionLiveMjpeg(_SessionCaller, LiveMjpegHandler):
-    pass

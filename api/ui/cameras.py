@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+import tornado.web
+
 from api.cameras import MAX_RETENTION_DAYS, Camera, upload_login
 from api.errors import InvalidInput
 from api.links import public_base_url
@@ -25,9 +27,9 @@ class CameraCard:
 
 
 class CameraListPage(PageHandler):
+    @tornado.web.authenticated
     async def get(self) -> None:
-        user = self.require_user()
-        cards = await self.services.run(self._cards, user.id)
+        cards = await self.services.run(self._cards, self.current_user.id)
         self.render("cameras.html", title="Your cameras", cards=cards)
 
     def _cards(self, owner_id: str) -> list[CameraCard]:
@@ -37,8 +39,8 @@ class CameraListPage(PageHandler):
 
 
 class NewCameraPage(PageHandler):
+    @tornado.web.authenticated
     def get(self) -> None:
-        self.require_user()
         self.render("camera_new.html", title="Create new camera", name="", error=None)
 
     async def post(self) -> None:

@@ -1,5 +1,6 @@
 """The web UI's route table and the Tornado settings it needs (templates, static files,
-cookie secret, XSRF protection, the HTML 404 page)."""
+the login page, the HTML 404 page). Its images and live view are `api.media`'s, routed
+here with a browser's callers."""
 
 from __future__ import annotations
 
@@ -8,32 +9,26 @@ from typing import Any
 
 import tornado.web
 
+from api.callers import CallerResolver
+from api.media import ImageHandler, LiveMjpegHandler, ThumbnailHandler
 from api.services import Services
 from api.ui.accounts import HomePage, LoginPage, LogoutPage, SignUpPage
-from api.ui.base import LOGIN_PATH, NotFoundPage
-from api.ui.browse import (
-    BrowsePage,
-    FramePage,
-    HourPage,
-    LivePage,
-    SessionImage,
-    SessionLiveMjpeg,
-    SessionThumbnail,
-)
+from api.ui.base import NotFoundPage
+from api.ui.browse import BrowsePage, FramePage, HourPage, LivePage
 from api.ui.cameras import CameraListPage, DeletePage, NewCameraPage, PasswordAction, SettingsPage, UploadLoginPage
-from api.ui.session import cookie_secret
 from api.ui.shares import RevokeShareAction, SharesPage
 
 PACKAGE = Path(__file__).resolve().parents[1]
 TEMPLATES = PACKAGE / "templates"
 STATIC = PACKAGE / "static"
+LOGIN_PATH = "/login"
 _CAMERA = r"/cameras/(?P<camera_id>[^/]+)"
 _FRAME = _CAMERA + r"/frames/(?P<frame_id>[^/]+)"
 
 ROUTES: tuple[tuple[str, type[tornado.web.RequestHandler]], ...] = (
     (r"/", HomePage),
     (r"/signup", SignUpPage),
-    (r"/login", LoginPage),
+    (LOGIN_PATH, LoginPage),
     (r"/logout", LogoutPage),
     (r"/cameras", CameraListPage),
     (r"/cameras/new", NewCameraPage),
@@ -46,30 +41,27 @@ ROUTES: tuple[tuple[str, type[tornado.web.RequestHandler]], ...] = (
     (_CAMERA + r"/shares/(?P<share_id>[^/]+)/revoke", RevokeShareAction),
     (_CAMERA + r"/hours/(?P<hour>[^/]+)", HourPage),
     (_CAMERA + r"/live", LivePage),
-    (_CAMERA + r"/live\.mjpg", SessionLiveMjpeg),
+    (_CAMERA + r"/live\.mjpg", LiveMjpegHandler),
     (_FRAME, FramePage),
-    (_FRAME + r"/image", SessionImage),
-    (_FRAME + r"/thumbnail", SessionThumbnail),
+    (_FRAME + r"/image", ImageHandler),
+    (_FRAME + r"/thumbnail", ThumbnailHandler),
 )
 
 
-def ui_handlers(services: Services) -> list[tuple[str, type[tornado.web.RequestHandler], dict[str, Any]]]:
-    arguments = {"services": services}
+def ui_handlers(services: Services,
+                callers: CallerResolver) -> list[tuple[str, type[tornado.web.RequestHandler], dict[str, Any]]]:
+    """The Tornado rules of the web UI. Callers are a browser's (`CallerResolver.browser_caller`)."""
+    arguments = {"services": services, "resolve": callers.browser_caller}
     return [(pattern, handler, arguments) for pattern, handler in ROUTES]
 
 
-def ui_settings(services: Services) -> dict[str, Any]:
-    """Application settings of the web UI. `xsrf_cookies` applies to every handler; the
-    JSON API's opt out (`JsonHandler.check_xsrf_cookie`): they read no cookies."""
-    secure = services.settings.api.secure_cookies
+def ui_settings(services: Services, callers: CallerResolver) -> dict[str, Any]:
+    """Application settings of the web UI."""
     return {
         "template_path": str(TEMPLATES),
         "static_path": str(STATIC),
         "autoescape": "xhtml_escape",
-        "cookie_secret": cookie_secret(services.settings),
-        "xsrf_cookies": True,
-        "xsrf_cookie_kwargs": {"httponly": True, "samesite": "Lax", "secure": secure},
         "login_url": LOGIN_PATH,
         "default_handler_class": NotFoundPage,
-        "default_handler_args": {"services": services},
+        "default_handler_args": {"services": services, "resolve": callers.browser_caller},
     }

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from api.callers import SHARE_PARAMETER
 from api.cameras import Camera
 from api.errors import InvalidInput, NotFound
 from api.links import public_base_url
-from api.ui.base import SHARE_PARAMETER, PageHandler
+from api.ui.base import PageHandler
 
 
 class SharesPage(PageHandler):

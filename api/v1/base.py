@@ -1,77 +1,30 @@
-"""What every JSON handler shares: who the caller is, request bodies validated against
-their models, and errors as `{"error": code, "message": text}`.
+"""What every handler of API v1 shares beyond `api.handlers.JsonHandler`: the login a
+route needs, query parameters and request bodies validated against their models.
 
-Credentials: `Authorization: Bearer <token>` for users; a share link's token as the
-`share` query parameter or the `X-Sensr-Share` header. A bearer token that is wrong,
-expired or revoked is refused (401) even on routes that need no login, so a client
-learns at once that it must log in again.
+Who the caller is comes from `api.callers.CallerResolver.api_caller`: a bearer token,
+a share link's token.
 """
 
 from __future__ import annotations
 
-import http
-import json
-import math
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import pydantic
-import tornado.web
 
-from api.access import Caller
-from api.errors import ApiError, InvalidInput, NotFound, RateLimited, Unauthorized
-from api.services import Services
-from api.text import is_plain
+from api.errors import InvalidInput, NotFound, Unauthorized
+from api.handlers import JsonHandler
 from api.times import parse_instant
 from api.users import User
 
 M = TypeVar("M", bound=pydantic.BaseModel)
-SHARE_HEADER = "X-Sensr-Share"
-SHARE_PARAMETER = "share"
 
 
-class JsonHandler(tornado.web.RequestHandler):
-    services: Services
-
-    def initialize(self, services: Services) -> None:
-        self.services = services
-        self.caller = Caller()
-        self._bearer: str | None = None
-
-    def set_default_headers(self) -> None:
-        self.set_header("Content-Type", "application/json; charset=utf-8")
-        self.set_header("Cache-Control", "no-store")  # responses may carry upload passwords
-        self.set_header("X-Content-Type-Options", "nosniff")
-
-    def check_xsrf_cookie(self) -> None:
-        """No CSRF check: this API reads no cookies, and a bearer token or share token is
-        never sent by a browser on its own."""
-
-    async def prepare(self) -> None:
-        if not all(is_plain(value) for value in self.path_kwargs.values()):
-            raise NotFound("no such resource")  # no id holds a control character
-        share = self.get_query_argument(SHARE_PARAMETER, None) or self.request.headers.get(SHARE_HEADER)
-        user: User | None = None
-        authorization = self.request.headers.get("Authorization")
-        if authorization is not None:
-            scheme, _, token = authorization.partition(" ")
-            if scheme.lower() != "bearer" or not token.strip():
-                raise Unauthorized("the Authorization header must be `Bearer <token>`")
-            self._bearer = token.strip()
-            user = await self.services.run(self.services.tokens.user_for, self._bearer)
-            if user is None:
-                raise Unauthorized("the token is invalid, expired or revoked; log in again")
-        self.caller = Caller(user=user, share_token=share or None)
-
-    @classmethod
-    def allowed_methods(cls) -> list[str]:
-        """The HTTP methods this handler implements."""
-        return [method for method in cls.SUPPORTED_METHODS
-                if getattr(cls, method.lower()) is not getattr(tornado.web.RequestHandler, method.lower())]
-
+class ApiHandler(JsonHandler):
     def current_user_or_401(self) -> User:
-        if self.caller.user is None:
+        user: User | None = self.current_user
+        if user is None:
             raise Unauthorized("log in first: send `Authorization: Bearer <token>` (POST /api/v1/tokens)")
-        return self.caller.user
+        return user
 
     def instant_argument(self, name: str) -> int | None:
         """A query parameter holding an instant (see `api.times`), in µs; None if absent."""
@@ -90,10 +43,6 @@ class JsonHandler(tornado.web.RequestHandler):
             raise InvalidInput(f"{name} must be between {low} and {high}")
         return value
 
-    @property
-    def bearer_token(self) -> str | None:
-        return self._bearer
-
     def body_as(self, model: type[M], *, optional: bool = False) -> M:
         """The JSON request body validated against `model` (an empty body is `{}` when
         `optional`). Raises InvalidInput naming what is wrong."""
@@ -105,40 +54,8 @@ class JsonHandler(tornado.web.RequestHandler):
         except pydantic.ValidationError as error:
             raise InvalidInput(_describe(error)) from None
 
-    def send_json(self, body: pydantic.BaseModel | dict[str, Any], status: int = 200) -> None:
-        self.set_status(status)
-        if isinstance(body, pydantic.BaseModel):
-            self.finish(body.model_dump_json(exclude_unset=True))
-        else:
-            self.finish(json.dumps(body))
 
-    def send_no_content(self) -> None:
-        self.set_status(204)
-        self.clear_header("Content-Type")
-        self.finish()
-
-    def write_error(self, status_code: int, **kwargs: Any) -> None:
-        error = kwargs.get("exc_info", (None, None, None))[1]
-        if isinstance(error, ApiError):
-            code, message = error.code, error.message
-            if isinstance(error, RateLimited):
-                self.set_header("Retry-After", str(max(1, math.ceil(error.retry_after))))
-        elif status_code >= 500:
-            code, message = "internal_error", "the server failed to handle the request; it has been logged"
-        else:  # Tornado's own: 404 of an unknown route, 405, a malformed request
-            try:
-                phrase = http.HTTPStatus(status_code).phrase
-            except ValueError:
-                phrase = "Error"
-            code, message = phrase.lower().replace(" ", "_").replace("-", "_"), phrase
-        if status_code == 401:
-            self.set_header("WWW-Authenticate", 'Bearer realm="sensr"')
-        if status_code == 405:
-            self.set_header("Allow", ", ".join(self.allowed_methods()))
-        self.finish(json.dumps({"error": code, "message": message}))
-
-
-class NotFoundHandler(JsonHandler):
+class NotFoundHandler(ApiHandler):
     """Any other path under /api/v1: a JSON 404 rather than Tornado's HTML page."""
 
     async def prepare(self) -> None:

@@ -6,7 +6,7 @@ from functools import partial
 
 from api.cameras import Camera, upload_login
 from api.times import format_instant
-from api.v1.base import JsonHandler
+from api.v1.base import ApiHandler
 from api.v1.models import CameraCreate, CameraList, CameraOut, CameraPatch, UploadUrls
 from sensr.settings import Settings
 
@@ -24,7 +24,7 @@ def camera_out(camera: Camera, is_owner: bool, settings: Settings) -> CameraOut:
         "upload_urls": UploadUrls(ftp=login.ftp_url, photo=login.photo_url, mjpeg=login.mjpeg_url)})
 
 
-class CamerasHandler(JsonHandler):
+class CamerasHandler(ApiHandler):
     async def get(self) -> None:
         """The caller's own cameras."""
         user = self.current_user_or_401()
@@ -42,7 +42,7 @@ class CamerasHandler(JsonHandler):
         self.send_json(camera_out(camera, True, self.services.settings), status=201)
 
 
-class CameraHandler(JsonHandler):
+class CameraHandler(ApiHandler):
     async def get(self, camera_id: str) -> None:
         access = await self.services.run(self.services.access.readable, camera_id, self.caller)
         self.send_json(camera_out(access.camera, access.is_owner, self.services.settings))
@@ -60,7 +60,7 @@ class CameraHandler(JsonHandler):
         self.send_no_content()
 
 
-class PasswordHandler(JsonHandler):
+class PasswordHandler(ApiHandler):
     async def post(self, camera_id: str) -> None:
         """A new upload password; the old one is refused by the upload hosts from now on."""
         camera = await self.services.run(self.services.access.owned, camera_id, self.caller)

@@ -1,20 +1,18 @@
-"""Frames of a camera: pages by time, the latest, one frame's metadata, its JPEG and
-thumbnail bytes, and per-hour counts for a calendar. Frames are found in the index by
-the camera's upload username; the username itself never appears in these answers."""
+"""Frames of a camera: pages by time, the latest, one frame's metadata, and per-hour
+counts for a calendar (the JPEG and thumbnail bytes are `api.media`'s). Frames are found
+in the index by the camera's upload username; the username itself never appears in
+these answers."""
 
 from __future__ import annotations
 
-from contextlib import aclosing
 from functools import partial
 from urllib.parse import quote, urlencode
 
-from tornado.iostream import StreamClosedError
-
 from api.access import CameraAccess
+from api.callers import SHARE_PARAMETER
 from api.errors import InvalidInput, NotFound
-from api.images import CACHE_FOREVER, etag_matches, frame_etag
 from api.times import format_instant
-from api.v1.base import SHARE_PARAMETER, JsonHandler
+from api.v1.base import ApiHandler
 from api.v1.models import CalendarOut, FrameOut, FramePageOut, HourCount
 from sensr.frames import now_us
 from sensr.index import FrameRecord, InvalidCursor
@@ -36,22 +34,11 @@ def frame_out(frame: FrameRecord, access: CameraAccess) -> FrameOut:
                     thumbnail_url=f"{base}/thumbnail{share}")
 
 
-class _CameraReadHandler(JsonHandler):
-    async def readable(self, camera_id: str) -> CameraAccess:
-        return await self.services.run(self.services.access.readable, camera_id, self.caller)
-
-    async def frame(self, access: CameraAccess, frame_id: str) -> FrameRecord:
-        frame = await self.services.run(self.services.index.get, access.camera.username, frame_id)
-        if frame is None:
-            raise NotFound("no such frame")
-        return frame
-
-
-class FramesHandler(_CameraReadHandler):
+class FramesHandler(ApiHandler):
     async def get(self, camera_id: str) -> None:
         """Frames in [since, until), oldest first (`order=desc`: newest first), `limit` per
         page; `cursor` continues a previous page."""
-        access = await self.readable(camera_id)
+        access = await self.readable_camera(camera_id)
         since, until = self.instant_argument("since"), self.instant_argument("until")
         limit = self.int_argument("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
         order = self.get_query_argument("order", "asc")
@@ -75,66 +62,26 @@ class FramesHandler(_CameraReadHandler):
         return f"{self.request.path}?{urlencode(query)}"
 
 
-class LatestFrameHandler(_CameraReadHandler):
+class LatestFrameHandler(ApiHandler):
     async def get(self, camera_id: str) -> None:
-        access = await self.readable(camera_id)
+        access = await self.readable_camera(camera_id)
         frame = await self.services.run(self.services.index.latest, access.camera.username)
         if frame is None:
             raise NotFound("this camera has no frames yet")
         self.send_json(frame_out(frame, access))
 
 
-class FrameHandler(_CameraReadHandler):
+class FrameHandler(ApiHandler):
     async def get(self, camera_id: str, frame_id: str) -> None:
-        access = await self.readable(camera_id)
+        access = await self.readable_camera(camera_id)
         self.send_json(frame_out(await self.frame(access, frame_id), access))
 
 
-class ImageHandler(_CameraReadHandler):
-    """The original JPEG, streamed from the bucket."""
-
-    variant = "image"
-
-    def compute_etag(self) -> None:
-        return None  # set by get(): derived from the frame id, checked before reading S3
-
-    async def get(self, camera_id: str, frame_id: str) -> None:
-        access = await self.readable(camera_id)
-        frame = await self.frame(access, frame_id)
-        etag = frame_etag(frame.frame_id, self.variant)
-        self.set_header("ETag", etag)
-        self.set_header("Cache-Control", f"private, {CACHE_FOREVER}")
-        if etag_matches(self.request.headers.get("If-None-Match"), etag):
-            self.set_status(304)
-            self.clear_header("Content-Type")
-            self.finish()
-            return
-        key = frame.object_key if self.variant == "image" else frame.thumbnail_key
-        stored = await self.services.objects.open(key)
-        self.set_header("Content-Type", "image/jpeg")
-        if stored.size is not None:
-            self.set_header("Content-Length", stored.size)
-        try:
-            async with aclosing(stored.chunks()) as chunks:
-                async for chunk in chunks:
-                    self.write(chunk)
-                    await self.flush()
-        except StreamClosedError:
-            return  # the client went away mid-image
-        self.finish()
-
-
-class ThumbnailHandler(ImageHandler):
-    """The frame's thumbnail JPEG, streamed from the bucket."""
-
-    variant = "thumbnail"
-
-
-class CalendarHandler(_CameraReadHandler):
+class CalendarHandler(ApiHandler):
     async def get(self, camera_id: str) -> None:
         """Frames per UTC hour in [since, until) (default: the last 31 days; at most 366;
         an empty range has no hours)."""
-        access = await self.readable(camera_id)
+        access = await self.readable_camera(camera_id)
         until, since = self.instant_argument("until"), self.instant_argument("since")
         until = now_us() if until is None else until
         since = until - CALENDAR_DEFAULT_US if since is None else since

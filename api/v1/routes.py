@@ -6,26 +6,22 @@ import json
 import re
 from typing import Any
 
+from api.callers import CallerResolver
+from api.handlers import JsonHandler
+from api.media import ImageHandler, LiveMjpegHandler, ThumbnailHandler
 from api.services import Services
 from api.v1 import openapi
-from api.v1.base import JsonHandler, NotFoundHandler
+from api.v1.base import ApiHandler, NotFoundHandler
 from api.v1.cameras import CameraHandler, CamerasHandler, PasswordHandler
-from api.v1.frames import (
-    CalendarHandler,
-    FrameHandler,
-    FramesHandler,
-    ImageHandler,
-    LatestFrameHandler,
-    ThumbnailHandler,
-)
-from api.v1.live import EventsHandler, LiveMjpegHandler
+from api.v1.events import EventsHandler
+from api.v1.frames import CalendarHandler, FrameHandler, FramesHandler, LatestFrameHandler
 from api.v1.shares import ShareHandler, SharesHandler
 from api.v1.users import CurrentTokenHandler, MeHandler, TokensHandler, UsersHandler
 
 PREFIX = "/api/v1"
 
 
-class OpenApiHandler(JsonHandler):
+class OpenApiHandler(ApiHandler):
     async def prepare(self) -> None:
         """The document needs no credentials, and ignores any."""
 
@@ -63,8 +59,10 @@ def pattern(template: str) -> str:
     return PREFIX + "".join(re.escape(part) if i % 2 == 0 else f"(?P<{part}>[^/]+)" for i, part in enumerate(parts))
 
 
-def handlers(services: Services) -> list[tuple[str, type[JsonHandler], dict[str, Any]]]:
-    """The Tornado rules of API v1, ending with a JSON 404 for any other path under it."""
-    arguments = {"services": services}
+def v1_handlers(services: Services,
+                callers: CallerResolver) -> list[tuple[str, type[JsonHandler], dict[str, Any]]]:
+    """The Tornado rules of API v1, ending with a JSON 404 for any other path under it.
+    Callers are the JSON API's (`CallerResolver.api_caller`)."""
+    arguments = {"services": services, "resolve": callers.api_caller}
     rules = [(pattern(template), handler, arguments) for template, handler in ROUTES]
     return [*rules, (PREFIX + r"(?:/.*)?", NotFoundHandler, arguments)]

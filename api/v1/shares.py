@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from api.callers import SHARE_PARAMETER
 from api.errors import NotFound
 from api.links import public_base_url
 from api.shares import Share
 from api.times import format_instant
-from api.v1.base import SHARE_PARAMETER, JsonHandler
+from api.v1.base import ApiHandler
 from api.v1.models import ShareCreate, ShareList, ShareOut
 
 
@@ -15,7 +16,7 @@ def share_out(share: Share, **once: str) -> ShareOut:
                     created=format_instant(share.created_us), **once)
 
 
-class SharesHandler(JsonHandler):
+class SharesHandler(ApiHandler):
     async def get(self, camera_id: str) -> None:
         camera = await self.services.run(self.services.access.owned, camera_id, self.caller)
         shares = await self.services.run(self.services.shares.of_camera, camera)
@@ -30,7 +31,7 @@ class SharesHandler(JsonHandler):
         self.send_json(share_out(share, token=token, url=url), status=201)
 
 
-class ShareHandler(JsonHandler):
+class ShareHandler(ApiHandler):
     async def delete(self, camera_id: str, share_id: str) -> None:
         """Revoke a share link: its token opens nothing from now on."""
         camera = await self.services.run(self.services.access.owned, camera_id, self.caller)

@@ -1,5 +1,6 @@
-"""Apache Kafka 4.x, single node in KRaft mode (broker + controller), from the jars on
-Maven Central that `infra/kafka/pom.xml` pins."""
+"""The Kafka server process for development and tests: Apache Kafka 4.x, single node in
+KRaft mode (broker + controller), from the jars on Maven Central that `infra/kafka/pom.xml`
+pins. The services' Kafka client wiring (topics, producers, consumers) is `sensr/broker.py`."""
 
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ def _java_argv(main_class: str, *args: str, heap: str = "512m") -> list[str]:
 
 
 @dataclass
-class KafkaBroker:
+class KafkaServer:
     """One KRaft broker+controller on 127.0.0.1 with its data in `data_dir`.
 
     Ports are chosen free the first time and written to the config, so a restart

@@ -1,10 +1,11 @@
-"""The web UI's login session: a signed cookie holding a bearer token of the TokenService.
+"""A browser's login session: a signed cookie holding a bearer token of the TokenService.
 
 Logging in issues a token (exactly as `POST /api/v1/tokens` does) and puts it in the
 `sensr_session` cookie, signed with the cookie secret, HttpOnly, SameSite=Lax and Secure
 when `SENSR_SECURE_COOKIES` says so. Each request looks the token up, so logging out
 (the token is revoked) or its expiry ends the session everywhere at once, and a stolen
-cookie stops working when its owner logs out.
+cookie stops working when its owner logs out. The web UI starts and ends sessions
+(`api.ui.accounts`); `api.callers` reads them.
 
 The cookie secret is `SENSR_COOKIE_SECRET`, or else one generated on first start and
 kept in the data folder (readable by its owner only), so sessions survive restarts.
@@ -58,40 +59,28 @@ def kept_secret(path: Path) -> str:
     return secret
 
 
-class Session:
-    """Reads, starts and ends the session of one request."""
+def session_token(handler: tornado.web.RequestHandler, settings: Settings) -> str | None:
+    """The token in the request's session cookie, or None (no cookie, a forged one, or one
+    older than a token lives). Whether the token still opens anything is for the token
+    service to say."""
+    value = handler.get_signed_cookie(SESSION_COOKIE, max_age_days=settings.api.token_lifetime_days)
+    return value.decode() if value else None
 
-    def __init__(self, handler: tornado.web.RequestHandler, services: Services) -> None:
-        self._handler = handler
-        self._services = services
-        self.token: str | None = None
 
-    async def user(self) -> User | None:
-        """The logged-in user, or None (no cookie, a forged one, or a token that expired or
-        was revoked)."""
-        lifetime = self._services.settings.api.token_lifetime_days
-        value = self._handler.get_signed_cookie(SESSION_COOKIE, max_age_days=lifetime)
-        if not value:
-            return None
-        token = value.decode()
-        user = await self._services.run(self._services.tokens.user_for, token)
-        self.token = token if user is not None else None
-        return user
+async def start_session(handler: tornado.web.RequestHandler, services: Services, user: User,
+                        replacing: str | None) -> None:
+    """Log `user` in: a new token in a new cookie. `replacing`, the token of a session the
+    browser had before, is revoked."""
+    if replacing is not None:
+        await services.run(services.tokens.revoke, replacing)
+    issued = await services.run(services.tokens.issue, user)
+    api = services.settings.api
+    handler.set_signed_cookie(SESSION_COOKIE, issued.token, expires_days=api.token_lifetime_days,
+                              httponly=True, samesite="Lax", secure=api.secure_cookies)
 
-    async def start(self, user: User) -> None:
-        """Log `user` in: a new token in a new cookie (a session the browser had before ends)."""
-        if self.token is not None:
-            await self._services.run(self._services.tokens.revoke, self.token)
-        issued = await self._services.run(self._services.tokens.issue, user)
-        self.token = issued.token
-        api = self._services.settings.api
-        self._handler.set_signed_cookie(SESSION_COOKIE, issued.token, expires_days=api.token_lifetime_days,
-                                        httponly=True, samesite="Lax", secure=api.secure_cookies)
 
-    async def end(self) -> None:
-        """Revoke the session's token and drop the cookie."""
-        if self.token is not None:
-            await self._services.run(self._services.tokens.revoke, self.token)
-            self.token = None
-        self._handler.clear_cookie(SESSION_COOKIE, httponly=True, samesite="Lax",
-                                   secure=self._services.settings.api.secure_cookies)
+async def end_session(handler: tornado.web.RequestHandler, services: Services, token: str | None) -> None:
+    """Revoke the session's token (if the request had a live one) and drop the cookie."""
+    if token is not None:
+        await services.run(services.tokens.revoke, token)
+    handler.clear_cookie(SESSION_COOKIE, httponly=True, samesite="Lax", secure=services.settings.api.secure_cookies)

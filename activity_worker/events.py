@@ -1,0 +1,128 @@
+"""Events: a camera's consecutive moving frames, grouped until it has been quiet a while.
+
+An event opens at a moving frame, takes in every later moving frame that comes less than
+`gap_seconds` after the one before (by the frames' Sensr timestamps, never the wall clock,
+so processing the same frames again, at any speed, gives the same events), and ends at the
+first frame, or `expire()` call, that finds the camera quiet for `gap_seconds`. Frames
+that are not moving (quiet, `warming_up` or `scene_change`) never open nor extend an
+event: a scene change is one marked frame followed by a warm-up, not a storm of events.
+
+The event id is derived from the camera and the id of its first moving frame, so
+at-least-once delivery (the same frames processed again after a restart) gives the same
+id, and it is a ULID whose time part is that frame's timestamp, so ids sort by start.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from dataclasses import dataclass, replace
+
+from ulid import ULID
+
+from activity_worker.motion import MotionResult
+
+
+@dataclass(frozen=True, slots=True)
+class EventSettings:
+    """A camera's event settings: the quiet seconds that end an event (default 30)."""
+
+    gap_seconds: float = 30.0
+
+    def __post_init__(self) -> None:
+        if not self.gap_seconds > 0:
+            raise ValueError(f"gap_seconds {self.gap_seconds!r} must be positive")
+
+    @property
+    def gap_us(self) -> int:
+        return round(self.gap_seconds * 1_000_000)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """An event as far as it is known: from its first to its last moving frame so far.
+    `frame_count` counts every frame of the camera in that span, moving or not (the
+    frames an event view plays), `moving_frames` the moving ones; the key frame is the
+    one with the highest score (the first of equals)."""
+
+    event_id: str
+    camera: str
+    start_us: int
+    end_us: int
+    frame_count: int
+    moving_frames: int
+    peak_score: float
+    key_frame_id: str
+
+
+class Transition(enum.StrEnum):
+    START = "start"
+    UPDATE = "update"
+    END = "end"
+
+
+@dataclass(frozen=True, slots=True)
+class EventChange:
+    """What happened to an event, with the event as it stands after it."""
+
+    transition: Transition
+    event: Event
+
+
+def event_id(camera: str, first_frame_id: str, first_timestamp_us: int) -> str:
+    """The id of the event that opens at this frame: a ULID of the frame's time whose other
+    80 bits are a hash of camera and frame id, so the same frame always gives the same id."""
+    digest = hashlib.sha256(f"{camera}\0{first_frame_id}".encode()).digest()
+    millis = first_timestamp_us // 1000
+    return str(ULID.from_bytes(millis.to_bytes(6, "big") + digest[:10]))
+
+
+class EventTracker:
+    """One camera's open event, kept in memory by whoever scores the camera's frames; feed
+    it every frame in order. `settings` may be replaced at any time."""
+
+    def __init__(self, camera: str, settings: EventSettings | None = None) -> None:
+        self.camera = camera
+        self.settings = settings or EventSettings()
+        self._event: Event | None = None
+        self._frames_since_moving = 0  # frames after the event's last moving frame
+
+    @property
+    def open_event(self) -> Event | None:
+        return self._event
+
+    def observe(self, frame_id: str, timestamp_us: int, result: MotionResult) -> list[EventChange]:
+        """Take in the camera's next frame and its motion result; return what changed:
+        at most an END (the gap passed before this frame) followed by a START, or one
+        UPDATE (the frame extends the open event)."""
+        changes = self.expire(timestamp_us)
+        event = self._event
+        if not result.moving:
+            if event is not None:
+                self._frames_since_moving += 1
+            return changes
+        if event is None:
+            self._event = Event(
+                event_id=event_id(self.camera, frame_id, timestamp_us), camera=self.camera,
+                start_us=timestamp_us, end_us=timestamp_us, frame_count=1, moving_frames=1,
+                peak_score=result.score, key_frame_id=frame_id)
+            self._frames_since_moving = 0
+            return [*changes, EventChange(Transition.START, self._event)]
+        peak = result.score > event.peak_score
+        self._event = replace(
+            event, end_us=max(event.end_us, timestamp_us),
+            frame_count=event.frame_count + self._frames_since_moving + 1,
+            moving_frames=event.moving_frames + 1,
+            peak_score=result.score if peak else event.peak_score,
+            key_frame_id=frame_id if peak else event.key_frame_id)
+        self._frames_since_moving = 0
+        return [EventChange(Transition.UPDATE, self._event)]
+
+    def expire(self, now_us: int) -> list[EventChange]:
+        """End the open event if the camera has been quiet for the gap by `now_us` (a Sensr
+        timestamp: the next frame's, or the clock's when the camera sends nothing)."""
+        event = self._event
+        if event is None or now_us - event.end_us < self.settings.gap_us:
+            return []
+        self._event = None
+        return [EventChange(Transition.END, event)]

@@ -1,0 +1,125 @@
+"""Frame images, thumbnails and the live view, served alike to both surfaces: the JSON API
+routes them under `/api/v1/cameras/...` with its own callers (bearer token, share link),
+the web UI under `/cameras/...` with a browser's (session cookie, share link), so an
+`<img>` tag shows a private camera to its owner. Errors are JSON on both.
+
+Images are streamed from the bucket (`api.images`). The live view is `multipart/
+x-mixed-replace` straight from `sensr.frames` (an <img> tag shows it); `FeedHandler`
+follows a shared feed (`api.live`) for it and for the JSON API's server-sent events. A
+feed answers only once it reads the topic's end, so everything published after the
+response headers arrive reaches the viewer (unless it falls behind: then it skips the
+oldest frames, see `api.live`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import aclosing
+from typing import Generic, TypeVar
+
+from tornado.iostream import StreamClosedError
+
+from api.access import CameraAccess
+from api.errors import Unavailable
+from api.handlers import JsonHandler
+from api.images import CACHE_FOREVER, etag_matches, frame_etag
+from api.live import Fanout, Subscription
+from sensr.frames import FrameEvent
+
+T = TypeVar("T")
+BOUNDARY = "sensrframe"
+READY_TIMEOUT = 10.0
+
+
+class ImageHandler(JsonHandler):
+    """The original JPEG, streamed from the bucket."""
+
+    variant = "image"
+
+    def compute_etag(self) -> None:
+        return None  # set by get(): derived from the frame id, checked before reading S3
+
+    async def get(self, camera_id: str, frame_id: str) -> None:
+        access = await self.readable_camera(camera_id)
+        frame = await self.frame(access, frame_id)
+        etag = frame_etag(frame.frame_id, self.variant)
+        self.set_header("ETag", etag)
+        self.set_header("Cache-Control", f"private, {CACHE_FOREVER}")
+        if etag_matches(self.request.headers.get("If-None-Match"), etag):
+            self.set_status(304)
+            self.clear_header("Content-Type")
+            self.finish()
+            return
+        key = frame.object_key if self.variant == "image" else frame.thumbnail_key
+        stored = await self.services.objects.open(key)
+        self.set_header("Content-Type", "image/jpeg")
+        if stored.size is not None:
+            self.set_header("Content-Length", stored.size)
+        try:
+            async with aclosing(stored.chunks()) as chunks:
+                async for chunk in chunks:
+                    self.write(chunk)
+                    await self.flush()
+        except StreamClosedError:
+            return  # the client went away mid-image
+        self.finish()
+
+
+class ThumbnailHandler(ImageHandler):
+    """The frame's thumbnail JPEG, streamed from the bucket."""
+
+    variant = "thumbnail"
+
+
+class FeedHandler(JsonHandler, Generic[T]):
+    """Subscribes to a feed for the camera, and unsubscribes however the response ends."""
+
+    _subscription: Subscription[T] | None = None
+
+    async def subscribe(self, feed: Fanout[T], camera_id: str) -> tuple[Subscription[T], CameraAccess]:
+        access = await self.readable_camera(camera_id)
+        self._feed = feed
+        self._subscription = feed.subscribe(access.camera.username)
+        try:
+            await asyncio.wait_for(self._subscription.ready.wait(), READY_TIMEOUT)
+        except TimeoutError:
+            raise Unavailable("the live feed is not available right now; try again") from None
+        return self._subscription, access
+
+    def on_connection_close(self) -> None:
+        self._unsubscribe()
+
+    def on_finish(self) -> None:
+        self._unsubscribe()
+
+    def _unsubscribe(self) -> None:
+        if self._subscription is not None:
+            self._feed.unsubscribe(self._subscription)
+            self._subscription = None
+
+    def start_stream(self, content_type: str) -> None:
+        self.set_header("Content-Type", content_type)
+        self.set_header("Cache-Control", "no-store")
+        self.set_header("X-Accel-Buffering", "no")  # reverse proxies: do not buffer the stream
+
+
+class LiveMjpegHandler(FeedHandler[FrameEvent]):
+    async def get(self, camera_id: str) -> None:
+        subscription, _ = await self.subscribe(self.services.frames_feed, camera_id)
+        self.start_stream(f"multipart/x-mixed-replace; boundary={BOUNDARY}")
+        try:
+            self.write(f"--{BOUNDARY}\r\n".encode())
+            await self.flush()
+            while (event := await subscription.next()) is not None:
+                self.write(part(event))
+                await self.flush()
+        except StreamClosedError:
+            pass  # the viewer went away
+
+
+def part(event: FrameEvent) -> bytes:
+    """One frame as a body part, closed by the next boundary at once (so a browser shows
+    it without waiting for the following frame)."""
+    headers = (f"Content-Type: image/jpeg\r\nContent-Length: {len(event.jpeg)}\r\n"
+               f"X-Frame-Id: {event.frame_id}\r\nX-Timestamp-Us: {event.timestamp_us}\r\n\r\n")
+    return headers.encode() + event.jpeg + f"\r\n--{BOUNDARY}\r\n".encode()

@@ -1,0 +1,68 @@
+"""Where the catalog worker turns library exceptions into its own two kinds of failure.
+
+- `TransientError` (in `consumer`): a dependency is down or refusing for now (connection
+  lost, timeout, lock, server error): the batch is redone later, nothing is committed.
+- `RecordRefused`: the database refuses a value of this record and always will (a NUL
+  in a text field, an integer out of range, a constraint): retrying cannot help, so the
+  record is dead-lettered and the rest of its batch goes on.
+
+Library exceptions are mapped here and nowhere else (as httpx maps its transports'
+exceptions in one place), so every other module speaks only of these two.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from minio.error import MinioException
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from urllib3.exceptions import HTTPError
+
+from catalog_worker.consumer import TransientError
+
+# What the database (or its driver, before sending) refuses in a value, whatever the retry:
+# DataError (PostgreSQL: NUL in text, integer out of range), IntegrityError (a constraint;
+# re-delivery is not one, inserts ignore existing frame ids), and the drivers' own
+# refusals raised while binding (sqlite3: OverflowError for an integer over 64 bits;
+# psycopg: UnicodeEncodeError for a lone surrogate).
+_REFUSED = (DataError, IntegrityError, OverflowError, UnicodeEncodeError)
+_LIMIT_EXCEEDED = "54"
+"""PostgreSQL's SQLSTATE class `program_limit_exceeded` (e.g. a value too large for an
+index entry): raised as an OperationalError, but a property of the values sent."""
+STORE_ERRORS = (MinioException, HTTPError, OSError)
+"""Errors that mean "the object store is unreachable or refusing": retry the batch later."""
+
+
+class RecordRefused(Exception):
+    """The index database refuses a record's values; no retry will change that."""
+
+
+@contextmanager
+def index_errors() -> Iterator[None]:
+    """Map the index database's exceptions: a value it refuses → RecordRefused; anything
+    else it raises (connection, timeout, lock, schema) → TransientError("index")."""
+    try:
+        yield
+    except _REFUSED as error:
+        raise RecordRefused(_first_line(error)) from error
+    except DBAPIError as error:
+        if str(getattr(error.orig, "sqlstate", "") or "").startswith(_LIMIT_EXCEEDED):
+            raise RecordRefused(_first_line(error)) from error
+        raise TransientError("index", _first_line(error)) from error
+    except PoolTimeout as error:
+        raise TransientError("index", _first_line(error)) from error
+
+
+@contextmanager
+def storage_errors() -> Iterator[None]:
+    """Map the object store's exceptions to TransientError("storage")."""
+    try:
+        yield
+    except STORE_ERRORS as error:
+        raise TransientError("storage", _first_line(error)) from error
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).splitlines() or [type(error).__name__])[0]
