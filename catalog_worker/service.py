@@ -1,24 +1,26 @@
 """One catalog_worker replica: connects its dependencies, runs the consumer loop and the
-retention sweep, serves /healthz /readyz /metrics, and shuts down in order.
+retention sweep, serves /healthz /readyz /metrics, and shuts down in order; run by
+`sensr.lifecycle.run_service` (start → serve → drain → close).
 
-Start-up waits (with backoff, interruptible) for what a fresh stack may not have yet:
-Kafka topics, the bucket, the index database, the camera table. Shutdown order matters:
-the loop finishes and commits its batch, then the consumer closes (leaving the group, so
-the other replicas take over at once), then the producer, store and index close.
+Start-up waits (`sensr.lifecycle.wait_for`: with backoff, interruptible) for what a fresh
+stack may not have yet: Kafka topics, the bucket, the index database, the camera table.
+Shutdown order matters: the loop finishes and commits its batch, then the consumer closes
+(leaving the group, so the other replicas take over at once), then the producer, store
+and index close.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from typing import TypeVar
 
 from kafka.errors import KafkaError
 from sqlalchemy.exc import DBAPIError
 
 from catalog_worker.announce import Announcer
-from catalog_worker.consumer import Backoff, ConsumerLoop
+from catalog_worker.consumer import ConsumerLoop
 from catalog_worker.dedup import DuplicateFilter
 from catalog_worker.errors import STORE_ERRORS
 from catalog_worker.known_cameras import DeletionTrackingTable, KnownCameras
@@ -28,6 +30,7 @@ from catalog_worker.retention import RetentionSweeper
 from catalog_worker.store import ObjectStore
 from sensr.broker import FRAMES, close_quietly, ensure_topics, make_consumer, make_producer
 from sensr.index import FrameIndex
+from sensr.lifecycle import wait_for
 from sensr.logs import get_logger
 from sensr.ops import OpsServer
 from sensr.settings import Settings
@@ -35,10 +38,6 @@ from sensr.settings import Settings
 log = get_logger(__name__)
 T = TypeVar("T")
 DEPENDENCIES = ("storage", "index", "kafka", "cameras")
-
-
-class Stopped(Exception):
-    """Raised when a stop was requested while waiting for a dependency at start-up."""
 
 
 class CatalogWorker:
@@ -54,8 +53,26 @@ class CatalogWorker:
         return {"cameras_loaded": self._table.loaded.is_set(), "consuming": self._loop is not None,
                 **{dependency: failing != dependency for dependency in DEPENDENCIES}}
 
-    def run(self) -> None:
-        """Run until the stop event is set. Raises Stopped if stopped during start-up."""
+    def start(self) -> None:
+        """Connect the dependencies, waiting for each; raises `sensr.lifecycle.Stopped`
+        when asked to stop first."""
+        self._resources = ExitStack()
+        self._resources.enter_context(self._connected())
+
+    def serve(self) -> None:
+        """Consume until the stop event is set."""
+        assert self._loop is not None  # started
+        self._loop.run(self._stop)
+
+    def drain(self) -> None:
+        """Nothing left to do: the loop finished and committed the batch in hand before `serve` returned."""
+
+    def close(self) -> None:
+        """Leave the group, then close the clients, the index and the store."""
+        self._resources.close()
+
+    @contextmanager
+    def _connected(self) -> Iterator[None]:
         core, kafka, catalog = self._settings.core, self._settings.kafka, self._settings.catalog
         with ExitStack() as resources:  # closed in reverse: consumer, producer, index, store, ...
             resources.callback(log.info, "catalog_worker_stopped")
@@ -73,7 +90,7 @@ class CatalogWorker:
             index = self._wait_for("index database", lambda: FrameIndex.open(self._settings.database_url()),
                                    DBAPIError)
             resources.callback(index.close)
-            self._wait_for("camera table", self._table_loaded, TimeoutError)
+            self._wait_for("camera table", self._table.wait_loaded, TimeoutError)
 
             cameras = KnownCameras(self._table, catalog.catalog_camera_sync_seconds, catalog.retention_days)
             sweeper = RetentionSweeper(index, store, cameras, catalog.retention_sweep_seconds)
@@ -97,21 +114,9 @@ class CatalogWorker:
             self._loop = ConsumerLoop(consumer, FRAMES, process, catalog.catalog_batch_size,
                                       catalog.catalog_retry_max_seconds)
             log.info("catalog_worker_started", group=catalog.catalog_group_id)
-            self._loop.run(self._stop)
-
-    def _table_loaded(self) -> None:
-        if not self._table.loaded.wait(5.0):
-            raise TimeoutError(self._table.error or "sensr.cameras not read to its end yet")
+            yield
 
     def _wait_for(self, what: str, attempt: Callable[[], T], *errors: type[BaseException]) -> T:
         """`attempt()` until it succeeds, waiting with backoff after each of `errors`."""
-        backoff = Backoff(0.5, 10.0)
-        while not self._stop.is_set():
-            try:
-                return attempt()
-            except errors as error:
-                wait = backoff.next()
-                log.warning("waiting_for_dependency", dependency=what, error=str(error).splitlines()[0],
-                            wait_seconds=round(wait, 2))
-                self._stop.wait(wait)
-        raise Stopped(what)
+        return wait_for(what, attempt, self._stop, max_delay=self._settings.core.dependency_wait_max_seconds,
+                        errors=errors)

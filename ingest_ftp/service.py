@@ -3,21 +3,21 @@
 Start-up order matters: the FTP port opens only once the camera table has caught up with
 `sensr.cameras` (before that every login would be refused), and `/readyz` says so.
 
-Shutdown (SIGTERM/SIGINT) drains: the port closes, new uploads are refused with `421`,
-and the uploads under way (arriving, or awaiting Kafka's acknowledgement) are answered
-before the sessions close, for up to the Kafka timeout. A camera cut off without an
-answer would send the frame again, possibly under a new name, and it would be stored
-twice. A second signal stops at once.
+Shutdown (SIGTERM/SIGINT, through `sensr.lifecycle.run_service`) drains: the port closes,
+new uploads are refused with `421`, and the uploads under way (arriving, or awaiting
+Kafka's acknowledgement) are answered before the sessions close, for up to the Kafka
+timeout. A camera cut off without an answer would send the frame again, possibly under a
+new name, and it would be stored twice. A second signal stops at once.
 """
 
 from __future__ import annotations
 
 import logging
-import signal
 import threading
 import time
 from typing import Any
 
+from kafka.errors import KafkaError
 from pyftpdlib.handlers.ftp.dispatchers import ActiveDTP
 from pyftpdlib.ioloop import IOLoop
 from pyftpdlib.servers import FTPServer
@@ -31,6 +31,7 @@ from ingest_ftp.publisher import FramePublisher
 from ingest_ftp.recent import RecentUploads
 from sensr.broker import FRAMES, ensure_topics, make_producer
 from sensr.cameras import CameraTable
+from sensr.lifecycle import run_service, wait_for
 from sensr.logs import configure_logging, get_logger
 from sensr.ops import OpsServer
 from sensr.settings import Settings, load_settings
@@ -84,24 +85,20 @@ def build_handler(settings: Settings, table: CameraTable, services: SessionServi
 
 
 class FtpIngest:
-    """The service: `run()` blocks until SIGTERM/SIGINT, then stops everything it started."""
+    """The service, run by `sensr.lifecycle.run_service`: `start` waits for Kafka and the
+    camera table and opens the port, `serve` runs pyftpdlib's loop until `stop` is set,
+    `drain` answers the uploads under way, `close` closes everything."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, stop: threading.Event) -> None:
         self.settings = settings
         self.table = CameraTable(settings.core, settings.kafka)
         self.ops = OpsServer(settings.ftp.ftp_host, settings.ftp.ftp_ops_port, self.readiness)
         self.serving = False
         self.publisher: FramePublisher | None = None
-        self._stop = threading.Event()
-
-    def request_stop(self, signum: int, _frame: Any) -> None:
-        """Signal handler: drain if serving (see the module docstring); otherwise, or on a
-        second signal, stop at once."""
-        if self.serving and not self._stop.is_set():
-            log.info("stop_requested", signal=signal.Signals(signum).name)
-            self._stop.set()
-            return
-        raise SystemExit(128 + signum)
+        self._stop = stop
+        self._ioloop = IOLoop()
+        self._server: FTPServer | None = None
+        self._services: SessionServices | None = None
 
     def readiness(self) -> dict[str, bool]:
         """Ready means an upload would be stored now: `kafka_delivers` is the publisher's
@@ -110,79 +107,67 @@ class FtpIngest:
         return {"camera_table": self.table.loaded.is_set(), "ftp": self.serving,
                 "kafka_delivers": publisher is not None and not publisher.blockers()}
 
-    def run(self) -> None:
+    def start(self) -> None:
         settings, ftp = self.settings, self.settings.ftp
         self.ops.start()
         self.table.start()
-        try:
-            self._ensure_topics()
-            while not self.table.loaded.wait(1.0):
-                log.info("waiting_for_camera_table", error=self.table.error)
-            producer = make_producer(settings.core, settings.kafka, client_id="sensr-ingest-ftp")
-            producer.partitions_for(FRAMES)  # metadata now, so send() need not wait for it later
-            ioloop = IOLoop()
-            self.publisher = publisher = FramePublisher(
-                producer, ioloop, RecentUploads(ftp.ftp_reupload_window),
-                timeout=settings.kafka.kafka_request_timeout_ms / 1000,
-                delivery_timeout=producer.config["delivery_timeout_ms"] / 1000)
-            services = SessionServices(
-                publisher=publisher, trees=CameraTrees(),
-                sessions=CameraSessions(ftp.ftp_max_connections_per_camera),
-                frame_rate=FrameRate(ftp.ftp_max_frames_per_second),
-                failed_logins=FailedLogins(ftp.ftp_auth_failure_limit, ftp.ftp_auth_failure_delay),
-                admission=Admission(ftp.ftp_max_connections_per_network, ftp.ftp_max_connections_before_login),
-                max_frame_bytes=settings.core.max_frame_bytes, max_frame_pixels=settings.core.max_frame_pixels)
-            server = FTPServer((ftp.ftp_host, ftp.ftp_port), build_handler(settings, self.table, services),
-                               ioloop=ioloop, backlog=256)
-            server.max_cons = ftp.ftp_max_connections
-            server.max_cons_per_ip = ftp.ftp_max_connections_per_ip
-            ioloop.call_every(LOGIN_CHECK_SECONDS, end_revoked_sessions, ioloop)
-            self.serving = True
-            log.info("serving", address=f"{ftp.ftp_host}:{ftp.ftp_port}", passive_ports=ftp.ftp_passive_ports,
-                     masquerade=ftp.ftp_masquerade_address, tls=bool(ftp.ftp_tls_cert),
-                     tls_required=ftp.ftp_tls_required, ops_port=self.ops.port)
-            try:
-                self._serve(ioloop)
-                self._drain(server, ioloop, services)
-            finally:
-                self.serving = False
-                server.close_all()
-        except (KeyboardInterrupt, SystemExit):
-            log.info("stopping")
-        finally:
-            if self.publisher is not None:
-                self.publisher.close()
-            self.table.stop()
-            self.ops.stop()
+        retry = self.settings.core.dependency_wait_max_seconds
+        wait_for("kafka topics", lambda: ensure_topics(settings.core, settings.kafka), self._stop,
+                 max_delay=retry, errors=(KafkaError, OSError))
+        wait_for("camera table", self.table.wait_loaded, self._stop, max_delay=retry, errors=(TimeoutError,))
+        producer = make_producer(settings.core, settings.kafka, client_id="sensr-ingest-ftp")
+        self.publisher = publisher = FramePublisher(
+            producer, self._ioloop, RecentUploads(ftp.ftp_reupload_window),
+            timeout=settings.kafka.kafka_request_timeout_ms / 1000,
+            delivery_timeout=producer.config["delivery_timeout_ms"] / 1000)
+        # metadata now, so that send() need not wait for it later
+        wait_for("sensr.frames metadata", lambda: producer.partitions_for(FRAMES), self._stop,
+                 max_delay=retry, errors=(KafkaError,))
+        self._services = services = SessionServices(
+            publisher=publisher, trees=CameraTrees(),
+            sessions=CameraSessions(ftp.ftp_max_connections_per_camera),
+            frame_rate=FrameRate(ftp.ftp_max_frames_per_second),
+            failed_logins=FailedLogins(ftp.ftp_auth_failure_limit, ftp.ftp_auth_failure_delay),
+            admission=Admission(ftp.ftp_max_connections_per_network, ftp.ftp_max_connections_before_login),
+            max_frame_bytes=settings.core.max_frame_bytes, max_frame_pixels=settings.core.max_frame_pixels)
+        self._server = server = FTPServer((ftp.ftp_host, ftp.ftp_port), build_handler(settings, self.table, services),
+                                          ioloop=self._ioloop, backlog=256)
+        server.max_cons = ftp.ftp_max_connections
+        server.max_cons_per_ip = ftp.ftp_max_connections_per_ip
+        self._ioloop.call_every(LOGIN_CHECK_SECONDS, end_revoked_sessions, self._ioloop)
+        self.serving = True
+        log.info("serving", address=f"{ftp.ftp_host}:{ftp.ftp_port}", passive_ports=ftp.ftp_passive_ports,
+                 masquerade=ftp.ftp_masquerade_address, tls=bool(ftp.ftp_tls_cert),
+                 tls_required=ftp.ftp_tls_required, ops_port=self.ops.port)
 
-    def _serve(self, ioloop: IOLoop) -> None:
+    def serve(self) -> None:
         """pyftpdlib's loop, one poll at a time (sleeping until the next timer is due, at most
         POLL_SECONDS), until a stop is requested."""
         wait = POLL_SECONDS
         while not self._stop.is_set():
-            soonest = ioloop.loop(wait, blocking=False)
+            soonest = self._ioloop.loop(wait, blocking=False)
             wait = POLL_SECONDS if soonest is None else min(soonest, POLL_SECONDS)
 
-    def _drain(self, server: FTPServer, ioloop: IOLoop, services: SessionServices) -> None:
+    def drain(self) -> None:
         """Close the port, refuse new uploads and answer those under way, for at most the
         Kafka timeout and a second."""
+        assert self._server is not None and self._services is not None  # started
         self.serving = False
-        services.draining.set()
-        server.close()
+        self._services.draining.set()
+        self._server.close()
         deadline = time.monotonic() + self.settings.kafka.kafka_request_timeout_ms / 1000 + 1
-        while (busy := uploads_under_way(ioloop, services)) and time.monotonic() < deadline:
-            ioloop.loop(0.05, blocking=False)
+        while (busy := uploads_under_way(self._ioloop, self._services)) and time.monotonic() < deadline:
+            self._ioloop.loop(0.05, blocking=False)
         log.info("drained", unanswered=busy)
 
-    def _ensure_topics(self) -> None:
-        """Create Sensr's topics if missing, waiting for the broker as long as it takes."""
-        while True:
-            try:
-                ensure_topics(self.settings.core, self.settings.kafka)
-                return
-            except Exception as error:  # the broker is not reachable yet: keep waiting, say so
-                log.warning("kafka_unreachable", error=str(error) or type(error).__name__)
-                time.sleep(2.0)
+    def close(self) -> None:
+        self.serving = False
+        if self._server is not None:
+            self._server.close_all()
+        if self.publisher is not None:
+            self.publisher.close()
+        self.table.stop()
+        self.ops.stop()
 
 
 def uploads_under_way(ioloop: IOLoop, services: SessionServices) -> int:
@@ -201,7 +186,4 @@ def main() -> None:
     configure_logging(settings.core, "ingest_ftp")
     if settings.core.log_level.upper() != "DEBUG":
         logging.getLogger("pyftpdlib").setLevel(logging.WARNING)  # one line per transfer: ours say more
-    service = FtpIngest(settings)
-    signal.signal(signal.SIGTERM, service.request_stop)
-    signal.signal(signal.SIGINT, service.request_stop)
-    service.run()
+    run_service(lambda stop: FtpIngest(settings, stop))

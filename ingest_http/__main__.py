@@ -3,29 +3,16 @@ until SIGTERM or SIGINT."""
 
 from __future__ import annotations
 
-import asyncio
-import signal
-
 from ingest_http.service import IngestHttpService
+from sensr.lifecycle import run_async_service
 from sensr.logs import configure_logging
-from sensr.settings import Settings, load_settings
+from sensr.settings import load_settings
 
 
 def main() -> None:
     settings = load_settings()
     configure_logging(settings.core, "ingest_http")
-    asyncio.run(_serve(settings))
-
-
-async def _serve(settings: Settings) -> None:
-    service = IngestHttpService(settings)
-    stopping = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stopping.set)
-    await service.start()
-    await stopping.wait()
-    await service.stop()
+    run_async_service(lambda stop: IngestHttpService(settings, stop))
 
 
 if __name__ == "__main__":

@@ -1,23 +1,24 @@
-"""ingest_http wired together: camera logins, producer, readiness and the HTTP server."""
+"""ingest_http wired together: camera logins, producer, readiness and the HTTP server,
+run by `sensr.lifecycle.run_async_service`."""
 
 from __future__ import annotations
 
 import asyncio
-from functools import partial
 
 from kafka import KafkaProducer
+from kafka.errors import KafkaError
 from tornado.httpserver import HTTPServer
 
 from ingest_http.app import make_app
 from ingest_http.idle import IdleWatch
 from ingest_http.logins import LoginWatch
 from ingest_http.publisher import Publisher
-from ingest_http.readiness import kafka_answers
 from ingest_http.throttle import LoginThrottle
 from ingest_http.upload import UploadContext
 from sensr.broker import FRAMES, close_quietly, ensure_topics, make_producer
 from sensr.cameras import CameraTable
 from sensr.kafka_compat import ProducerState
+from sensr.lifecycle import Stopped, kafka_reachable, wait_for_async
 from sensr.logs import get_logger
 from sensr.ops import PeriodicProbe
 from sensr.settings import Settings
@@ -32,17 +33,23 @@ READ_CHUNK = 256 * 1024
 """Socket reads and `data_received` calls of up to this size: a 100 KB photo arrives in
 one piece, a stream in few (Tornado hands over what it has instead of waiting to fill it)."""
 
+DRAIN_GRACE = 10.0
+"""Seconds the uploads under way get to be answered once a stop is requested."""
+
 
 class IngestHttpService:
-    """Start with `await start()`, stop with `await stop()`; both on the event loop."""
+    """An `AsyncService`: `start`, `drain` and `close` run on the event loop; `stop` is
+    set when the service is asked to stop."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, stop: asyncio.Event) -> None:
         self._settings = settings
+        self._stop = stop
         core, kafka, http = settings.core, settings.kafka, settings.http
         self.cameras = CameraTable(core, kafka)
         self.publisher = Publisher(ack_timeout=kafka.kafka_request_timeout_ms / 1000)
         self._producer: KafkaProducer | None = None
-        self._kafka_probe = PeriodicProbe("kafka_reachable", partial(kafka_answers, kafka.kafka_bootstrap), False)
+        self._kafka_probe = PeriodicProbe(
+            "kafka_reachable", lambda: asyncio.to_thread(kafka_reachable, kafka.kafka_bootstrap), False)
         self._warm = False
         self._stopping = False
         self._warm_task: asyncio.Task[None] | None = None
@@ -84,17 +91,19 @@ class IngestHttpService:
     async def _warm_up(self) -> None:
         """Create the topics if missing, make the producer and learn `sensr.frames`'
         partitions, in a thread (each step blocks while Kafka is away), until it works."""
-        while True:
-            try:
-                self._producer = await asyncio.to_thread(self._connect)
-            except Exception as error:  # Kafka not there yet: say so and try again
-                log.warning("kafka_warm_up_retry", error=str(error))
-                await asyncio.sleep(1.0)
-                continue
-            self.publisher.use(self._producer, ProducerState(self._producer, FRAMES))
-            self._warm = True
-            log.info("kafka_warm")
+        try:
+            self._producer = await wait_for_async(
+                "kafka", lambda: asyncio.to_thread(self._connect), self._stop,
+                max_delay=self._settings.core.dependency_wait_max_seconds, errors=(KafkaError, OSError))
+        except Stopped:
             return
+        except Exception:  # not a Kafka outage: uploads could never be taken, so stop (and say why)
+            log.exception("kafka_warm_up_failed")
+            self._stop.set()
+            return
+        self.publisher.use(self._producer, ProducerState(self._producer, FRAMES))
+        self._warm = True
+        log.info("kafka_warm")
 
     def _connect(self) -> KafkaProducer:
         core, kafka = self._settings.core, self._settings.kafka
@@ -107,8 +116,8 @@ class IngestHttpService:
             raise
         return producer
 
-    async def stop(self, grace: float = 10.0) -> None:
-        """Stop accepting, give open uploads `grace` seconds, then flush the producer.
+    async def drain(self) -> None:
+        """Stop accepting, give open uploads `DRAIN_GRACE` seconds, then close the connections.
 
         Tornado's `close_all_connections` closes every connection at once, also those
         whose frame Kafka is about to acknowledge: such a frame would be stored while its
@@ -119,20 +128,25 @@ class IngestHttpService:
         self._stopping = True
         self.server.stop()
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + grace
+        deadline = loop.time() + DRAIN_GRACE
         while self.publisher.in_flight and loop.time() < deadline:
             await asyncio.sleep(0.02)
         await asyncio.sleep(0.05)  # the handlers of the last acknowledged frames write their answers
         try:
             await asyncio.wait_for(self.server.close_all_connections(), max(deadline - loop.time(), 1.0))
         except asyncio.TimeoutError:
-            log.warning("shutdown_connections_left_open", grace=grace)
+            log.warning("shutdown_connections_left_open", grace=DRAIN_GRACE)
+
+    async def close(self) -> None:
+        """Stop the warm-up and the probe, flush the producer, stop following the logins
+        (after `drain`, or at once on a second signal)."""
+        self._stopping = True
+        self.server.stop()
         if self._warm_task is not None:
             self._warm_task.cancel()
         await self._kafka_probe.stop()
         self.publisher.close()
         if self._producer is not None:
             producer = self._producer
-            await asyncio.to_thread(close_quietly, "producer", lambda: producer.close(grace))
+            await asyncio.to_thread(close_quietly, "producer", lambda: producer.close(DRAIN_GRACE))
         await asyncio.to_thread(self.cameras.stop)
-        log.info("stopped")

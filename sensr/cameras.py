@@ -124,6 +124,13 @@ class CameraTable:
         if self._thread:
             self._thread.join(timeout=5)
 
+    def wait_loaded(self, timeout: float = 5.0) -> None:
+        """Return once the table has caught up with the topic (`loaded`); raise TimeoutError
+        saying why not after `timeout` seconds: a start-up step to wait for with
+        `sensr.lifecycle.wait_for`."""
+        if not self.loaded.wait(timeout):
+            raise TimeoutError(self.error or "sensr.cameras not read to its end yet")
+
     def subscribe(self, listener: Callable[[str], None]) -> None:
         """Call `listener(username)` after each record of a camera is applied (created,
         changed or deleted), once `get` returns the new state. It runs on the table's

@@ -32,6 +32,7 @@ class CoreSettings(_Section):
     max_frame_pixels: int = Field(DEFAULT_MAX_FRAME_PIXELS, description="Largest accepted JPEG frame in pixels (width x height from its header); larger frames are refused at the edge (413 / FTP 552), since decoding them costs memory in proportion.")
     log_level: str = Field("INFO", description="Log level: DEBUG, INFO, WARNING, ERROR.")
     log_format: str = Field("json", description="Log rendering: `json` (one object per line) or `console` (human-readable).")
+    dependency_wait_max_seconds: float = Field(10.0, gt=0, description="Longest pause between attempts to reach a dependency a service waits for at start-up (Kafka, the object store, the index database, the camera table); the pause doubles from 0.5 s up to this, with jitter.")
 
 
 class KafkaSettings(_Section):
