@@ -63,7 +63,10 @@ class StoredObject:
         self._response.release_conn()
 
 
-class ObjectStore:
+class ObjectReader:
+    """Reads frames' objects (originals, thumbnails) for the api; the catalog worker's
+    `ObjectWriter` writes them."""
+
     def __init__(self, client: Minio, bucket: str, executor: Executor) -> None:
         self._client = client
         self._bucket = bucket

@@ -21,7 +21,7 @@ from sqlalchemy.exc import DBAPIError
 from api.access import AccessPolicy
 from api.cameras import CameraService, LoginPublisher
 from api.db import Database, api_error
-from api.images import ObjectStore
+from api.images import ObjectReader
 from api.live import Fanout
 from api.login import LoginFlow, LoginThrottle
 from api.shares import ShareService
@@ -49,7 +49,7 @@ class Services:
     shares: ShareService
     access: AccessPolicy
     index: FrameIndex
-    objects: ObjectStore
+    objects: ObjectReader
     frames_feed: Fanout[FrameEvent]
     catalog_feed: Fanout[FrameRecord]
     producer: KafkaProducer
@@ -88,7 +88,7 @@ class Services:
             users=UserService(db, api.min_password_length),
             tokens=TokenService(db, api.token_lifetime_days),
             cameras=cameras, shares=shares, access=AccessPolicy(cameras, shares), index=index,
-            objects=ObjectStore(make_s3_client(settings.s3), settings.s3.s3_bucket, executor),
+            objects=ObjectReader(make_s3_client(settings.s3), settings.s3.s3_bucket, executor),
             frames_feed=Fanout("frames", FRAMES, live_consumer, FrameEvent.from_record, api.live_queue_bytes,
                                weigh=lambda event: len(event.jpeg)),
             catalog_feed=Fanout("catalog", CATALOG, live_consumer, decode_catalog_event, CATALOG_QUEUE_EVENTS),
