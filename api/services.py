@@ -8,7 +8,6 @@ and object-store reads go through `Services.run`.
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
@@ -31,6 +30,7 @@ from sensr.broker import CATALOG, FRAMES, ensure_topics, make_consumer, make_pro
 from sensr.catalog_event import decode_catalog_event
 from sensr.frames import FrameEvent
 from sensr.index import FrameIndex, FrameRecord
+from sensr.lifecycle import kafka_reachable
 from sensr.settings import Settings
 from sensr.storage import make_s3_client
 
@@ -109,7 +109,7 @@ class Services:
     def ready(self) -> dict[str, bool]:
         """Whether the database, Kafka and the object store answer (blocks briefly)."""
         kafka = self.settings.kafka.kafka_bootstrap
-        return {"database": _answers(self.db.ping), "kafka": _answers(lambda: _any_accepts(kafka)),
+        return {"database": _answers(self.db.ping), "kafka": _answers(lambda: kafka_reachable(kafka)),
                 "s3": _answers(self.objects.ping)}
 
     def close(self) -> None:
@@ -119,18 +119,6 @@ class Services:
         self.executor.shutdown(wait=False, cancel_futures=True)
         self.index.close()
         self.db.close()
-
-
-def _any_accepts(bootstrap: str, timeout: float = 1.0) -> bool:
-    """True when one of the bootstrap servers accepts a TCP connection."""
-    for server in bootstrap.split(","):
-        host, _, port = server.strip().rpartition(":")
-        try:
-            socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
-            return True
-        except OSError:
-            continue
-    return False
 
 
 def _answers(probe: Callable[[], bool]) -> bool:

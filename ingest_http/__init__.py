@@ -8,5 +8,5 @@ Modules: `app` (routes, access log), `upload` (login check and refusals shared b
 endpoints), `photo`, `stream`, `auth` (Basic credentials to status codes, a login held by an
 open upload), `logins` (open uploads told when their camera's record changes), `throttle`
 (failed-login slow-down), `idle` (silence timeout), `publisher` (frames to Kafka, acks
-back), `readiness`, `metrics`, `service` (wiring), `__main__`.
+back), `metrics`, `service` (wiring), `__main__`.
 """

@@ -6,10 +6,8 @@ from __future__ import annotations
 import asyncio
 import json
 
-import pytest
 import requests
 
-from ingest_http.readiness import kafka_answers
 from sensr.ops import OpsServer, PeriodicProbe
 
 
@@ -63,19 +61,3 @@ def test_periodic_probe_keeps_the_latest_result() -> None:
         return seen
 
     assert asyncio.run(scenario()) == [{"db": False}, {"db": True}]
-
-
-@pytest.mark.parametrize("reachable", [True, False])
-def test_kafka_answers_is_a_tcp_check(reachable: bool) -> None:
-    async def scenario() -> bool:
-        server = await asyncio.start_server(lambda _r, w: w.close(), "127.0.0.1", 0)
-        port = server.sockets[0].getsockname()[1]
-        if not reachable:
-            server.close()
-            await server.wait_closed()
-        try:
-            return await kafka_answers(f"127.0.0.1:{port}", timeout=2.0)
-        finally:
-            server.close()
-
-    assert asyncio.run(scenario()) is reachable
