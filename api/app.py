@@ -14,7 +14,7 @@ from api.sessions import cookie_secret
 from api.ui.routes import ui_handlers, ui_settings
 from api.v1.routes import v1_handlers
 from sensr.logs import get_logger
-from sensr.ops import ReadyCheck, ops_handlers
+from sensr.health import ReadyCheck, ops_handlers
 
 access_log = get_logger("api.access")
 _PROBES = frozenset({"/healthz", "/readyz", "/metrics"})

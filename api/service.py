@@ -14,7 +14,7 @@ from api.services import Services
 from sensr.http_server import CappedHTTPServer
 from sensr.lifecycle import wait_for_async
 from sensr.logs import get_logger
-from sensr.ops import PeriodicProbe
+from sensr.health import PeriodicProbe
 from sensr.settings import Settings
 
 log = get_logger("api")

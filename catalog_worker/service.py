@@ -32,7 +32,7 @@ from sensr.broker import FRAMES, close_quietly, ensure_topics, make_consumer, ma
 from sensr.index import FrameIndex
 from sensr.lifecycle import wait_for
 from sensr.logs import get_logger
-from sensr.ops import OpsServer
+from sensr.health import OpsServer
 from sensr.settings import Settings
 
 log = get_logger(__name__)

@@ -1,4 +1,4 @@
-"""Prometheus metrics of ingest_ftp (served at /metrics on the ops side port by `sensr.ops`).
+"""Prometheus metrics of ingest_ftp (served at /metrics on the ops side port by `sensr.health`).
 What the edges share (frames published, acknowledgement latency, frames in flight, late
 acknowledgements) is `sensr.publisher`'s, labelled edge="ftp"."""
 

@@ -33,7 +33,7 @@ from sensr.broker import FRAMES, ensure_topics, make_producer
 from sensr.cameras import CameraTable
 from sensr.lifecycle import run_service, wait_for
 from sensr.logs import configure_logging, get_logger
-from sensr.ops import OpsServer
+from sensr.health import OpsServer
 from sensr.settings import Settings, load_settings
 
 log = get_logger(__name__)

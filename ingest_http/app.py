@@ -10,7 +10,7 @@ from ingest_http.photo import PhotoHandler
 from ingest_http.stream import StreamHandler
 from ingest_http.upload import UploadContext
 from sensr.logs import get_logger
-from sensr.ops import ReadyCheck, ops_handlers
+from sensr.health import ReadyCheck, ops_handlers
 
 _access = get_logger("ingest_http.access")
 _access_enabled = logging.getLogger("ingest_http.access").isEnabledFor

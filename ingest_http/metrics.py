@@ -1,4 +1,4 @@
-"""Prometheus metrics of ingest_http (served at /metrics by `sensr.ops`). What the edges
+"""Prometheus metrics of ingest_http (served at /metrics by `sensr.health`). What the edges
 share (frames published, acknowledgement latency, frames in flight) is
 `sensr.publisher`'s, labelled edge="http"."""
 

@@ -20,7 +20,7 @@ from sensr.cameras import CameraTable
 from sensr.kafka_compat import ProducerState
 from sensr.lifecycle import Stopped, kafka_reachable, wait_for_async
 from sensr.logs import get_logger
-from sensr.ops import PeriodicProbe
+from sensr.health import PeriodicProbe
 from sensr.settings import Settings
 
 log = get_logger(__name__)

@@ -1,4 +1,4 @@
-"""The operations pieces every service shares (sensr/ops.py): the side-port server's
+"""The operations pieces every service shares (sensr/health.py): the side-port server's
 /healthz, /readyz and /metrics, and the background readiness probe."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import json
 
 import requests
 
-from sensr.ops import OpsServer, PeriodicProbe
+from sensr.health import OpsServer, PeriodicProbe
 
 
 def test_ops_server_answers_health_readiness_and_metrics() -> None:
