@@ -152,6 +152,8 @@ def demo_commands(base: str, email: str, password: str, camera: dict, photo: Pat
         "Upload over FTP (passive mode):",
         f"  curl -T {image} {ftp_url}",
         f"  lftp -u {user},{secret} -p {ftp_port} -e \"put {image}; bye\" {host}",
+        "  (the same photo sent again within SENSR_REUPLOAD_WINDOW, 10 minutes by default, by any of",
+        "  these ways, is acknowledged but stored once)",
         "Then watch it arrive:",
         f"  {base}/cameras/{camera['id']}/live",
         "",
