@@ -7,7 +7,11 @@
   record is dead-lettered and the rest of its batch goes on.
 
 Library exceptions are mapped here and nowhere else (as httpx maps its transports'
-exceptions in one place), so every other module speaks only of these two.
+exceptions in one place), each by a context manager around the call into the library:
+`index_errors` (rows a record sent), `index_unavailable` (queries no record can be blamed
+for), `storage_errors`, `broker_errors`. The steps speak only of these two. (The
+consumer loop handles the commit's own errors; start-up, in `service`, waits out the
+exceptions that mean "not up yet".)
 """
 
 from __future__ import annotations

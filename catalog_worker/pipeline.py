@@ -2,10 +2,10 @@
 
     decode → vet cameras → check frames → drop duplicates → store objects → index → announce
 
-Each step takes the batch's messages (`message.Message`) and hands on those that go on,
-their payload replaced by what it made of them (bytes → frame event → frame and shape →
-index row); a message keeps its offset throughout, which finds its original record when it
-has to be dead-lettered.
+The steps up to the store take the batch's messages (`message.Message`) and hand on those
+that go on, their payload replaced by what each made of it (record → frame event → frame
+and its shape); a message keeps its offset throughout, and the offset finds its original
+record when it has to be dead-lettered, whichever step refused it.
 
 `start` runs the first steps and queues the object writes; `finish` waits for them and
 runs the rest. The consumer loop starts the next batch before finishing this one, so the
