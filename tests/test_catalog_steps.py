@@ -169,12 +169,17 @@ class RecordingHandler:
 
     consumer: FakeConsumer
     fail_finish: int = 0
+    fail_start: int = 0
     started: list[list[tuple[int, int]]] = field(default_factory=list)
 
     def start(self, messages: Sequence[Message[KafkaPayload]]) -> RecordedWork:
         assert all(isinstance(message.payload, KafkaPayload) for message in messages)  # not kafka-python's record
         batch = [(message.partition.index, message.offset) for message in messages]
         self.started.append(batch)
+        if self.fail_start:
+            self.fail_start -= 1
+            self.consumer.events.append(("refused", batch))
+            raise TransientError("cameras", "camera table did not catch up")
         return RecordedWork(self, batch)
 
 
@@ -249,6 +254,29 @@ def test_transient_error_rewinds_waits_paused_and_redoes_without_committing_befo
                                         for paused, failing in paused_while_waiting)
     assert consumer.now >= 0.4
     assert loop.failing is None and not consumer.paused
+
+
+def test_a_batch_that_cannot_start_is_polled_again_after_the_wait() -> None:
+    stop = threading.Event()
+    consumer = FakeConsumer({P0: [b"a", b"b", b"c"]}, stop, fully_committed)
+    handler = RecordingHandler(consumer, fail_start=1)
+    loop = run_loop(consumer, handler, batch_size=2, stop=stop)
+    assert consumer.events[:4] == [("refused", [(0, 0), (0, 1)]), ("seek", 0, 0),
+                                   ("finished", [(0, 0), (0, 1)]), ("commit", {0: 2})]
+    assert consumer.committed == {P0: 3} and loop.failing is None
+
+
+def test_stopping_finishes_the_batch_in_hand_or_leaves_it_uncommitted() -> None:
+    stop = threading.Event()
+    finishing = FakeConsumer({P0: [b"a"]}, stop, lambda consumer: consumer.polls >= 1)  # stop during the 1st poll
+    run_loop(finishing, RecordingHandler(finishing), batch_size=1, stop=stop)
+    assert finishing.events == [("finished", [(0, 0)]), ("commit", {0: 1})]
+
+    stop = threading.Event()
+    failing = FakeConsumer({P0: [b"a"]}, stop, lambda consumer: consumer.polls >= 1)
+    run_loop(failing, RecordingHandler(failing, fail_finish=1), batch_size=1, stop=stop)
+    assert failing.events == [("failed", [(0, 0)]), ("abandoned", [(0, 0)])]
+    assert failing.committed == {}
 
 
 def test_rebalance_mid_batch_commits_nothing_for_revoked_partitions_and_the_next_owner_redoes_them() -> None:
