@@ -8,6 +8,11 @@ One replica of consumer group `catalog` runs a small chain of steps per batch
     → announce on `sensr.catalog` and dead-letter poison on `sensr.frames.dlq` (flushed)
     → commit offsets
 
+Only the loop touches kafka-python's records: each step takes and hands on
+`message.Message`s (partition, offset, payload), and every library's exceptions become
+`errors.TransientError` (redo the batch later) or `errors.RecordRefused` (dead-letter the
+record) in `errors`, at the call into the library.
+
 Effects are keyed by frame id (object keys, index primary key), so a batch that is
 redone after a crash, a retry or a rebalance leaves exactly one copy of everything.
 

@@ -9,10 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from kafka import KafkaProducer
-from kafka.errors import KafkaError
 
-from catalog_worker.consumer import TransientError
 from catalog_worker.dlq import DeadLetter
+from catalog_worker.errors import broker_errors
 from sensr.broker import CATALOG, FRAMES_DLQ
 from sensr.catalog_event import catalog_key, catalog_value
 from sensr.index import FrameRecord
@@ -27,7 +26,7 @@ class Announcer:
 
     def publish(self, stored: Sequence[FrameRecord], letters: Sequence[DeadLetter]) -> None:
         """Blocks until every message is acknowledged; raises TransientError if any was not."""
-        try:
+        with broker_errors("publishing catalog events"):
             futures = [self._producer.send(FRAMES_DLQ, key=letter.key(), value=letter.value(),
                                            headers=letter.headers()) for letter in letters]
             futures += [self._producer.send(CATALOG, key=catalog_key(record), value=catalog_value(record))
@@ -35,5 +34,3 @@ class Announcer:
             self._producer.flush(timeout=self._timeout)
             for future in futures:
                 future.get(timeout=0)
-        except KafkaError as error:
-            raise TransientError("kafka", f"publishing catalog events: {error}") from error

@@ -1,6 +1,9 @@
 """The poll → process → commit loop, with bounded work in flight and retry without skipping.
 
-Contract with the handler: `handler.start(records)` begins a batch (quick steps done,
+Kafka's side of the worker: this loop alone handles kafka-python's records, turning each
+into a `message.Message` for the handler's steps, and commits and rewinds their offsets.
+
+Contract with the handler: `handler.start(messages)` begins a batch (quick steps done,
 slow ones under way) and returns an `InFlight`; its `finish()` returns once every effect
 of the batch is durable (objects written, rows committed, events flushed). Only then are
 the batch's offsets committed, batch after batch in poll order.
@@ -32,7 +35,7 @@ import random
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -42,6 +45,8 @@ from kafka.errors import CommitFailedError, KafkaError
 from kafka.structs import OffsetAndMetadata
 
 from catalog_worker import metrics
+from catalog_worker.errors import TransientError
+from catalog_worker.message import KafkaPayload, Message, Partition
 from sensr.logs import get_logger
 
 log = get_logger(__name__)
@@ -49,14 +54,6 @@ log = get_logger(__name__)
 POLL_MS = 500  # how often a stop request is noticed while the topic is idle
 IN_FLIGHT_POLL_MS = 100  # how long to wait for the next batch while one is being written
 MAX_IN_FLIGHT = 2
-
-
-class TransientError(Exception):
-    """A dependency is unavailable; the batch must be redone later and nothing committed."""
-
-    def __init__(self, dependency: str, message: str) -> None:
-        super().__init__(f"{dependency} unavailable: {message}")
-        self.dependency = dependency
 
 
 class InFlight(Protocol):
@@ -68,13 +65,15 @@ class InFlight(Protocol):
 
 
 class BatchHandler(Protocol):
-    def start(self, records: Sequence[ConsumerRecord]) -> InFlight:
+    def start(self, messages: Sequence[Message[KafkaPayload]]) -> InFlight:
         """Begin a batch; may block briefly, may raise TransientError."""
 
 
 @dataclass(frozen=True, slots=True)
 class _Batch:
-    records: Sequence[ConsumerRecord]
+    messages: Sequence[Message[KafkaPayload]]
+    offsets: dict[TopicPartition, OffsetAndMetadata]
+    """What to commit once the batch is finished."""
     work: InFlight
     started: float
 
@@ -101,8 +100,10 @@ class ConsumerLoop:
     once it is finished."""
 
     def __init__(self, consumer: KafkaConsumer, topic: str, handler: BatchHandler, batch_size: int,
-                 max_backoff: float) -> None:
+                 max_backoff: float, clock: Callable[[], float] = time.monotonic) -> None:
+        """`clock` times the waits after a failure (while the loop keeps polling)."""
         self._consumer = consumer
+        self._clock = clock
         self._topic = topic
         self._handler = handler
         self._batch_size = batch_size
@@ -119,13 +120,15 @@ class ConsumerLoop:
         self._consumer.subscribe([self._topic], listener=_Listener(self))
         while not stop.is_set():
             records = self._poll(IN_FLIGHT_POLL_MS if self._in_flight else POLL_MS)
+            messages = [_message(record) for record in records]
             try:
-                if records:
-                    self._in_flight.append(_Batch(records, self._handler.start(records), time.perf_counter()))
-                if self._in_flight and (len(self._in_flight) >= MAX_IN_FLIGHT or not records):
+                if messages:
+                    self._in_flight.append(_Batch(messages, _offsets_after(records), self._handler.start(messages),
+                                                  time.perf_counter()))
+                if self._in_flight and (len(self._in_flight) >= MAX_IN_FLIGHT or not messages):
                     self._finish_oldest()
             except TransientError as error:
-                self._retry_later(error, records, stop)
+                self._retry_later(error, messages, stop)
         try:
             while self._in_flight:
                 self._finish_oldest()
@@ -137,12 +140,13 @@ class ConsumerLoop:
         batch = self._in_flight[0]
         batch.work.finish()
         self._in_flight.popleft()
-        self._commit(batch.records)
+        self._commit(batch.offsets)
         metrics.BATCH_SECONDS.observe(time.perf_counter() - batch.started)
         self._backoff.reset()
         self.failing = None
 
-    def _retry_later(self, error: TransientError, polled: Sequence[ConsumerRecord], stop: threading.Event) -> None:
+    def _retry_later(self, error: TransientError, polled: Sequence[Message[KafkaPayload]],
+                     stop: threading.Event) -> None:
         """Abandon everything in flight, rewind to the first uncommitted records, wait."""
         metrics.RETRIES.labels(error.dependency).inc()
         self.failing = error.dependency
@@ -152,25 +156,21 @@ class ConsumerLoop:
         self._rewind([*abandoned, *polled])  # `polled` may be among them: only first offsets count
         self._wait(wait, stop)
 
-    def _abandon(self) -> list[ConsumerRecord]:
-        """Abandon the batches in flight; returns their records, oldest first."""
-        records: list[ConsumerRecord] = []
+    def _abandon(self) -> list[Message[KafkaPayload]]:
+        """Abandon the batches in flight; returns their messages, oldest first."""
+        messages: list[Message[KafkaPayload]] = []
         while self._in_flight:
             batch = self._in_flight.popleft()
             batch.work.abandon()
-            records.extend(batch.records)
-        return records
+            messages.extend(batch.messages)
+        return messages
 
     def _poll(self, timeout_ms: int) -> list[ConsumerRecord]:
         polled = self._consumer.poll(timeout_ms=timeout_ms, max_records=self._batch_size)
         self._update_lag()
         return [record for records in polled.values() for record in records]
 
-    def _commit(self, batch: Sequence[ConsumerRecord]) -> None:
-        offsets: dict[TopicPartition, OffsetAndMetadata] = {}
-        for record in batch:  # in offset order per partition: the last one wins
-            offsets[TopicPartition(record.topic, record.partition)] = OffsetAndMetadata(
-                record.offset + 1, "", record.leader_epoch)
+    def _commit(self, offsets: dict[TopicPartition, OffsetAndMetadata]) -> None:
         try:
             self._consumer.commit(offsets)
         except CommitFailedError as error:
@@ -181,11 +181,11 @@ class ConsumerLoop:
             metrics.COMMIT_FAILURES.inc()
             log.warning("commit_failed", error=str(error))
 
-    def _rewind(self, records: Iterable[ConsumerRecord]) -> None:
-        """Seek each partition that is still ours back to its first record in `records`."""
+    def _rewind(self, messages: Iterable[Message[KafkaPayload]]) -> None:
+        """Seek each partition that is still ours back to its first message in `messages`."""
         first: dict[TopicPartition, int] = {}
-        for record in records:
-            first.setdefault(TopicPartition(record.topic, record.partition), record.offset)
+        for message in messages:
+            first.setdefault(TopicPartition(message.partition.topic, message.partition.index), message.offset)
         assigned = self._consumer.assignment()
         for partition, offset in first.items():
             if partition in assigned:
@@ -195,11 +195,11 @@ class ConsumerLoop:
         """Sit out a failure with every partition paused, polling so the group keeps us."""
         self._waiting = True
         self._consumer.pause(*self._consumer.assignment())
-        deadline = time.monotonic() + seconds
+        deadline = self._clock() + seconds
         try:
-            while not stop.is_set() and (left := deadline - time.monotonic()) > 0:
+            while not stop.is_set() and (left := deadline - self._clock()) > 0:
                 stray = self._poll(int(min(left * 1000, POLL_MS)) + 1)
-                self._rewind(stray)  # only if a partition arrived unpaused; fetched again later
+                self._rewind(map(_message, stray))  # only if a partition arrived unpaused; fetched again later
         finally:
             self._waiting = False
             self._consumer.resume(*self._consumer.assignment())
@@ -226,6 +226,20 @@ class ConsumerLoop:
                 metrics.CONSUMER_LAG.remove(str(partition.partition))
             except KeyError:
                 pass  # no lag was reported for it yet
+
+
+def _message(record: ConsumerRecord) -> Message[KafkaPayload]:
+    return Message(Partition(record.topic, record.partition), record.offset,
+                   KafkaPayload(record.key, record.value, list(record.headers or ())))
+
+
+def _offsets_after(records: Sequence[ConsumerRecord]) -> dict[TopicPartition, OffsetAndMetadata]:
+    """Per partition, the offset to commit once `records` are processed: after its last one."""
+    offsets: dict[TopicPartition, OffsetAndMetadata] = {}
+    for record in records:  # in offset order per partition: the last one wins
+        offsets[TopicPartition(record.topic, record.partition)] = OffsetAndMetadata(
+            record.offset + 1, "", record.leader_epoch)
+    return offsets
 
 
 class _Listener(ConsumerRebalanceListener):

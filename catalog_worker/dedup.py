@@ -47,12 +47,9 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
-
 from catalog_worker import metrics
-from catalog_worker.consumer import TransientError
 from catalog_worker.dlq import DeadLetter
+from catalog_worker.errors import TransientError, index_unavailable
 from sensr.frames import H_FRAME_ID, FrameEvent, content_digest
 from sensr.index import ContentClaim, FrameIndex
 from sensr.logs import get_logger
@@ -83,10 +80,8 @@ class DuplicateFilter:
         in_time_order = sorted(frames, key=lambda frame: (frame.timestamp_us, frame.frame_id))
         claims = [ContentClaim(frame.camera, content_digest(frame.jpeg), frame.frame_id, frame.timestamp_us)
                   for frame in in_time_order if frame.frame_id not in self._dead]
-        try:
+        with index_unavailable():
             holders = self._index.claim_contents(claims, self._window_us)
-        except (DBAPIError, PoolTimeout) as error:
-            raise TransientError("index", str(error).splitlines()[0]) from error
         dropped = {frame_id for frame_id, holder in holders.items() if holder != frame_id}
         for frame in in_time_order:
             if frame.frame_id in dropped:
@@ -101,13 +96,11 @@ class DuplicateFilter:
         TransientError when the index is unavailable, and when copies were dropped for one
         of these frames: the batches in flight must then be redone."""
         frame_ids = [raw.decode(errors="replace") for letter in letters
-                     for name, raw in letter.record.headers or () if name == H_FRAME_ID]
+                     for name, raw in letter.message.payload.headers if name == H_FRAME_ID]
         if self._window_us <= 0 or not frame_ids:
             return
-        try:
+        with index_unavailable():
             self._index.release_contents(frame_ids)
-        except (DBAPIError, PoolTimeout) as error:
-            raise TransientError("index", str(error).splitlines()[0]) from error
         _remember(self._dead, frame_ids)
         relied_on = sorted(set(frame_ids) & self._kept_for_dropped.keys())
         for frame_id in relied_on:

@@ -17,8 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kafka.consumer.fetcher import ConsumerRecord
-
+from catalog_worker.message import KafkaPayload, Message
 from sensr.frames import Headers
 
 H_KIND = "dlq-kind"
@@ -29,7 +28,8 @@ KINDS = frozenset({"bad_event", "too_large", "unknown_camera", "bad_jpeg", "inde
 
 @dataclass(frozen=True, slots=True)
 class DeadLetter:
-    record: ConsumerRecord
+    message: Message[KafkaPayload]
+    """The original record, as consumed."""
     kind: str
     reason: str
 
@@ -38,13 +38,13 @@ class DeadLetter:
             raise ValueError(f"unknown dead-letter kind {self.kind!r}")
 
     def key(self) -> bytes | None:
-        return self.record.key
+        return self.message.payload.key
 
     def value(self) -> bytes | None:
-        return self.record.value
+        return self.message.payload.value
 
     def headers(self) -> Headers:
         ours = {H_KIND, H_REASON, H_ORIGIN}
-        kept = [(name, raw) for name, raw in self.record.headers or () if name not in ours]
-        origin = f"{self.record.topic}/{self.record.partition}/{self.record.offset}"
-        return [*kept, (H_KIND, self.kind.encode()), (H_REASON, self.reason.encode()), (H_ORIGIN, origin.encode())]
+        kept = [(name, raw) for name, raw in self.message.payload.headers if name not in ours]
+        return [*kept, (H_KIND, self.kind.encode()), (H_REASON, self.reason.encode()),
+                (H_ORIGIN, self.message.origin.encode())]

@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Iterable
 
-from catalog_worker.consumer import TransientError
+from catalog_worker.errors import TransientError
 from sensr.cameras import CameraTable
 from sensr.settings import CoreSettings, KafkaSettings
 

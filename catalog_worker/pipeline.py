@@ -2,6 +2,11 @@
 
     decode → vet cameras → check frames → drop duplicates → store objects → index → announce
 
+The steps up to the store take the batch's messages (`message.Message`) and hand on those
+that go on, their payload replaced by what each made of it (record → frame event → frame
+and its shape); a message keeps its offset throughout, and the offset finds its original
+record when it has to be dead-lettered, whichever step refused it.
+
 `start` runs the first steps and queues the object writes; `finish` waits for them and
 runs the rest. The consumer loop starts the next batch before finishing this one, so the
 writer threads always have work.
@@ -16,8 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-from kafka.consumer.fetcher import ConsumerRecord
+from typing import Any
 
 from catalog_worker import metrics
 from catalog_worker.announce import Announcer
@@ -25,6 +29,7 @@ from catalog_worker.dedup import DuplicateFilter
 from catalog_worker.dlq import DeadLetter
 from catalog_worker.indexing import add_to_index
 from catalog_worker.known_cameras import KnownCameras
+from catalog_worker.message import KafkaPayload, Message, Partition
 from catalog_worker.store import ObjectStore, PendingWrites
 from sensr.frame_check import FrameShape, check_frame
 from sensr.frames import FrameEvent, FrameEventError
@@ -33,8 +38,21 @@ from sensr.logs import get_logger
 from sensr.scanner import JpegError
 
 log = get_logger(__name__)
-Decoded = list[tuple[ConsumerRecord, FrameEvent]]
-Checked = list[tuple[ConsumerRecord, FrameEvent, FrameShape]]
+Consumed = Message[KafkaPayload]
+Decoded = list[Message[FrameEvent]]
+Checked = list[Message[tuple[FrameEvent, FrameShape]]]
+
+
+class Originals:
+    """A batch's messages as consumed, by offset: what a dead letter is made of, whatever
+    step its message had reached."""
+
+    def __init__(self, messages: Sequence[Consumed]) -> None:
+        self._by_offset: dict[tuple[Partition, int], Consumed] = {
+            (message.partition, message.offset): message for message in messages}
+
+    def dead_letter(self, message: Message[Any], kind: str, reason: str) -> DeadLetter:
+        return DeadLetter(self._by_offset[message.partition, message.offset], kind, reason)
 
 
 class BatchProcessor:
@@ -51,53 +69,58 @@ class BatchProcessor:
         self._max_frame_pixels = max_frame_pixels
         self._duplicates = duplicates
 
-    def start(self, records: Sequence[ConsumerRecord]) -> PendingBatch:
-        """Decode and vet `records`, and queue their writes. May block while the camera
+    def start(self, messages: Sequence[Consumed]) -> PendingBatch:
+        """Decode and vet `messages`, and queue their writes. May block while the camera
         table catches up; raises TransientError if it cannot."""
+        originals = Originals(messages)
         letters: list[DeadLetter] = []
-        frames = self._decode(records, letters)
-        frames = self._vet(frames, letters)
-        checked = self._drop_duplicates(self._check(frames, letters))
-        return PendingBatch(self, checked, self._store.submit([(frame, shape) for _, frame, shape in checked]),
-                            letters)
+        frames = self._decode(messages, letters)
+        frames = self._vet(frames, originals, letters)
+        checked = self._drop_duplicates(self._check(frames, originals, letters))
+        return PendingBatch(self, checked, self._store.submit([message.payload for message in checked]),
+                            originals, letters)
 
-    def _decode(self, records: Sequence[ConsumerRecord], letters: list[DeadLetter]) -> Decoded:
+    def _decode(self, messages: Sequence[Consumed], letters: list[DeadLetter]) -> Decoded:
         frames: Decoded = []
-        for record in records:
+        for message in messages:
+            raw = message.payload
             try:
-                frame = FrameEvent.from_record(record.key, record.value, record.headers)
+                frame = FrameEvent.from_record(raw.key, raw.value, raw.headers)
             except FrameEventError as error:
-                letters.append(DeadLetter(record, "bad_event", str(error)))
+                letters.append(DeadLetter(message, "bad_event", str(error)))
                 continue
             if len(frame.jpeg) > self._max_frame_bytes:
-                letters.append(DeadLetter(record, "too_large", f"{len(frame.jpeg)} bytes, limit {self._max_frame_bytes}"))
+                letters.append(DeadLetter(message, "too_large",
+                                          f"{len(frame.jpeg)} bytes, limit {self._max_frame_bytes}"))
                 continue
-            frames.append((record, frame))
+            frames.append(message.replace(frame))
         return frames
 
-    def _vet(self, frames: Decoded, letters: list[DeadLetter]) -> Decoded:
-        unknown = self._cameras.unknown({frame.camera for _, frame in frames})
-        for record, frame in frames:
-            if frame.camera in unknown:
-                letters.append(DeadLetter(record, "unknown_camera", f"camera {frame.camera!r} is deleted or unknown"))
-        return [(record, frame) for record, frame in frames if frame.camera not in unknown]
+    def _vet(self, frames: Decoded, originals: Originals, letters: list[DeadLetter]) -> Decoded:
+        unknown = self._cameras.unknown({message.payload.camera for message in frames})
+        for message in frames:
+            if message.payload.camera in unknown:
+                letters.append(originals.dead_letter(message, "unknown_camera",
+                                                     f"camera {message.payload.camera!r} is deleted or unknown"))
+        return [message for message in frames if message.payload.camera not in unknown]
 
-    def _check(self, frames: Decoded, letters: list[DeadLetter]) -> Checked:
+    def _check(self, frames: Decoded, originals: Originals, letters: list[DeadLetter]) -> Checked:
         """The frames that pass `check_frame` (the edges' own check, so only other producers
         or changed settings send any that fail), with their shapes from the header."""
         checked: Checked = []
-        for record, frame in frames:
+        for message in frames:
             try:
-                checked.append((record, frame, check_frame(frame.jpeg, self._max_frame_pixels)))
+                checked.append(message.replace((message.payload, check_frame(message.payload.jpeg,
+                                                                             self._max_frame_pixels))))
             except JpegError as error:
-                letters.append(DeadLetter(record, "bad_jpeg", f"{error.reason}: {error}"))
+                letters.append(originals.dead_letter(message, "bad_jpeg", f"{error.reason}: {error}"))
         return checked
 
     def _drop_duplicates(self, frames: Checked) -> Checked:
         """Leave out the frames whose content the camera already has (`dedup`): not stored,
         indexed or announced; their offsets are committed with the batch."""
-        dropped = self._duplicates.duplicates([frame for _, frame, _ in frames])
-        return [checked for checked in frames if checked[1].frame_id not in dropped]
+        dropped = self._duplicates.duplicates([message.payload[0] for message in frames])
+        return [message for message in frames if message.payload[0].frame_id not in dropped]
 
     def _finish(self, batch: PendingBatch) -> None:
         letters = list(batch.letters)
@@ -107,7 +130,7 @@ class BatchProcessor:
         for letter in letters:
             metrics.DEAD_LETTERS.labels(letter.kind).inc()
             log.warning("frame_dead_lettered", kind=letter.kind, reason=letter.reason,
-                        partition=letter.record.partition, offset=letter.record.offset)
+                        partition=letter.message.partition.index, offset=letter.message.offset)
 
     def _add_to_index(self, batch: PendingBatch, stored: list[FrameRecord],
                       letters: list[DeadLetter]) -> list[FrameRecord]:
@@ -116,8 +139,8 @@ class BatchProcessor:
         indexed = add_to_index(self._index, stored)
         if indexed.refused:
             self._store.delete([record for record, _ in indexed.refused])
-            records = {frame.frame_id: record for record, frame, _ in batch.frames}
-            letters.extend(DeadLetter(records[row.frame_id], "index_refused", reason)
+            messages = {message.payload[0].frame_id: message for message in batch.frames}
+            letters.extend(batch.originals.dead_letter(messages[row.frame_id], "index_refused", reason)
                            for row, reason in indexed.refused)
         refused = {row.frame_id for row, _ in indexed.refused}
         metrics.FRAMES_STORED.inc(indexed.inserted)
@@ -132,6 +155,7 @@ class PendingBatch:
     processor: BatchProcessor
     frames: Checked
     writes: PendingWrites
+    originals: Originals
     letters: list[DeadLetter]
 
     def finish(self) -> None:

@@ -25,8 +25,7 @@ import threading
 import time
 
 from catalog_worker import metrics
-from catalog_worker.consumer import TransientError
-from catalog_worker.errors import RecordRefused, index_errors
+from catalog_worker.errors import RecordRefused, TransientError, index_errors
 from catalog_worker.known_cameras import DeletionTrackingTable
 from catalog_worker.store import ObjectStore
 from sensr.index import FrameIndex

@@ -11,8 +11,7 @@ from __future__ import annotations
 import threading
 
 from catalog_worker import metrics
-from catalog_worker.consumer import TransientError
-from catalog_worker.errors import RecordRefused, index_errors
+from catalog_worker.errors import RecordRefused, TransientError, index_errors
 from catalog_worker.known_cameras import KnownCameras
 from catalog_worker.store import ObjectStore
 from sensr.frames import now_us

@@ -27,9 +27,8 @@ from minio import Minio
 from minio.deleteobjects import DeleteObject
 
 from catalog_worker import metrics
-from catalog_worker.consumer import TransientError
 from catalog_worker.decode_budget import DecodeBudget, decode_cost
-from catalog_worker.errors import STORE_ERRORS, storage_errors
+from catalog_worker.errors import TransientError, storage_errors
 from catalog_worker.thumbnails import Thumbnail, UndecodableImage, placeholder_thumbnail, render_thumbnail
 from sensr.frame_check import FrameShape
 from sensr.frames import FrameEvent
@@ -59,8 +58,6 @@ class PendingWrites:
             self.abandon()
         failed = next((f.exception() for f in self._futures if not f.cancelled() and f.exception()), None)
         if failed is not None:
-            if isinstance(failed, STORE_ERRORS):
-                raise TransientError("storage", str(failed)) from failed
             raise failed
         return [future.result() for future in self._futures]
 
@@ -161,4 +158,5 @@ class ObjectStore:
             return placeholder_thumbnail(shape.width, shape.height, self._thumbnail_width)
 
     def _put(self, key: str, data: bytes) -> None:
-        self._client.put_object(self._bucket, key, io.BytesIO(data), len(data), content_type=JPEG)
+        with storage_errors():
+            self._client.put_object(self._bucket, key, io.BytesIO(data), len(data), content_type=JPEG)

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 import yaml
 from jsonschema import Draft7Validator
-from kafka.consumer.fetcher import ConsumerRecord
 from ulid import ULID
 
 from catalog_worker import dlq
+from catalog_worker.message import KafkaPayload, Message, Partition
 from sensr import broker, frames
 from sensr.catalog_event import CATALOG_SCHEMA_VERSION, catalog_value
 from sensr.index import FrameRecord
@@ -222,9 +222,7 @@ def test_dead_letter_headers_equal_what_the_worker_writes(doc: dict[str, Any]) -
     assert set(schema["required"]) == set(schema["properties"]) == {dlq.H_KIND, dlq.H_REASON, dlq.H_ORIGIN}
     assert set(schema["properties"][dlq.H_KIND]["enum"]) == set(dlq.KINDS)
     original = frames.FrameEvent.new("cam28", b"not a jpeg", "http")
-    record = ConsumerRecord(topic=broker.FRAMES, partition=3, leader_epoch=0, offset=1204, timestamp=0,
-                            timestamp_type=0, key=original.key(), value=original.jpeg, headers=original.headers(),
-                            checksum=None, serialized_key_size=4, serialized_value_size=10, serialized_header_size=-1)
+    record = Message(Partition(broker.FRAMES, 3), 1204, KafkaPayload(original.key(), original.jpeg, original.headers()))
     letter = dlq.DeadLetter(record, "bad_jpeg", "not a JPEG: no SOI marker")
     headers = {name: value.decode() for name, value in letter.headers()}
     assert _errors(schema_validator(doc, schema), headers) == []

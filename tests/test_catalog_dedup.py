@@ -16,11 +16,11 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
-from kafka.consumer.fetcher import ConsumerRecord
 
-from catalog_worker.consumer import TransientError
 from catalog_worker.dedup import DuplicateFilter
 from catalog_worker.dlq import DeadLetter
+from catalog_worker.errors import TransientError
+from catalog_worker.message import KafkaPayload, Message, Partition
 from infra.seaweedfs import SeaweedS3
 from sensr.broker import FRAMES
 from sensr.database import make_engine, writer
@@ -229,11 +229,9 @@ def test_an_index_of_revision_0001_is_migrated_with_its_frames(tmp_path: Path, u
         index.close()
 
 
-def consumed(frame: FrameEvent) -> ConsumerRecord:
+def consumed(frame: FrameEvent) -> Message[KafkaPayload]:
     """The record of `frame` as the worker consumes it."""
-    return ConsumerRecord(topic=FRAMES, partition=0, leader_epoch=0, offset=0, timestamp=0, timestamp_type=0,
-                          key=frame.key(), value=frame.jpeg, headers=frame.headers(), checksum=None,
-                          serialized_key_size=-1, serialized_value_size=-1, serialized_header_size=-1)
+    return Message(Partition(FRAMES, 0), 0, KafkaPayload(frame.key(), frame.jpeg, frame.headers()))
 
 
 # -- through a real worker ---------------------------------------------------------------

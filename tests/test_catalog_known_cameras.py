@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from catalog_worker.consumer import TransientError
+from catalog_worker.errors import TransientError
 from catalog_worker.known_cameras import KnownCameras
 from sensr.cameras import CameraTable
 from sensr.settings import CoreSettings, KafkaSettings
