@@ -31,7 +31,6 @@ batches are redone per rebalance.
 
 from __future__ import annotations
 
-import random
 import threading
 import time
 from collections import deque
@@ -47,6 +46,7 @@ from kafka.structs import OffsetAndMetadata
 from catalog_worker import metrics
 from catalog_worker.errors import TransientError
 from catalog_worker.message import KafkaPayload, Message, Partition
+from sensr.lifecycle import retry_delay
 from sensr.logs import get_logger
 
 log = get_logger(__name__)
@@ -79,20 +79,19 @@ class _Batch:
 
 
 class Backoff:
-    """Waits that double from `initial` up to `maximum` seconds, with ±20 % jitter so that
-    replicas do not retry in step."""
+    """Waits after consecutive failures, by the one retry policy of `sensr.lifecycle`
+    (0.5 s doubling up to `maximum`, jittered so that replicas do not retry in step)."""
 
-    def __init__(self, initial: float, maximum: float) -> None:
-        self._initial, self._maximum = initial, maximum
-        self._next = initial
+    def __init__(self, maximum: float) -> None:
+        self._maximum = maximum
+        self._failures = 0
 
     def next(self) -> float:
-        wait = self._next
-        self._next = min(self._next * 2, self._maximum)
-        return wait * random.uniform(0.8, 1.2)
+        self._failures += 1
+        return retry_delay(self._failures, self._maximum)
 
     def reset(self) -> None:
-        self._next = self._initial
+        self._failures = 0
 
 
 class ConsumerLoop:
@@ -107,7 +106,7 @@ class ConsumerLoop:
         self._topic = topic
         self._handler = handler
         self._batch_size = batch_size
-        self._backoff = Backoff(0.5, max_backoff)
+        self._backoff = Backoff(max_backoff)
         self._in_flight: deque[_Batch] = deque()
         self._waiting = False
         self.failing: str | None = None

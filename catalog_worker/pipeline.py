@@ -30,7 +30,7 @@ from catalog_worker.dlq import DeadLetter
 from catalog_worker.indexing import add_to_index
 from catalog_worker.known_cameras import KnownCameras
 from catalog_worker.message import KafkaPayload, Message, Partition
-from catalog_worker.store import ObjectStore, PendingWrites
+from catalog_worker.store import ObjectWriter, PendingWrites
 from sensr.frame_check import FrameShape, check_frame
 from sensr.frames import FrameEvent, FrameEventError
 from sensr.index import FrameIndex, FrameRecord
@@ -59,7 +59,7 @@ class BatchProcessor:
     """The batch handler of `consumer.ConsumerLoop`: `start` runs the quick steps and
     queues the object writes; `PendingBatch.finish` runs the rest."""
 
-    def __init__(self, cameras: KnownCameras, store: ObjectStore, index: FrameIndex, announcer: Announcer,
+    def __init__(self, cameras: KnownCameras, store: ObjectWriter, index: FrameIndex, announcer: Announcer,
                  max_frame_bytes: int, max_frame_pixels: int, duplicates: DuplicateFilter) -> None:
         self._cameras = cameras
         self._store = store

@@ -27,7 +27,7 @@ import time
 from catalog_worker import metrics
 from catalog_worker.errors import RecordRefused, TransientError, index_errors
 from catalog_worker.known_cameras import DeletionTrackingTable
-from catalog_worker.store import ObjectStore
+from catalog_worker.store import ObjectWriter
 from sensr.index import FrameIndex
 from sensr.logs import get_logger
 
@@ -39,7 +39,7 @@ WAKE_SECONDS = 1.0  # how often the purge thread looks for new deletions and a s
 
 
 class CameraPurger:
-    def __init__(self, table: DeletionTrackingTable, store: ObjectStore, index: FrameIndex, interval: float) -> None:
+    def __init__(self, table: DeletionTrackingTable, store: ObjectWriter, index: FrameIndex, interval: float) -> None:
         self._table = table
         self._store = store
         self._index = index

@@ -13,7 +13,7 @@ import threading
 from catalog_worker import metrics
 from catalog_worker.errors import RecordRefused, TransientError, index_errors
 from catalog_worker.known_cameras import KnownCameras
-from catalog_worker.store import ObjectStore
+from catalog_worker.store import ObjectWriter
 from sensr.frames import now_us
 from sensr.index import FrameIndex
 from sensr.logs import get_logger
@@ -24,7 +24,7 @@ SWEEP_BATCH = 500
 
 
 class RetentionSweeper:
-    def __init__(self, index: FrameIndex, store: ObjectStore, cameras: KnownCameras, interval: float) -> None:
+    def __init__(self, index: FrameIndex, store: ObjectWriter, cameras: KnownCameras, interval: float) -> None:
         self._index = index
         self._store = store
         self._cameras = cameras

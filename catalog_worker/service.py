@@ -27,7 +27,7 @@ from catalog_worker.known_cameras import DeletionTrackingTable, KnownCameras
 from catalog_worker.pipeline import BatchProcessor
 from catalog_worker.purge import CameraPurger
 from catalog_worker.retention import RetentionSweeper
-from catalog_worker.store import ObjectStore
+from catalog_worker.store import ObjectWriter
 from sensr.broker import FRAMES, close_quietly, ensure_topics, make_consumer, make_producer
 from sensr.index import FrameIndex
 from sensr.lifecycle import wait_for
@@ -81,7 +81,7 @@ class CatalogWorker:
             ops = OpsServer(catalog.catalog_ops_host, catalog.catalog_ops_port, self.ready).start()
             resources.callback(ops.stop)
             log.info("ops_listening", host=catalog.catalog_ops_host, port=ops.port)
-            store = ObjectStore.connect(self._settings.s3, catalog.catalog_upload_threads, catalog.thumbnail_width,
+            store = ObjectWriter.connect(self._settings.s3, catalog.catalog_upload_threads, catalog.thumbnail_width,
                                         catalog.catalog_decode_budget_bytes)
             resources.callback(store.close)
 

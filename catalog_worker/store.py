@@ -81,7 +81,7 @@ def http_pool(connections: int) -> urllib3.PoolManager:
     )
 
 
-class ObjectStore:
+class ObjectWriter:
     """Writes frames' objects to one bucket; deletes them for the retention sweep and the
     camera purge."""
 
@@ -93,7 +93,7 @@ class ObjectStore:
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="store")
 
     @classmethod
-    def connect(cls, s3: S3Settings, threads: int, thumbnail_width: int, decode_budget_bytes: int) -> "ObjectStore":
+    def connect(cls, s3: S3Settings, threads: int, thumbnail_width: int, decode_budget_bytes: int) -> "ObjectWriter":
         connections = threads + HOUSEKEEPING_THREADS
         return cls(make_s3_client(s3, http_pool(connections)), s3.s3_bucket, threads, thumbnail_width,
                    DecodeBudget(decode_budget_bytes))

@@ -50,7 +50,7 @@ from catalog_worker.known_cameras import KnownCameras
 from catalog_worker.message import KafkaPayload, Message, Partition
 from catalog_worker.pipeline import BatchProcessor
 from catalog_worker.decode_budget import DecodeBudget
-from catalog_worker.store import ObjectStore, PendingWrites
+from catalog_worker.store import ObjectWriter, PendingWrites
 from sensr.broker import CATALOG, FRAMES, FRAMES_DLQ
 from sensr.frame_check import FrameShape, check_frame
 from sensr.frames import FrameEvent
@@ -484,7 +484,7 @@ class FakeMinio:
 
 def test_store_writes_original_and_thumbnail_under_the_frame_ids_keys() -> None:
     client = FakeMinio()
-    store = ObjectStore(client, "frames", 2, 32, DecodeBudget(1 << 30))  # type: ignore[arg-type]
+    store = ObjectWriter(client, "frames", 2, 32, DecodeBudget(1 << 30))  # type: ignore[arg-type]
     frame = FrameEvent.new("cam1", make_jpeg(96, 64), "ftp")
     try:
         [stored] = store.submit([(frame, check_frame(frame.jpeg, 64_000_000))]).result()
@@ -497,7 +497,7 @@ def test_store_writes_original_and_thumbnail_under_the_frame_ids_keys() -> None:
 
 
 def test_a_write_the_store_refuses_makes_the_batch_wait_for_storage() -> None:
-    store = ObjectStore(FakeMinio(fail=ServerError("503 Slow Down", 503)), "frames", 2, 32,  # type: ignore[arg-type]
+    store = ObjectWriter(FakeMinio(fail=ServerError("503 Slow Down", 503)), "frames", 2, 32,  # type: ignore[arg-type]
                         DecodeBudget(1 << 30))
     frames = [FrameEvent.new("cam1", make_jpeg(seed=seed), "ftp") for seed in range(3)]
     try:
