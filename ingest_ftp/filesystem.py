@@ -182,6 +182,8 @@ class VirtualFS(AbstractedFS):
         self.tree.drop(path)
 
     def rename(self, src: str, dst: str) -> None:
+        if dst == "/":  # pyftpdlib lets `RNTO /` through; the root is never a new name
+            raise OSError(errno.EEXIST, "Cannot rename onto the root folder", dst)
         entry = self.tree.get(src)
         if entry is not None and not entry.is_dir and final_name(src) not in (src, dst):
             # The frame went out under the name its temporary name promised.

@@ -102,15 +102,13 @@ def test_a_frame_header_cut_short_is_a_jpeg_error() -> None:
         assert refused.value.reason == "not_jpeg"
 
 
-@pytest.mark.xfail(strict=True, reason="ingest_ftp.filesystem.CameraFiles.move joins the new root '/' and the "
-                                       "rest of each path into '//name'; once fixed, drop this mark and the skip "
-                                       "in fuzzing/ftp_names.py Session.rnto")
 def test_renaming_onto_the_root_keeps_paths_whole() -> None:
     """Found by the ftp_names target: ``RNFR /a`` then ``RNTO /`` (pyftpdlib lets it
-    through) stores '/a/x.jpg' as '//x.jpg' and the folder itself as '/', so ``LIST /``
-    shows an empty name."""
+    through) stored '/a/x.jpg' as '//x.jpg' and the folder itself as '/', so ``LIST /``
+    showed an empty name. Renaming onto the root is refused (550) and changes nothing."""
     session = Session()
     session.stor("/a/x.jpg")
-    session.fs.rename("/a", "/")
-    assert "" not in session.fs.listdir("/")
+    with pytest.raises(OSError):
+        session.fs.rename("/a", "/")
+    assert session.fs.listdir("/") == ["a"] and session.fs.isfile("/a/x.jpg")
     assert all(path.startswith("/") and not path.startswith("//") and path != "/" for path in session.fs.tree.entries)
