@@ -49,6 +49,15 @@ from ingest_ftp.filesystem import CameraTrees, Upload, VirtualFS
 from ingest_ftp.limits import CameraSessions, FailedLogins, FrameRate
 from ingest_ftp.names import camera_time_us, final_name, name_refusal
 from ingest_ftp.publisher import FramePublisher, Outcome
+from ingest_ftp.pyftpdlib_compat import (
+    forget_waiting_transfers,
+    is_closed,
+    is_closing,
+    is_quitting,
+    set_transfer_reply,
+    waiting_upload,
+    waits_for_data_connection,
+)
 from ingest_ftp.recent import UploadKey
 from sensr.frame_check import vet_upload
 from sensr.frames import FrameEvent
@@ -86,8 +95,6 @@ class SessionServices:
 class UploadDTP(DTPHandler):
     """The data channel: binary uploads, resets count as aborts, and no `226` of its own."""
 
-    _resp: tuple[Any, ...]  # pyftpdlib's reply for when the channel closes: (text, log function), or ()
-
     def enable_receiving(self, type: str, cmd: str) -> None:
         super().enable_receiving("i", cmd)  # TYPE A would turn CRLF into LF inside the JPEG
 
@@ -100,7 +107,7 @@ class UploadDTP(DTPHandler):
         # as for a clean end of data, so the exception in flight tells the two apart.
         if self.receive and isinstance(self.file_obj, Upload) and self.is_connection_lost(sys.exc_info()[1]):
             self.file_obj.failure = "connection_lost"
-            self._resp = ("426 Data connection lost; the upload was discarded.", ftp_logger.info)
+            set_transfer_reply(self, "426 Data connection lost; the upload was discarded.", ftp_logger.info)
             self.close()
             return
         super().handle_close()
@@ -112,13 +119,13 @@ class UploadDTP(DTPHandler):
 
     def close(self) -> None:
         upload = self.file_obj
-        if not self._closed and self.receive and isinstance(upload, Upload):
+        if not is_closed(self) and self.receive and isinstance(upload, Upload):
             if upload.failure == "too_large":
                 self.transfer_finished = False  # so pyftpdlib reports it as incomplete
-                self._resp = (f"552 Upload rejected: the file is larger than the frame size limit of "
-                              f"{upload.limit} bytes.", ftp_logger.info)
+                set_transfer_reply(self, f"552 Upload rejected: the file is larger than the frame size limit of "
+                                         f"{upload.limit} bytes.", ftp_logger.info)
             elif self.transfer_finished and upload.failure is None:
-                self._resp = ()  # the control channel answers once Kafka has the frame
+                set_transfer_reply(self, None)  # the control channel answers once Kafka has the frame
         super().close()
 
 
@@ -142,7 +149,7 @@ class AnnouncedPassiveDTP(PassiveDTP):
             return
         super().handle_accepted(sock, addr)
         channel = self.cmd_channel
-        if self._closed and channel.connected and channel.data_channel is None:
+        if is_closed(self) and channel.connected and channel.data_channel is None:
             # Accepted, but already reset (gone before pyftpdlib could use it): pyftpdlib drops
             # it without a word, which would leave a waiting STOR unanswered forever.
             channel.data_connection_lost()
@@ -160,8 +167,6 @@ class CameraHandler(FTPHandler):
     """One camera's control connection. `build_handler()` makes the configured subclass."""
 
     services: SessionServices
-    _in_dtp_queue: tuple[Upload, str] | None  # pyftpdlib's: a STOR waiting for its data connection
-    _out_dtp_queue: tuple[Any, ...] | None  # pyftpdlib's: a LIST/NLST waiting for its data connection
     abstracted_fs = VirtualFS
     dtp_handler = UploadDTP
     passive_dtp = AnnouncedPassiveDTP
@@ -198,7 +203,7 @@ class CameraHandler(FTPHandler):
         self._dispatch(line, cmd, arg)
 
     def _run_held(self) -> None:
-        while self._held and not self._awaiting_kafka and not self._closed:
+        while self._held and not self._awaiting_kafka and not is_closed(self):
             self._dispatch(*self._held.popleft())
 
     def _dispatch(self, line: str, cmd: str, arg: str) -> None:
@@ -223,7 +228,7 @@ class CameraHandler(FTPHandler):
             self._turn_away("network", "421 Too many connections from your network; try again later.")
             return
         self._await_login()
-        if not self._closed:
+        if not is_closed(self):
             super().handle()
 
     def _await_login(self) -> None:
@@ -231,12 +236,12 @@ class CameraHandler(FTPHandler):
         displaced = self.services.admission.arrive(self, self.remote_ip)
         if displaced is not None:
             displaced._turn_away("displaced", "421 Too many connections waiting to log in; try again later.")
-        if self.login_timeout and not self._closed:
+        if self.login_timeout and not is_closed(self):
             self._login_deadline = self.ioloop.call_later(self.login_timeout, self._login_timed_out,
                                                           _errback=self.handle_error)
 
     def _login_timed_out(self) -> None:
-        if not self.authenticated and not self._closed:
+        if not self.authenticated and not is_closed(self):
             self._turn_away("login_timeout", f"421 No login within {self.login_timeout:g} seconds; closing.")
 
     def _turn_away(self, reason: str, reply: str) -> None:
@@ -260,7 +265,7 @@ class CameraHandler(FTPHandler):
 
     def on_logout(self, username: str) -> None:
         self._release_camera()
-        if not (self._closed or self._closing or self._quit_pending):  # REIN, or USER again: not QUIT
+        if not (is_closing(self) or is_quitting(self)):  # REIN, or USER again: not QUIT
             self._await_login()
 
     def _stop_waiting_for_login(self) -> None:
@@ -363,13 +368,14 @@ class CameraHandler(FTPHandler):
 
     def data_connection_lost(self) -> None:
         """The data connection died as it was accepted: answer the command waiting for it."""
-        if self._in_dtp_queue is None and self._out_dtp_queue is None:
+        if not waits_for_data_connection(self):
             return  # no command waits for it
-        if self._in_dtp_queue is not None:
-            upload, _cmd = self._in_dtp_queue
+        waiting = waiting_upload(self)
+        if waiting is not None:
+            upload, _cmd = waiting
             self._count_reject("connection_lost", upload.name)
             self.fs.take_upload(upload.name)
-        self._in_dtp_queue = self._out_dtp_queue = None
+        forget_waiting_transfers(self)
         self.respond("425 Data connection lost before the transfer; nothing stored.")
 
     def on_incomplete_file_received(self, file: str) -> None:
@@ -378,7 +384,7 @@ class CameraHandler(FTPHandler):
 
     def _published(self, event: FrameEvent, outcome: Outcome) -> None:
         self._awaiting_kafka = False
-        if self._closed:
+        if is_closed(self):
             log.info("reply_lost", camera=self.username, filename=event.filename, stored=outcome.ok,
                      note="the camera left before the reply; a re-upload of the same file is answered 226 "
                           "without a second copy")
@@ -405,7 +411,7 @@ def end_revoked_sessions(ioloop: IOLoop) -> None:
     thread, and a lookup and a password check per session cost microseconds. Never
     raises (pyftpdlib would stop calling it)."""
     for channel in list(ioloop.socket_map.values()):
-        if isinstance(channel, CameraHandler) and channel.authenticated and not channel._closed:
+        if isinstance(channel, CameraHandler) and channel.authenticated and not is_closed(channel):
             try:
                 channel.end_if_revoked()
             except Exception:  # one broken session must not stop the checks of the others

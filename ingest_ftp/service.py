@@ -28,6 +28,7 @@ from ingest_ftp.filesystem import CameraTrees
 from ingest_ftp.handler import AnnouncedPassiveDTP, CameraHandler, SessionServices, UploadDTP, end_revoked_sessions
 from ingest_ftp.limits import CameraSessions, FailedLogins, FrameRate
 from ingest_ftp.publisher import FramePublisher
+from ingest_ftp.pyftpdlib_compat import waiting_upload
 from ingest_ftp.recent import RecentUploads
 from sensr.broker import FRAMES, ensure_topics, make_producer
 from sensr.cameras import CameraTable
@@ -175,7 +176,7 @@ def uploads_under_way(ioloop: IOLoop, services: SessionServices) -> int:
     Kafka's answer."""
     channels = list(ioloop.socket_map.values())
     awaiting_data = sum(1 for channel in channels
-                        if isinstance(channel, CameraHandler) and channel._in_dtp_queue is not None)
+                        if isinstance(channel, CameraHandler) and waiting_upload(channel) is not None)
     arriving = sum(1 for channel in channels if isinstance(channel, UploadDTP) and channel.receive)
     return awaiting_data + arriving + services.publisher.in_flight
 
