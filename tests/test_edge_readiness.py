@@ -34,7 +34,7 @@ from tests.test_ingest_http import IngestHttp, basic, start_ingest_http
 
 REPO = Path(__file__).resolve().parent.parent
 ACK_TIMEOUT_MS = 3000
-FAULTS = ("stop", "freeze", "stop", "freeze")
+FAULTS = ("stop", "freeze")
 
 
 def ready(url: str) -> bool:
