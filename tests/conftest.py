@@ -1,4 +1,4 @@
-"""Session fixtures: the real Kafka, SeaweedFS and PostgreSQL (see tests/harness.py),
+"""Session fixtures: the real Kafka, SeaweedFS and PostgreSQL (see tests/support/harness.py),
 started lazily, once per test session, and the `SENSR_...` environment that points a
 service at them."""
 
@@ -15,7 +15,7 @@ import pytest
 from infra.kafka_server import KafkaServer
 from sensr.broker import ensure_topics
 from sensr.settings import CoreSettings, KafkaSettings
-from tests import harness
+from tests.support import harness
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ from ulid import ULID
 from activity_worker.events import (
     Event, EventChange, EventSettings, EventTracker, Transition, event_id)
 from activity_worker.motion import WARMUP_FRAMES, MotionModel, MotionResult
-from tests.activity_frames import (
+from tests.support.activity_frames import (
     RATE, across, brighter, jpegs, jpeg, lamp_lit, run_camera, scene_frames, timestamp_us)
 
 SECOND = 1_000_000

@@ -13,7 +13,7 @@ from PIL import Image
 from activity_worker.motion import (
     GRID, SENSITIVITY, STILL_FRAMES, WARMUP_FRAMES, MotionModel, MotionResult, MotionSettings,
     UndecodableFrame, Zone, grid_size, small_grey)
-from tests.activity_frames import (
+from tests.support.activity_frames import (
     SIZE, Box, across, brighter, jpeg, jpegs, lamp_lit, scene_frames, score_all)
 
 BOX = (32, 24)  # 768 pixels: 1 % of 320x240

@@ -13,9 +13,9 @@ from PIL import Image
 
 from api.v1.openapi import OPERATIONS
 from sensr.frames import now_us
-from tests.harness import eventually
-from tests.jpegs import make_jpeg
-from tests.test_api_support import (  # noqa: F401
+from tests.support.harness import eventually
+from tests.support.jpegs import make_jpeg
+from tests.support.api import (  # noqa: F401
     PASSWORD,
     Account,
     ApiStack,

@@ -13,8 +13,8 @@ from contextlib import ExitStack
 import pytest
 import requests
 
-from tests.harness import S3Endpoint, eventually
-from tests.test_api_support import ApiStack, stack_env, start_stack
+from tests.support.harness import S3Endpoint, eventually
+from tests.support.api import ApiStack, stack_env, start_stack
 
 HEADER_TIMEOUT = 2.0
 BODY_TIMEOUT = 2.0

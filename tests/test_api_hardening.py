@@ -16,7 +16,7 @@ from api.errors import Conflict, InvalidInput, Unavailable
 from api.links import public_base_url
 from api.text import PLAIN_TEXT_PATTERN, is_plain, plain_text
 from sensr.settings import Settings
-from tests.test_api_support import (  # noqa: F401 (fixtures)
+from tests.support.api import (  # noqa: F401 (fixtures)
     PASSWORD,
     ApiStack,
     api_stack,
@@ -24,9 +24,9 @@ from tests.test_api_support import (  # noqa: F401 (fixtures)
     database_url,
     sign_up,
 )
-from tests.test_ui_support import Visitor
-from tests.test_ui_support import create_camera as ui_create_camera
-from tests.test_ui_support import sign_up as ui_sign_up
+from tests.support.ui import Visitor
+from tests.support.ui import create_camera as ui_create_camera
+from tests.support.ui import sign_up as ui_sign_up
 
 CONTROL_CHARACTERS = ["\x00", "\x01", "\n", "\x1b", "\x7f", "\x85"]
 

@@ -16,8 +16,8 @@ from api.live import Fanout, Subscription
 from sensr.broker import FRAMES, make_consumer, make_producer
 from sensr.frames import FrameEvent
 from sensr.settings import CoreSettings, KafkaSettings
-from tests.jpegs import make_jpeg
-from tests.test_api_support import ApiStack, create_camera, edge_stack, sign_up  # noqa: F401
+from tests.support.jpegs import make_jpeg
+from tests.support.api import ApiStack, create_camera, edge_stack, sign_up  # noqa: F401
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from sensr.frames import now_us
-from tests.test_api_support import ApiStack, api_stack, create_camera, seed_frames, sign_up  # noqa: F401
+from tests.support.api import ApiStack, api_stack, create_camera, seed_frames, sign_up  # noqa: F401
 
 
 @pytest.fixture(scope="module")

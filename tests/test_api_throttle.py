@@ -14,8 +14,8 @@ from requests.adapters import HTTPAdapter
 
 from api.login import LoginThrottle
 from sensr.settings import ApiSettings
-from tests.harness import S3Endpoint
-from tests.test_api_support import PASSWORD, ApiStack, sign_up, stack_env, start_stack
+from tests.support.harness import S3Endpoint
+from tests.support.api import PASSWORD, ApiStack, sign_up, stack_env, start_stack
 
 
 class Clock:

@@ -17,7 +17,7 @@ from kafka.producer import sender
 from kafka.producer import transaction_manager as txn
 
 from sensr import kafka_compat  # importing it applies the workarounds
-from tests import harness
+from tests.support import harness
 
 
 def test_workarounds_were_written_for_the_pinned_release() -> None:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from sensr.cameras import AuthResult, CameraTable
 from sensr.settings import CoreSettings, KafkaSettings
-from tests.frames_tap import delete_camera, register_camera, update_camera
+from tests.support.kafka_tap import delete_camera, register_camera, update_camera
 
 
 def _eventually(condition: Callable[[], bool], timeout: float = 15.0) -> bool:

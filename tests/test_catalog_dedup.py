@@ -28,9 +28,9 @@ from sensr.frames import FrameEvent, new_frame_id
 from sensr import index as index_module
 from sensr.index import VERSION_TABLE, FrameIndex, FrameRecord
 from sensr.storage import object_keys
-from tests import harness
-from tests.frames_tap import register_camera
-from tests.jpegs import make_jpeg
+from tests.support import harness
+from tests.support.kafka_tap import register_camera
+from tests.support.jpegs import make_jpeg
 from tests.test_catalog_worker import (  # noqa: F401 (env, stack and workers are fixtures)
     Worker,
     env,

@@ -30,11 +30,11 @@ from sensr.frame_check import FrameShape, read_frame_shape, vet_upload
 from sensr.frames import MAX_TIMESTAMP_US, FrameEvent, FrameEventError
 from sensr.index import FrameIndex, FrameRecord
 from sensr.storage import object_keys
-from tests import harness
+from tests.support import harness
 from launcher.service_stack import start_group_at_end
-from tests.frames_tap import delete_camera, register_camera
-from tests.jpegs import hostile_frames, make_jpeg, patch_frame_header
-from tests.test_api_support import (
+from tests.support.kafka_tap import delete_camera, register_camera
+from tests.support.jpegs import hostile_frames, make_jpeg, patch_frame_header
+from tests.support.api import (
     drop_postgres_database, new_postgres_database, sign_up, stack_env, start_stack)
 from tests.test_catalog_worker import (  # noqa: F401  (fixtures)
     Tail, Worker, env, frames_for, object_names, produce, s3_client, stack, wait_for, workers)

@@ -10,7 +10,7 @@ from catalog_worker.consumer import TransientError
 from catalog_worker.known_cameras import KnownCameras
 from sensr.cameras import CameraTable
 from sensr.settings import CoreSettings, KafkaSettings
-from tests.frames_tap import delete_camera, register_camera
+from tests.support.kafka_tap import delete_camera, register_camera
 
 
 @pytest.fixture

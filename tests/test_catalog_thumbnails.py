@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from catalog_worker.thumbnails import Thumbnail, UndecodableImage, render_thumbnail
-from tests.jpegs import make_jpeg
+from tests.support.jpegs import make_jpeg
 
 
 def _size(thumbnail: Thumbnail) -> tuple[int, int]:

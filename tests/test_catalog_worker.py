@@ -35,9 +35,9 @@ from sensr.frames import FrameEvent, Headers, new_frame_id, now_us
 from sensr.index import FrameIndex, FrameRecord
 from sensr.settings import S3Settings
 from sensr.storage import make_s3_client, object_keys
-from tests import harness
-from tests.frames_tap import consumer_at_end, delete_camera, producer_for, register_camera
-from tests.jpegs import hostile_frames, make_jpeg
+from tests.support import harness
+from tests.support.kafka_tap import consumer_at_end, delete_camera, producer_for, register_camera
+from tests.support.jpegs import hostile_frames, make_jpeg
 
 DAY_US = 86_400_000_000
 

@@ -14,9 +14,9 @@ import pytest
 import requests
 
 from launcher.service_stack import LOOPBACK_LOAD, S3Endpoint, ServiceStack
-from tests.e2e_support import ftp_store, put_photo, wait_until_edges_know
-from tests.follower import Follower
-from tests.jpegs import make_jpeg
+from tests.support.stack import ftp_store, put_photo, wait_until_edges_know
+from tests.support.follower import Follower
+from tests.support.jpegs import make_jpeg
 from workload.api_client import ApiClient, CameraLogin
 
 CLIENT_TIMEOUT = 60

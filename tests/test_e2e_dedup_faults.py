@@ -29,7 +29,7 @@ import requests
 
 from infra.kafka_server import KafkaServer
 from launcher.service_stack import LOOPBACK_LOAD, S3Endpoint, ServiceStack
-from tests.e2e_support import (
+from tests.support.stack import (
     Attempt,
     Tally,
     UploadLoop,
@@ -39,7 +39,7 @@ from tests.e2e_support import (
     put_photo,
     unique_jpeg,
 )
-from tests.harness import eventually
+from tests.support.harness import eventually
 from tests.test_e2e_faults import all_alive, new_camera, start_loops, stop_loops, wait_acked
 from workload.api_client import CameraLogin
 

@@ -18,10 +18,10 @@ import pytest
 
 from infra.kafka_server import KafkaServer
 from infra.seaweedfs import SeaweedS3
-from tests import harness
+from tests.support import harness
 from launcher.service_stack import LOOPBACK_LOAD, S3Endpoint, ServiceStack
-from tests.e2e_support import UploadLoop, check_exactly_once, wait_until_edges_know
-from tests.harness import eventually
+from tests.support.stack import UploadLoop, check_exactly_once, wait_until_edges_know
+from tests.support.harness import eventually
 from workload.api_client import ApiClient, CameraLogin
 
 

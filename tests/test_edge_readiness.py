@@ -27,9 +27,9 @@ import pytest
 
 from infra.kafka_server import KafkaServer
 from infra.process import ManagedProcess, free_ports
-from tests.frames_tap import register_camera
-from tests.harness import eventually
-from tests.jpegs import make_jpeg
+from tests.support.kafka_tap import register_camera
+from tests.support.harness import eventually
+from tests.support.jpegs import make_jpeg
 from tests.test_ingest_http import IngestHttp, basic, start_ingest_http
 
 REPO = Path(__file__).resolve().parent.parent

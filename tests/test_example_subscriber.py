@@ -15,9 +15,9 @@ from kafka import KafkaProducer
 from sensr.broker import FRAMES
 from sensr.frames import H_SCHEMA, FrameEvent
 from sensr.storage import object_keys
-from tests.follower import EXAMPLE, Follower
-from tests.frames_tap import producer_for
-from tests.jpegs import make_jpeg
+from tests.support.follower import EXAMPLE, Follower
+from tests.support.kafka_tap import producer_for
+from tests.support.jpegs import make_jpeg
 
 SENSR_PACKAGES = {"sensr", "infra", "ingest_http", "ingest_ftp", "catalog_worker", "api", "tests"}
 

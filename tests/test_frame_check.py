@@ -10,7 +10,7 @@ from PIL import Image
 
 from sensr.frame_check import DEFAULT_MAX_FRAME_PIXELS, check_frame, read_frame_shape, vet_upload
 from sensr.scanner import JpegError
-from tests.jpegs import hostile_frames, make_jpeg, make_mpo, patch_frame_header
+from tests.support.jpegs import hostile_frames, make_jpeg, make_mpo, patch_frame_header
 
 
 @pytest.mark.parametrize("progressive", [False, True])

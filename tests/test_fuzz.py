@@ -22,8 +22,8 @@ from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 from launcher.service_stack import LOOPBACK_LOAD, S3Endpoint, ServiceStack
-from tests.e2e_support import wait_until_edges_know
-from tests.jpegs import make_jpeg, mpf_files, mpjpeg_part_header, sample_frames
+from tests.support.stack import wait_until_edges_know
+from tests.support.jpegs import make_jpeg, mpf_files, mpjpeg_part_header, sample_frames
 from workload.api_client import ApiClient, CameraLogin
 
 MAX_FRAME_BYTES = 64 * 1024

@@ -21,8 +21,8 @@ from fuzzing import REGRESSIONS, SEEDS, TARGETS
 from fuzzing.ftp_names import Session
 from sensr.frame_check import check_frame, read_frame_shape
 from sensr.scanner import JpegError, extract_single_jpeg
-from tests.fuzz_seeds import SEED_SETS
-from tests.jpegs import make_jpeg, patch_frame_header
+from tests.support.fuzz_seeds import SEED_SETS
+from tests.support.jpegs import make_jpeg, patch_frame_header
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNS = 20_000
@@ -61,7 +61,7 @@ def test_seeds_and_regressions_pass(target: str) -> None:
 
 
 def test_seed_corpora_are_made_from_the_test_jpegs() -> None:
-    """fuzzing/seeds/ is what tests/fuzz_seeds.py writes (refresh: python -m tests.fuzz_seeds)."""
+    """fuzzing/seeds/ is what tests/support/fuzz_seeds.py writes (refresh: python -m tests.support.fuzz_seeds)."""
     for target, seeds in SEED_SETS.items():
         assert {path.read_bytes() for path in _inputs(SEEDS / target)} == set(seeds()), target
 

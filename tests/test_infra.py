@@ -20,8 +20,8 @@ from minio import Minio
 from sensr.broker import CAMERAS, FRAMES, make_consumer, make_producer
 from sensr.frames import FrameEvent
 from sensr.settings import CoreSettings, KafkaSettings
-from tests.frames_tap import FrameTap
-from tests.harness import S3Endpoint, new_data_dir
+from tests.support.kafka_tap import FrameTap
+from tests.support.harness import S3Endpoint, new_data_dir
 
 
 def test_ten_mib_frame_round_trips_through_kafka(kafka_bootstrap: str, unique_name: str) -> None:

@@ -24,8 +24,8 @@ from infra.process import ManagedProcess
 from launcher.service_stack import ServiceStack
 from sensr.cameras import CameraLogin, publish_login
 from sensr.frames import FrameEvent
-from tests.frames_tap import FrameTap, producer_for, update_camera
-from tests.jpegs import make_jpeg
+from tests.support.kafka_tap import FrameTap, producer_for, update_camera
+from tests.support.jpegs import make_jpeg
 
 QUIET = 1.0  # every publish is acknowledged before its reply, so a second copy would already be there
 

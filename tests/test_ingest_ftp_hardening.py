@@ -22,9 +22,9 @@ import pytest
 from ingest_ftp.admission import Admission, network_of
 from ingest_ftp.names import name_refusal
 from sensr.cameras import CameraLogin
-from tests.frames_tap import FrameTap, delete_camera, update_camera
-from tests.harness import eventually
-from tests.jpegs import hostile_frames, make_jpeg
+from tests.support.kafka_tap import FrameTap, delete_camera, update_camera
+from tests.support.harness import eventually
+from tests.support.jpegs import hostile_frames, make_jpeg
 from tests.test_ingest_ftp import (  # noqa: F401  (start_service, tap: fixtures)
     QUIET,
     Camera,

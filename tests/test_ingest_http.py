@@ -26,8 +26,8 @@ from infra.kafka_server import KafkaServer
 from infra.process import ManagedProcess
 from launcher.service_stack import ServiceStack
 from sensr.frames import FrameEvent
-from tests.frames_tap import FrameTap, delete_camera, register_camera, update_camera
-from tests.jpegs import make_jpeg, mpjpeg_stream, sample_frames
+from tests.support.kafka_tap import FrameTap, delete_camera, register_camera, update_camera
+from tests.support.jpegs import make_jpeg, mpjpeg_stream, sample_frames
 
 MAX_FRAME_BYTES = 1024 * 1024
 IDLE_TIMEOUT = 5

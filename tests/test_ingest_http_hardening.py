@@ -21,9 +21,9 @@ from ingest_http.auth import Credentials, HeldLogin
 from ingest_http.logins import LoginWatch
 from sensr.cameras import CameraLogin, CameraTable
 from sensr.settings import CoreSettings, KafkaSettings
-from tests.frames_tap import FrameTap, delete_camera, register_camera, update_camera
-from tests.harness import eventually
-from tests.jpegs import hostile_frames, make_jpeg, mpjpeg_stream
+from tests.support.kafka_tap import FrameTap, delete_camera, register_camera, update_camera
+from tests.support.harness import eventually
+from tests.support.jpegs import hostile_frames, make_jpeg, mpjpeg_stream
 from tests.test_ingest_http import (IngestHttp, basic, chunk, curl_status, push_stream, read_response, request_head,
                                     run, start_ingest_http)
 

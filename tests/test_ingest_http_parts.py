@@ -23,7 +23,7 @@ from sensr.cameras import CameraLogin, CameraTable
 from sensr.frame_check import DEFAULT_MAX_FRAME_PIXELS
 from sensr.frames import FrameEvent
 from sensr.settings import CoreSettings, KafkaSettings
-from tests.jpegs import make_jpeg, mpjpeg_stream, sample_frames
+from tests.support.jpegs import make_jpeg, mpjpeg_stream, sample_frames
 
 
 def run_async(test: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:

@@ -24,7 +24,7 @@ from infra.process import free_port
 from notifier.mail import SmtpSender, alert_email, sender_address
 from notifier.message import Alert, AlertKind, MotionSummary
 from sensr.settings import CoreSettings, NotifierSettings
-from tests.notifier_support import key_frame, motion_alert
+from tests.support.notifier import key_frame, motion_alert
 
 USER, PASSWORD = "sensr-mailer", "correct horse battery staple"
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from notifier.message import Alert, AlertKind, MotionSummary
-from tests.notifier_support import motion_alert
+from tests.support.notifier import motion_alert
 
 AT = datetime(2026, 7, 1, 21, 30, 0, tzinfo=timezone.utc)
 

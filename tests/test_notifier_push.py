@@ -18,7 +18,7 @@ from tornado.web import Application, RequestHandler
 
 from notifier.egress import EgressPolicy
 from notifier.push import InvalidPushUrl, PushResult, PushSender, push_service, server_of
-from tests.notifier_support import key_frame, motion_alert
+from tests.support.notifier import key_frame, motion_alert
 
 LOOPBACK_ALLOWED = EgressPolicy((ip_network("127.0.0.0/8"),))
 

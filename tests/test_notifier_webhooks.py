@@ -31,7 +31,7 @@ from notifier.webhooks import (
     FIRST_RETRY_SECONDS, LONGEST_PAUSE_SECONDS, RETRY_WINDOW, Attempt, Outcome, WebhookSender, new_secret,
     outcome_of_status, retry_after_seconds, retry_delay,
 )
-from tests.notifier_support import motion_alert
+from tests.support.notifier import motion_alert
 
 LOOPBACK_ALLOWED = EgressPolicy((ip_network("127.0.0.0/8"), ip_network("::1/128")))
 

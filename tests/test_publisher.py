@@ -18,8 +18,8 @@ from prometheus_client import REGISTRY
 
 from sensr.frames import FrameEvent
 from sensr.publisher import STALL_AFTER, FramePublisher, Refusal
-from tests.harness import eventually
-from tests.jpegs import make_jpeg
+from tests.support.harness import eventually
+from tests.support.jpegs import make_jpeg
 
 ACK_TIMEOUT = 10.0
 DELIVERY_TIMEOUT = 9.75

@@ -21,10 +21,10 @@ import pytest
 
 from infra import stack as infra_stack
 from infra.process import free_ports
-from tests import harness
+from tests.support import harness
 from launcher.service_stack import passive_port_range
-from tests.harness import eventually
-from tests.jpegs import make_jpeg
+from tests.support.harness import eventually
+from tests.support.jpegs import make_jpeg
 from workload.api_client import ApiClient
 
 EMAIL = "first.user@example.com"

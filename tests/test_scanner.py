@@ -1,8 +1,8 @@
 """The streaming JPEG scanner (sensr.scanner), on real Pillow JPEGs.
 
-Property tests build streams from `tests.jpegs.sample_frames()` (baseline, progressive,
+Property tests build streams from `tests.support.jpegs.sample_frames()` (baseline, progressive,
 restart intervals, EXIF thumbnails, stuffing-heavy noise, a comment holding FF D8 FF D9)
-and `tests.jpegs.mpf_files()` (multi-image MPF files, each one frame), put junk and ffmpeg
+and `tests.support.jpegs.mpf_files()` (multi-image MPF files, each one frame), put junk and ffmpeg
 multipart headers between the frames and feed them in random chunks.
 """
 
@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from PIL import ExifTags, Image
 
 from sensr.scanner import FrameScanner, JpegError, extract_single_jpeg
-from tests.jpegs import (EOI, make_jpeg, make_mpo, markers, mpf_files, mpf_images, mpjpeg_part_header,
+from tests.support.jpegs import (EOI, make_jpeg, make_mpo, markers, mpf_files, mpf_images, mpjpeg_part_header,
                          mpjpeg_stream, sample_frames)
 
 FRAMES = sample_frames()

@@ -26,7 +26,7 @@ from api.ui.commands import upload_guide, without_credentials
 from api.sessions import kept_secret
 from infra.process import free_port
 from sensr.settings import Settings
-from tests.test_api_support import (  # noqa: F401 (fixtures)
+from tests.support.api import (  # noqa: F401 (fixtures)
     PASSWORD,
     ApiStack,
     api_stack,
@@ -34,8 +34,8 @@ from tests.test_api_support import (  # noqa: F401 (fixtures)
     seed_frames,
     start_service,
 )
-from tests.test_api_support import sign_up as api_sign_up
-from tests.test_ui_support import Visitor, attribute_values, command, create_camera, field, sign_up
+from tests.support.api import sign_up as api_sign_up
+from tests.support.ui import Visitor, attribute_values, command, create_camera, field, sign_up
 
 SCRIPT = "<script>alert(1)</script>"
 ESCAPED_SCRIPT = "&lt;script&gt;alert(1)&lt;/script&gt;"

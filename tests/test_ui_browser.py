@@ -25,8 +25,8 @@ import pytest
 from playwright.sync_api import BrowserContext, Dialog, Page, expect, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from tests.jpegs import make_jpeg
-from tests.test_api_support import PASSWORD, ApiStack, edge_stack  # noqa: F401 (fixture)
+from tests.support.jpegs import make_jpeg
+from tests.support.api import PASSWORD, ApiStack, edge_stack  # noqa: F401 (fixture)
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "follow_camera.py"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "follow_camera.py"
 
 
 class Follower:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import requests
 
-from tests.jpegs import make_jpeg, mpjpeg_stream
+from tests.support.jpegs import make_jpeg, mpjpeg_stream
 from workload.api_client import ApiClient, CameraLogin
 from workload.waiting import eventually
 

@@ -1,8 +1,8 @@
 """The seed corpora of the fuzz targets (fuzzing/seeds/<target>/), made from the real
-JPEGs of tests/jpegs.py and real camera file names and FTP sessions.
+JPEGs of tests/support/jpegs.py and real camera file names and FTP sessions.
 
 Kept in the repository (bench/fuzz.py may not import tests/); rewrite them after
-changing what they are made of with ``python -m tests.fuzz_seeds``.
+changing what they are made of with ``python -m tests.support.fuzz_seeds``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 
 from fuzzing import SEEDS
 from fuzzing.scanner import encode_input
-from tests.jpegs import hostile_frames, make_jpeg, mpf_file, mpf_files, mpjpeg_stream, sample_frames
+from tests.support.jpegs import hostile_frames, make_jpeg, mpf_file, mpf_files, mpjpeg_stream, sample_frames
 
 CAMERA_NAMES = (
     "SensrCam2010102011073001.jpg",

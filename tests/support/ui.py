@@ -2,7 +2,7 @@
 with a cookie jar and sends forms with their XSRF token as a browser does, and helpers
 that read values off the pages.
 
-The api itself comes from tests/test_api_support.py (`api_stack`, `edge_stack`).
+The api itself comes from tests/support/api.py (`api_stack`, `edge_stack`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 import requests
 
-from tests.test_api_support import PASSWORD, ApiStack
+from tests.support.api import PASSWORD, ApiStack
 
 _XSRF = re.compile(r'name="_xsrf" value="([^"]+)"')
 

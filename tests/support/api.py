@@ -2,7 +2,7 @@
 real ingest_http and catalog_worker, as child processes (`python -m ...`) on free ports,
 against the session's Kafka and SeaweedFS, with SQLite or PostgreSQL; and a small client.
 
-Import the fixtures a module needs: `from tests.test_api_support import api_stack`.
+Import the fixtures a module needs: `from tests.support.api import api_stack`.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from sensr.frames import new_frame_id
 from sensr.index import FrameIndex, FrameRecord
 from sensr.settings import CoreSettings, KafkaSettings, S3Settings
 from sensr.storage import ensure_bucket, make_s3_client, object_keys
-from tests.jpegs import make_jpeg
+from tests.support.jpegs import make_jpeg
 
 PASSWORD = "a long enough password"
 EDGE_STACK = ("api", "catalog_worker", "ingest_http")
