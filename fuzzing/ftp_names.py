@@ -105,7 +105,7 @@ class Session:
     def rnto(self, path: str) -> None:
         if self.rename_from is None or path == "/":
             # Renaming onto the root is a known bug, left out here until fixed: see
-            # tests/test_fuzzing.py::test_renaming_onto_the_root_keeps_paths_whole.
+            # tests/fuzzing/test_targets.py::test_renaming_onto_the_root_keeps_paths_whole.
             return
         source, self.rename_from = self.rename_from, None
         self.fs.rename(source, path)

@@ -16,6 +16,7 @@ from infra.kafka_server import KafkaServer
 from sensr.broker import ensure_topics
 from sensr.settings import CoreSettings, KafkaSettings
 from tests.support import harness
+from tests.support.kafka_tap import FrameTap
 
 
 @pytest.fixture(scope="session")
@@ -82,3 +83,11 @@ def private_kafka() -> Iterator[KafkaServer]:
         stack.callback(broker.stop)
         ensure_topics(CoreSettings(), KafkaSettings(kafka_bootstrap=broker.bootstrap))
         yield broker
+
+
+@pytest.fixture
+def tap(kafka_bootstrap: str) -> Iterator[FrameTap]:
+    """The frames published on sensr.frames from now on."""
+    frames = FrameTap(kafka_bootstrap)
+    yield frames
+    frames.close()

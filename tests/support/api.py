@@ -2,20 +2,18 @@
 real ingest_http and catalog_worker, as child processes (`python -m ...`) on free ports,
 against the session's Kafka and SeaweedFS, with SQLite or PostgreSQL; and a small client.
 
-Import the fixtures a module needs: `from tests.support.api import api_stack`.
+The fixtures (`database_url`, `api_stack`, `edge_stack`) are in tests/api/conftest.py.
 """
 
 from __future__ import annotations
 
 import io
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import psycopg
-import pytest
 import requests
 from kafka import TopicPartition
 from sqlalchemy.engine import make_url
@@ -100,18 +98,6 @@ def start_service(stack: ApiStack, module: str, log_dir: Path) -> None:
     stack.processes[module] = launch(service(module), stack.env, log_dir / f"{module}.log", cwd=ROOT, timeout=60)
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A new, empty database of each kind in turn: the module's tests run once per kind."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'sensr.sqlite'}"
-        return
-    server = request.getfixturevalue("postgres_url")
-    url, name = new_postgres_database(server)
-    yield url
-    drop_postgres_database(server, name)
-
-
 def stack_env(kafka_bootstrap: str, s3: S3Endpoint, database_url: str, data_dir: Path,
               **overrides: str) -> dict[str, str]:
     """SENSR_ variables for one stack: its own bucket, ports, consumer group and database."""
@@ -134,26 +120,6 @@ def start_stack(env: dict[str, str], log_dir: Path, *, edges: bool = False) -> A
         stack.stop()
         raise
     return stack
-
-
-@pytest.fixture(scope="module")
-def api_stack(kafka_bootstrap: str, s3_endpoint: S3Endpoint, database_url: str,
-              tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiStack]:
-    """The api alone, once per database kind."""
-    data_dir = tmp_path_factory.mktemp("api")
-    stack = start_stack(stack_env(kafka_bootstrap, s3_endpoint, database_url, data_dir), data_dir)
-    yield stack
-    stack.stop()
-
-
-@pytest.fixture(scope="module")
-def edge_stack(kafka_bootstrap: str, s3_endpoint: S3Endpoint, database_url: str,
-               tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiStack]:
-    """The api with the real ingest_http and catalog_worker, once per database kind."""
-    data_dir = tmp_path_factory.mktemp("stack")
-    stack = start_stack(stack_env(kafka_bootstrap, s3_endpoint, database_url, data_dir), data_dir, edges=True)
-    yield stack
-    stack.stop()
 
 
 def camera_record(bootstrap: str, username: str) -> CameraLogin | None:

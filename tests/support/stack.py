@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import requests
 
+from launcher.service_stack import ServiceStack
 from tests.support.jpegs import make_jpeg, mpjpeg_stream
 from workload.api_client import ApiClient, CameraLogin
 from workload.waiting import eventually
@@ -255,3 +256,45 @@ def check_exactly_once(user: ApiClient, camera: CameraLogin, loops: list[UploadL
     extra = set(stored) - acked
     late = [(loop.path, a.outcome) for loop in loops for a in loop.attempts if set(a.digests) & extra]
     return Tally(acked=len(acked), listed=len(frames), refused_but_stored=late)
+
+
+def new_camera(stack: ServiceStack) -> tuple[ApiClient, CameraLogin]:
+    user = ApiClient(stack.api_url)
+    camera = user.create_camera("fault camera")
+    wait_until_edges_know(camera)
+    return user, camera
+
+
+
+def start_loops(camera: CameraLogin, tag: str, *paths: str, **options: object) -> list[UploadLoop]:
+    return [UploadLoop(camera, path, f"{tag}{n}", **options).start()  # type: ignore[arg-type]
+            for n, path in enumerate(paths)]
+
+
+
+def wait_acked(loops: list[UploadLoop], count: int, since: float = 0.0, timeout: float = 60.0) -> None:
+    """Until every loop has `count` more acknowledged frames since `since`."""
+    def enough() -> bool:
+        for loop in loops:
+            if loop.done and loop.error is not None:
+                raise loop.error
+        return all(loop.acked_count(since) >= count for loop in loops)
+    eventually(enough, timeout, 0.1,
+               what=lambda: f"{count} acknowledged per loop since {since:.1f} "
+                            f"({[(loop.path, loop.outcomes()) for loop in loops]})")
+
+
+
+def stop_loops(loops: list[UploadLoop]) -> None:
+    for loop in loops:
+        loop.stopping.set()
+    for loop in loops:
+        loop.stop()
+
+
+
+def all_alive(stack: ServiceStack) -> None:
+    for service in stack.services:
+        assert stack.running(service), f"{service} died:\n{stack.log(service)[-3000:]}"
+        eventually(lambda: stack.ready(service), 60, what=f"{service} ready again")
+
