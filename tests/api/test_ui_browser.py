@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import shlex
 import subprocess
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ import pytest
 from playwright.sync_api import BrowserContext, Dialog, Page, expect, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+from tests.support.harness import eventually
 from tests.support.jpegs import make_jpeg
 from tests.support.api import PASSWORD, ApiStack
 
@@ -126,11 +126,13 @@ def run_pasted(command: str, folder: Path, jpeg: bytes) -> dict[str, object]:
 
 def reload_until(page: Page, selector: str, timeout: float = STORED_TIMEOUT) -> None:
     """Reload the page until `selector` is on it (a frame the catalog worker stores)."""
-    deadline = time.monotonic() + timeout
-    while page.locator(selector).count() == 0:
-        assert time.monotonic() < deadline, f"{selector} did not appear on {page.url}"
-        time.sleep(0.3)
+    def shown() -> bool:
+        if page.locator(selector).count():
+            return True
         page.reload()
+        return False
+
+    eventually(shown, timeout, 0.3, what=lambda: f"{selector} did not appear on {page.url}")
 
 
 def image_loaded(page: Page, selector: str) -> dict[str, int]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ftplib
 import io
+import itertools
 import signal
 import socket
 import subprocess
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from sensr.cameras import CameraLogin
+from tests.support.harness import eventually
 from tests.support.ingest_ftp import QUIET, FtpService, exactly, frame, passive, raw, store
 from tests.support.jpegs import make_jpeg
 from tests.support.kafka_tap import FrameTap, update_camera
@@ -466,12 +468,9 @@ def test_broker_stopped_and_restarted(start_service, private_kafka) -> None:
         assert reply.startswith("451") and "not stored" in reply, reply
         assert time.monotonic() - started < 20  # bounded by the request timeout, not hanging
         private_kafka.start()
-        deadline = time.monotonic() + 60
-        seed = 1202
-        while not upload(ftp, seed).startswith("226"):
-            assert time.monotonic() < deadline, "uploads did not recover after the broker came back"
-            seed += 1
-            time.sleep(0.5)
+        seeds = itertools.count(1202)
+        eventually(lambda: upload(ftp, next(seeds)).startswith("226"), 60, 0.5,
+                   what="uploads recovered after the broker came back")
     service.process.stop()
     tap = FrameTap(private_kafka.bootstrap)
     try:

@@ -5,6 +5,7 @@ ffmpeg commands as subprocesses, http.client and raw sockets for what they canno
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import random
 import re
@@ -21,6 +22,7 @@ from PIL import Image
 
 from infra.kafka_server import KafkaServer
 from sensr.frames import FrameEvent
+from tests.support.harness import eventually
 from tests.support.ingest_http import (IngestHttp, basic, chunk, curl_status, push_stream, read_response, request_head,
                                        run, start_ingest_http)
 from tests.support.kafka_tap import FrameTap, delete_camera, register_camera, update_camera
@@ -241,22 +243,19 @@ def test_logins_follow_the_camera_topic_live(service: IngestHttp, kafka_bootstra
     def status(password: str) -> int:
         return curl_status(["-T", str(path), service.url(f"/photo/{unique_name}", (unique_name, password))])[0]
 
-    def eventually(password: str, expected: int) -> None:
-        deadline = time.monotonic() + 20
-        while (got := status(password)) != expected and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert got == expected
+    def answered(password: str, expected: int) -> None:
+        eventually(lambda: status(password) == expected, 20, what=f"{expected} for password {password!r}")
 
     created = register_camera(kafka_bootstrap, unique_name, "first")
-    eventually("first", 200)
+    answered("first", 200)
     rotated = created.with_password("second")
     update_camera(kafka_bootstrap, rotated)
-    eventually("first", 401)
+    answered("first", 401)
     assert status("second") == 200
     update_camera(kafka_bootstrap, replace(rotated, enabled=False))
-    eventually("second", 403)
+    answered("second", 403)
     delete_camera(kafka_bootstrap, unique_name)
-    eventually("second", 404)
+    answered("second", 404)
 
 
 # -- MJPEG stream push ------------------------------------------------------------------------------
@@ -439,13 +438,14 @@ def test_broker_outage_gives_503_and_nothing_answered_200_is_lost(private_kafka:
         assert status == 503 and answer["error"] == "kafka_unavailable"
 
         private_kafka.start()
-        deadline = time.monotonic() + 90
-        seed = 10
-        while (status := upload(seed)) != 200 and time.monotonic() < deadline:
-            assert status == 503
-            seed += 1
-            time.sleep(0.5)
-        assert status == 200
+        seeds = itertools.count(10)
+
+        def stored_again() -> bool:
+            status = upload(next(seeds))
+            assert status in (200, 503), status
+            return status == 200
+
+        eventually(stored_again, 90, 0.5, what="an upload stored after the broker came back")
         assert [upload(n) for n in range(100, 105)] == [200] * 5
         found = {event.frame_id for event in tap.collect(unique_name, count=len(accepted), timeout=60)}
         assert set(accepted) <= found

@@ -3,21 +3,10 @@ disable and delete are seen by a running table."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-
 from sensr.cameras import AuthResult, CameraTable
 from sensr.settings import CoreSettings, KafkaSettings
+from tests.support.harness import eventually
 from tests.support.kafka_tap import delete_camera, register_camera, update_camera
-
-
-def _eventually(condition: Callable[[], bool], timeout: float = 15.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
 
 
 def test_table_loads_and_follows_changes(kafka_bootstrap: str, unique_name: str) -> None:
@@ -31,14 +20,14 @@ def test_table_loads_and_follows_changes(kafka_bootstrap: str, unique_name: str)
         assert table.authenticate(unique_name + "x", "first-password") is AuthResult.UNKNOWN_CAMERA
 
         update_camera(kafka_bootstrap, login.with_password("second-password"))
-        assert _eventually(lambda: table.authenticate(unique_name, "second-password") is AuthResult.OK)
+        eventually(lambda: table.authenticate(unique_name, "second-password") is AuthResult.OK, 15, 0.05)
         assert table.authenticate(unique_name, "first-password") is AuthResult.BAD_PASSWORD
 
         from dataclasses import replace
         update_camera(kafka_bootstrap, replace(table.get(unique_name), enabled=False))
-        assert _eventually(lambda: table.authenticate(unique_name, "second-password") is AuthResult.DISABLED)
+        eventually(lambda: table.authenticate(unique_name, "second-password") is AuthResult.DISABLED, 15, 0.05)
 
         delete_camera(kafka_bootstrap, unique_name)
-        assert _eventually(lambda: table.get(unique_name) is None)
+        eventually(lambda: table.get(unique_name) is None, 15, 0.05)
     finally:
         table.stop()

@@ -23,6 +23,7 @@ from sensr.settings import S3Settings
 from sensr.storage import make_s3_client, object_keys
 from tests.support.jpegs import make_jpeg
 from tests.support.kafka_tap import consumer_at_end, producer_for
+from workload.waiting import eventually
 
 
 @dataclass
@@ -112,11 +113,8 @@ class Tail:
 
 
 def wait_for(what: str, condition: Callable[[], bool], timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.25)
+    """Until `condition()` holds (the catalog tests' generous default bound)."""
+    eventually(condition, timeout, 0.25, what=what)
 
 
 def s3_client(env: dict[str, str]) -> Minio:

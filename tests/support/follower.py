@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+
+from workload.waiting import eventually
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "follow_camera.py"
 
@@ -25,11 +26,11 @@ class Follower:
 
     def wait_following(self, timeout: float = 60.0) -> None:
         """Until it has fixed its start offset (frames published after this are its to see)."""
-        deadline = time.monotonic() + timeout
-        while "following " not in self.stderr:
+        def following() -> bool:
             assert self.process.poll() is None, f"example exited early:\n{self.stderr}"
-            assert time.monotonic() < deadline, f"example did not start:\n{self.stderr}"
-            time.sleep(0.05)
+            return "following " in self.stderr
+
+        eventually(following, timeout, 0.05, what=lambda: f"example did not start:\n{self.stderr}")
 
     def finish(self, timeout: float = 60.0) -> int:
         try:
