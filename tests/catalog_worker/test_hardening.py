@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import secrets
 import threading
-import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import replace
@@ -46,16 +45,21 @@ def dead_letters(tail: Tail, camera: str, frame_ids: set[str], timeout: float = 
     `frame_ids` has one. sensr.frames is shared by every test running against this Kafka,
     and so is the DLQ: a worker of another test (with a group of its own) may dead-letter
     the same frames too, so there may be several letters per frame."""
-    deadline = time.monotonic() + timeout
-    while True:
+    def letters() -> dict[str, list[dict[str, bytes]]]:
         found: dict[str, list[dict[str, bytes]]] = {}
         for record in tail.records:
             headers = dict(record.headers)
             found.setdefault(headers.get("frame-id", b"").decode(), []).append(headers)
-        if frame_ids <= set(found) or time.monotonic() > deadline:
-            assert frame_ids <= set(found), f"not dead-lettered: {frame_ids - set(found)}"
-            return found
+        return found
+
+    def all_dead_lettered() -> bool:
+        if frame_ids <= set(letters()):
+            return True
         tail.collect({camera.encode()}, len(tail.records) + 1, timeout=1)
+        return False
+
+    harness.eventually(all_dead_lettered, timeout, 0, what=lambda: f"not dead-lettered: {frame_ids - set(letters())}")
+    return letters()
 
 
 # -- the decode budget (pure logic) -----------------------------------------------------------
