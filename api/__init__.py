@@ -2,7 +2,7 @@
 live view and sharing, as a JSON API under `/api/v1` and a web UI.
 
 Layout: the two surfaces are siblings over one application layer, and neither imports
-the other (`tests/test_api_surfaces.py`).
+the other (`tests/api/test_surfaces.py`).
 - The services at this level (`users`, `tokens`, `cameras`, `shares`, `access`, `images`,
   `live`, `times`, built once in `services`) hold the rules and talk to the database,
   Kafka and the object store; they know nothing of HTTP.

@@ -7,10 +7,10 @@ AssertionError (or whatever escapes the code under test) for libFuzzer to report
 are plain Python, so tests can run saved inputs through them directly; `python -m
 fuzzing TARGET [libFuzzer options] [CORPUS_DIR ...]` runs one under atheris with the
 code under test instrumented. The test suite runs each briefly
-(tests/test_fuzzing.py), bench/fuzz.py runs the scanner for millions of inputs.
+(tests/fuzzing/test_targets.py), bench/fuzz.py runs the scanner for millions of inputs.
 
-`seeds/<target>/` holds the seed corpora (written by ``python -m tests.fuzz_seeds`` from
-the JPEGs of tests/jpegs.py and real camera file names); `regressions/<target>/` the
+`seeds/<target>/` holds the seed corpora (written by ``python -m tests.support.fuzz_seeds`` from
+the JPEGs of tests/support/jpegs.py and real camera file names); `regressions/<target>/` the
 inputs of bugs found, which the tests replay.
 
 Not shipped: a development tool beside `tests/` and `bench/`, which both import it.

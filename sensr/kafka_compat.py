@@ -10,7 +10,7 @@ module reaches inside it, and nothing else in the tree does:
   would return at once, and whether it could deliver now), which kafka-python keeps in
   private attributes.
 
-tests/test_broker_workarounds.py checks each piece on the objects it touches and fails
+tests/sensr/test_kafka_compat.py checks each piece on the objects it touches and fails
 on another kafka-python release, so that an upgrade re-reads this module first.
 """
 
@@ -35,7 +35,7 @@ def _recover_idempotent_producer_after_reset() -> None:
     new producer id, yet `init_producer_id()` only asks for one from UNINITIALIZED: no
     InitProducerId request is ever sent and every later send times out, although the
     broker is back. Every Sensr producer (edges, catalog worker, api) stopped publishing
-    after a Kafka restart until restarted itself (tests/test_e2e_faults.py shows it).
+    after a Kafka restart until restarted itself (tests/e2e/test_faults.py shows it).
 
     The Java client's `resetIdempotentProducerId` moves to UNINITIALIZED; so does this,
     for idempotent (non-transactional) producers only, so a fresh producer id is fetched
@@ -68,7 +68,7 @@ def _never_send_expired_batches() -> None:
     refused frame is written all the same, and the camera's new copy is stored twice.
     It happens after a broker outage, because no batch expires while the producer waits
     for a new producer id; once the broker is back, the overdue batches are drained,
-    failed and sent in one pass (tests/test_e2e_faults.py caught it).
+    failed and sent in one pass (tests/e2e/test_faults.py caught it).
 
     This leaves completed batches out of the produce requests (and out of the response
     handling, which shares the lists). The sequence numbers they took leave a gap, which

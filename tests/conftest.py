@@ -1,4 +1,4 @@
-"""Session fixtures: the real Kafka, SeaweedFS and PostgreSQL (see tests/harness.py),
+"""Session fixtures: the real Kafka, SeaweedFS and PostgreSQL (see tests/support/harness.py),
 started lazily, once per test session, and the `SENSR_...` environment that points a
 service at them."""
 
@@ -15,7 +15,8 @@ import pytest
 from infra.kafka_server import KafkaServer
 from sensr.broker import ensure_topics
 from sensr.settings import CoreSettings, KafkaSettings
-from tests import harness
+from tests.support import harness
+from tests.support.kafka_tap import FrameTap
 
 
 @pytest.fixture(scope="session")
@@ -82,3 +83,11 @@ def private_kafka() -> Iterator[KafkaServer]:
         stack.callback(broker.stop)
         ensure_topics(CoreSettings(), KafkaSettings(kafka_bootstrap=broker.bootstrap))
         yield broker
+
+
+@pytest.fixture
+def tap(kafka_bootstrap: str) -> Iterator[FrameTap]:
+    """The frames published on sensr.frames from now on."""
+    frames = FrameTap(kafka_bootstrap)
+    yield frames
+    frames.close()

@@ -1,7 +1,7 @@
 """Camera-like JPEGs of a chosen size, for load: the benchmarks' frames.
 
 (The tests' JPEGs, made to exercise the scanner and the frame check with every JPEG
-feature, are in `tests/jpegs.py`.)
+feature, are in `tests/support/jpegs.py`.)
 """
 
 from __future__ import annotations

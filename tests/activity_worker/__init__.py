@@ -1,0 +1,1 @@
+"""Tests of the activity worker: the motion score and the events it groups."""

@@ -1,0 +1,45 @@
+"""Fixtures of the api's tests: the api alone or with the real edges, once per database kind."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from launcher.service_stack import S3Endpoint
+from tests.support.api import ApiStack, drop_postgres_database, new_postgres_database, stack_env, start_stack
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A new, empty database of each kind in turn: the module's tests run once per kind."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'sensr.sqlite'}"
+        return
+    server = request.getfixturevalue("postgres_url")
+    url, name = new_postgres_database(server)
+    yield url
+    drop_postgres_database(server, name)
+
+
+
+@pytest.fixture(scope="module")
+def api_stack(kafka_bootstrap: str, s3_endpoint: S3Endpoint, database_url: str,
+              tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiStack]:
+    """The api alone, once per database kind."""
+    data_dir = tmp_path_factory.mktemp("api")
+    stack = start_stack(stack_env(kafka_bootstrap, s3_endpoint, database_url, data_dir), data_dir)
+    yield stack
+    stack.stop()
+
+
+
+@pytest.fixture(scope="module")
+def edge_stack(kafka_bootstrap: str, s3_endpoint: S3Endpoint, database_url: str,
+               tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiStack]:
+    """The api with the real ingest_http and catalog_worker, once per database kind."""
+    data_dir = tmp_path_factory.mktemp("stack")
+    stack = start_stack(stack_env(kafka_bootstrap, s3_endpoint, database_url, data_dir), data_dir, edges=True)
+    yield stack
+    stack.stop()
+

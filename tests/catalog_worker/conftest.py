@@ -1,0 +1,56 @@
+"""Fixtures of the catalog worker's tests: workers started as subprocesses, each test's
+own consumer group, and an exit stack for what a test starts."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from pathlib import Path
+
+import pytest
+
+from infra.process import free_port
+from launcher.service_stack import start_group_at_end
+from tests.support.catalog_worker import Worker
+
+
+@pytest.fixture
+def workers(tmp_path: Path) -> Iterator[Callable[..., Worker]]:
+    """Starts catalog workers; whatever is still running at the end is killed."""
+    started: list[Worker] = []
+
+    def start(env: dict[str, str], **overrides: str) -> Worker:
+        port = free_port()
+        log_path = tmp_path / f"worker-{len(started)}.log"
+        full_env = {**os.environ, **env, "SENSR_CATALOG_OPS_PORT": str(port), "SENSR_LOG_FORMAT": "json",
+                    "SENSR_CATALOG_SESSION_TIMEOUT_MS": "6000", "SENSR_CATALOG_RETRY_MAX_SECONDS": "2",
+                    "SENSR_CATALOG_BATCH_SIZE": "50", "SENSR_CATALOG_UPLOAD_THREADS": "8", **overrides}
+        with log_path.open("wb") as log:
+            process = subprocess.Popen([sys.executable, "-m", "catalog_worker"], env=full_env,
+                                       stdout=subprocess.DEVNULL, stderr=log)
+        worker = Worker(process, port, log_path)
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        if worker.process.poll() is None:
+            worker.kill()
+
+
+@pytest.fixture
+def env(stack_env: dict[str, str], unique_name: str, kafka_bootstrap: str) -> dict[str, str]:
+    """stack_env plus a consumer group of this test's own, starting at the topic's end."""
+    group = f"catalog-{unique_name}"
+    start_group_at_end(kafka_bootstrap, group)
+    return dict(stack_env, SENSR_CATALOG_GROUP_ID=group)
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Iterator[ExitStack]:
+    with ExitStack() as exit_stack:
+        yield exit_stack
+

@@ -1,0 +1,1 @@
+"""Coverage-guided fuzzing of what parses camera input (the targets in fuzzing/)."""

@@ -1,0 +1,1 @@
+"""Tests of the foundation (Kafka, SeaweedFS, PostgreSQL), the layering of the tree, and the compose deployment."""

@@ -1,0 +1,1 @@
+"""Tests of the notifier: the alert, e-mail, push services and webhooks."""

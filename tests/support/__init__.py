@@ -1,0 +1,1 @@
+"""Code the tests share: services started as subprocesses, JPEGs, a tap on sensr.frames, waiting on state."""

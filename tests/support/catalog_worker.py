@@ -1,0 +1,148 @@
+"""The catalog worker as a real subprocess, and what its tests feed it and read back:
+frames on sensr.frames, the tail of a topic, the objects and index rows it wrote."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from kafka.consumer.fetcher import ConsumerRecord
+from minio import Minio
+
+from sensr.broker import FRAMES
+from sensr.frames import FrameEvent, Headers, new_frame_id
+from sensr.index import FrameIndex, FrameRecord
+from sensr.settings import S3Settings
+from sensr.storage import make_s3_client, object_keys
+from tests.support.jpegs import make_jpeg
+from tests.support.kafka_tap import consumer_at_end, producer_for
+from workload.waiting import eventually
+
+
+@dataclass
+class Worker:
+    process: subprocess.Popen[bytes]
+    ops_port: int
+    log_path: Path
+
+    def get(self, path: str) -> tuple[int, str]:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.ops_port}{path}", timeout=5) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
+
+    def metric(self, name: str) -> float:
+        """The sum of a metric's samples (0 when absent or the worker is not serving)."""
+        try:
+            _, text = self.get("/metrics")
+        except OSError:
+            return 0.0
+        return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+                   if line.startswith(name) and not line.startswith("#"))
+
+    def log_events(self, event: str) -> list[dict]:
+        found = []
+        for line in self.log_path.read_text().splitlines():
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            if entry.get("event") == event:
+                found.append(entry)
+        return found
+
+    def terminate(self, timeout: float = 60) -> int:
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout)
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.wait(10)
+
+
+def frames_for(camera: str, count: int, start_seed: int = 0, timestamp_us: int | None = None) -> list[FrameEvent]:
+    events = []
+    for n in range(count):
+        # Unique bytes per camera and number: identical bytes within SENSR_REUPLOAD_WINDOW are one frame.
+        jpeg = make_jpeg(160, 120, seed=(start_seed + n) % 64, comment=f"{camera} {start_seed + n}".encode())
+        if timestamp_us is None:
+            events.append(FrameEvent.new(camera, jpeg, "http", client="127.0.0.1", filename=f"f{n}.jpg"))
+        else:
+            ts = timestamp_us + n
+            events.append(FrameEvent(camera, jpeg, new_frame_id(ts), ts, "ftp"))
+    return events
+
+
+def produce(bootstrap: str, events: list[FrameEvent],
+            raw: Sequence[tuple[bytes | None, bytes | None, Headers]] = ()) -> None:
+    producer = producer_for(bootstrap)
+    try:
+        for event in events:
+            producer.send(FRAMES, key=event.key(), value=event.jpeg, headers=event.headers())
+        for key, value, headers in raw:
+            producer.send(FRAMES, key=key, value=value, headers=headers)
+        producer.flush(30)
+    finally:
+        producer.close()
+
+
+class Tail:
+    """Raw records of a topic from its end offsets at creation, filtered by key."""
+
+    def __init__(self, bootstrap: str, topic: str) -> None:
+        self.consumer = consumer_at_end(bootstrap, topic)
+        self.records: list[ConsumerRecord] = []
+
+    def collect(self, keys: set[bytes], count: int, timeout: float = 60) -> list[ConsumerRecord]:
+        deadline = time.monotonic() + timeout
+        while len(self.records) < count and time.monotonic() < deadline:
+            for batch in self.consumer.poll(timeout_ms=200).values():
+                self.records.extend(r for r in batch if r.key in keys)
+        return self.records
+
+    def close(self) -> None:
+        self.consumer.close()
+
+
+def wait_for(what: str, condition: Callable[[], bool], timeout: float = 90) -> None:
+    """Until `condition()` holds (the catalog tests' generous default bound)."""
+    eventually(condition, timeout, 0.25, what=what)
+
+
+def s3_client(env: dict[str, str]) -> Minio:
+    return make_s3_client(S3Settings(s3_endpoint=env["SENSR_S3_ENDPOINT"], s3_access_key=env["SENSR_S3_ACCESS_KEY"],
+                                     s3_secret_key=env["SENSR_S3_SECRET_KEY"]))
+
+
+def object_names(client: Minio, bucket: str, camera: str) -> list[str]:
+    return [o.object_name for o in client.list_objects(bucket, prefix=f"{camera}/", recursive=True)]
+
+
+def all_rows(index: FrameIndex, camera: str) -> list[FrameRecord]:
+    rows, cursor = [], None
+    while True:
+        page = index.page(camera, limit=1000, cursor=cursor)
+        rows.extend(page.frames)
+        if (cursor := page.next_cursor) is None:
+            return rows
+
+
+def assert_exactly_once(index: FrameIndex, client: Minio, bucket: str, cameras: dict[str, list[FrameEvent]]) -> None:
+    """Every frame has one index row, its two objects, and nothing else is there."""
+    for camera, events in cameras.items():
+        rows = all_rows(index, camera)
+        assert sorted(r.frame_id for r in rows) == sorted(e.frame_id for e in events)
+        assert index.totals(camera) == (len(events), sum(len(e.jpeg) for e in events))
+        names = object_names(client, bucket, camera)
+        assert len(names) == len(set(names)) == 2 * len(events)
+        expected = {key for e in events for key in object_keys(camera, e.timestamp_us, e.frame_id)}
+        assert set(names) == expected
+
