@@ -6,7 +6,7 @@ or to change the reply a data channel gives when it closes. The edge needs each:
 answers a STOR only after Kafka's acknowledgement (so the data channel's own 226 is
 withheld), drains uploads under way on SIGTERM, and answers a command whose data
 connection died. Every such access goes through the functions below;
-`tests/test_pyftpdlib_compat.py` checks them against the installed pyftpdlib, and fails
+`tests/ingest_ftp/test_pyftpdlib_compat.py` checks them against the installed pyftpdlib, and fails
 when an upgrade changes the release they were written for.
 """
 

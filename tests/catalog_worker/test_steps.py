@@ -56,7 +56,7 @@ from sensr.frame_check import FrameShape, check_frame
 from sensr.frames import FrameEvent
 from sensr.index import FrameRecord
 from sensr.storage import object_keys
-from tests.jpegs import make_jpeg
+from tests.support.jpegs import make_jpeg
 
 P0, P1 = TopicPartition(FRAMES, 0), TopicPartition(FRAMES, 1)
 MAX_POLLS = 1000
