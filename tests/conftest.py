@@ -14,6 +14,7 @@ import pytest
 
 from infra.kafka_server import KafkaServer
 from sensr.broker import ensure_topics
+from sensr.index import FrameIndex
 from sensr.settings import CoreSettings, KafkaSettings
 from tests.support import harness
 from tests.support.kafka_tap import FrameTap
@@ -91,3 +92,20 @@ def tap(kafka_bootstrap: str) -> Iterator[FrameTap]:
     frames = FrameTap(kafka_bootstrap)
     yield frames
     frames.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def index_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A frame index database, once per kind: a SQLite file of this test's own, then the
+    session's PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'index.sqlite'}"
+    return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def index(index_url: str) -> Iterator[FrameIndex]:
+    """The frame index at `index_url`, opened (and migrated) for the test."""
+    opened = FrameIndex.open(index_url)
+    yield opened
+    opened.close()

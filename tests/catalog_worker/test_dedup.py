@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import shutil
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -36,20 +36,6 @@ from tests.support.catalog_worker import Worker, frames_for, object_names, produ
 T0 = 1_790_000_000_000_000  # an instant in 2026, in µs
 SECOND_US = 1_000_000
 WINDOW = 600.0  # seconds, the default
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def index_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'index.sqlite'}"
-    return request.getfixturevalue("postgres_url")
-
-
-@pytest.fixture
-def index(index_url: str) -> Iterator[FrameIndex]:
-    opened = FrameIndex.open(index_url)
-    yield opened
-    opened.close()
 
 
 def copy(camera: str, jpeg: bytes, timestamp_us: int, source: str = "http") -> FrameEvent:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -18,20 +17,6 @@ from sensr.index import HOUR_US, FrameIndex, FrameRecord, InvalidCursor, hour_st
 
 T0 = 1_790_000_000_000_000  # an instant in 2026, in µs
 DAY_US = 24 * HOUR_US
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def index_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'index.sqlite'}"
-    return request.getfixturevalue("postgres_url")
-
-
-@pytest.fixture
-def index(index_url: str) -> Iterator[FrameIndex]:
-    opened = FrameIndex.open(index_url)
-    yield opened
-    opened.close()
 
 
 def frame(camera: str, n: int, timestamp_us: int, size: int = 1000) -> FrameRecord:
