@@ -14,13 +14,13 @@ id, and it is a ULID whose time part is that frame's timestamp, so ids sort by s
 
 from __future__ import annotations
 
-import enum
 import hashlib
 from dataclasses import dataclass, replace
 
 from ulid import ULID
 
 from activity_worker.motion import MotionResult
+from sensr.activity import Event, EventRecord, Transition
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,37 +36,6 @@ class EventSettings:
     @property
     def gap_us(self) -> int:
         return round(self.gap_seconds * 1_000_000)
-
-
-@dataclass(frozen=True, slots=True)
-class Event:
-    """An event as far as it is known: from its first to its last moving frame so far.
-    `frame_count` counts every frame of the camera in that span, moving or not (the
-    frames an event view plays), `moving_frames` the moving ones; the key frame is the
-    one with the highest score (the first of equals)."""
-
-    event_id: str
-    camera: str
-    start_us: int
-    end_us: int
-    frame_count: int
-    moving_frames: int
-    peak_score: float
-    key_frame_id: str
-
-
-class Transition(enum.StrEnum):
-    START = "start"
-    UPDATE = "update"
-    END = "end"
-
-
-@dataclass(frozen=True, slots=True)
-class EventChange:
-    """What happened to an event, with the event as it stands after it."""
-
-    transition: Transition
-    event: Event
 
 
 def event_id(camera: str, first_frame_id: str, first_timestamp_us: int) -> str:
@@ -91,7 +60,7 @@ class EventTracker:
     def open_event(self) -> Event | None:
         return self._event
 
-    def observe(self, frame_id: str, timestamp_us: int, result: MotionResult) -> list[EventChange]:
+    def observe(self, frame_id: str, timestamp_us: int, result: MotionResult) -> list[EventRecord]:
         """Take in the camera's next frame and its motion result; return what changed:
         at most an END (the gap passed before this frame) followed by a START, or one
         UPDATE (the frame extends the open event)."""
@@ -107,7 +76,7 @@ class EventTracker:
                 start_us=timestamp_us, end_us=timestamp_us, frame_count=1, moving_frames=1,
                 peak_score=result.score, key_frame_id=frame_id)
             self._frames_since_moving = 0
-            return [*changes, EventChange(Transition.START, self._event)]
+            return [*changes, EventRecord(Transition.START, self._event)]
         peak = result.score > event.peak_score
         self._event = replace(
             event, end_us=max(event.end_us, timestamp_us),
@@ -116,13 +85,13 @@ class EventTracker:
             peak_score=result.score if peak else event.peak_score,
             key_frame_id=frame_id if peak else event.key_frame_id)
         self._frames_since_moving = 0
-        return [EventChange(Transition.UPDATE, self._event)]
+        return [EventRecord(Transition.UPDATE, self._event)]
 
-    def expire(self, now_us: int) -> list[EventChange]:
+    def expire(self, now_us: int) -> list[EventRecord]:
         """End the open event if the camera has been quiet for the gap by `now_us` (a Sensr
         timestamp: the next frame's, or the clock's when the camera sends nothing)."""
         event = self._event
         if event is None or now_us - event.end_us < self.settings.gap_us:
             return []
         self._event = None
-        return [EventChange(Transition.END, event)]
+        return [EventRecord(Transition.END, event)]

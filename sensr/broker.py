@@ -24,6 +24,7 @@ FRAMES = "sensr.frames"
 CATALOG = "sensr.catalog"
 FRAMES_DLQ = "sensr.frames.dlq"
 CAMERAS = "sensr.cameras"
+ACTIVITY = "sensr.activity"
 
 RECORD_OVERHEAD = 64 * 1024
 
@@ -54,6 +55,7 @@ def topic_specs(core: CoreSettings, kafka: KafkaSettings) -> list[NewTopic]:
         NewTopic(FRAMES, kafka.frames_partitions, 1, topic_configs=dict(big)),
         NewTopic(FRAMES_DLQ, 1, 1, topic_configs=dict(big)),
         NewTopic(CATALOG, kafka.frames_partitions, 1),
+        NewTopic(ACTIVITY, kafka.frames_partitions, 1),
         NewTopic(CAMERAS, 1, 1, topic_configs={"cleanup.policy": "compact", "min.compaction.lag.ms": "0"}),
     ]
 

@@ -1,9 +1,12 @@
-"""Camera upload logins, as carried by the compacted `sensr.cameras` topic.
+"""Camera upload logins and settings, as carried by the compacted `sensr.cameras` topic.
 
 The api is the only writer: one record per camera username (key), holding a salted
-verifier of the upload password (never the password), the enabled flag and the
-retention; a tombstone (null value) when the camera is deleted. The ingest edges and
-the catalog worker materialise the topic in memory with `CameraTable`.
+verifier of the upload password (never the password), the enabled flag, the retention
+and the settings the back-ends act on (the camera's name, its motion sensitivity and
+ignore zones, the quiet seconds that end an event, the "keep what matters" policy and
+the minutes of silence that make it offline); a tombstone (null value) when the camera
+is deleted. The ingest edges and the workers materialise the topic in memory with
+`CameraTable`, so no back-end reads the api's database.
 
 Why a fast verifier (HMAC-SHA256) and not a slow password hash: camera passwords are
 server-generated random secrets of 120+ bits, so guessing is hopeless whatever the hash
@@ -21,7 +24,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 from kafka import TopicPartition
@@ -56,6 +59,18 @@ class CameraLogin:
     enabled: bool = True
     retention_days: int | None = None
     updated_at: float = 0.0
+    name: str = ""
+    sensitivity: int = 5
+    """Motion sensitivity, 1 (only large changes) to 10 (the smallest); see activity_worker.motion."""
+    ignore_zones: tuple[tuple[float, float, float, float], ...] = ()
+    """Rectangles never scored for motion: (left, top, right, bottom) in fractions of the frame."""
+    event_gap_seconds: float = 30.0
+    """Quiet seconds that end a motion event."""
+    keep_what_matters: bool = False
+    """When on, frames that belong to no motion event are removed after `unmoving_keep_hours`."""
+    unmoving_keep_hours: int = 24
+    offline_minutes: int = 10
+    """Minutes without a frame after which the camera counts as offline."""
 
     @classmethod
     def create(cls, username: str, camera_id: str, owner_id: str, password: str, **extra: Any) -> "CameraLogin":
@@ -80,9 +95,11 @@ class CameraLogin:
     @classmethod
     def from_value(cls, value: bytes) -> "CameraLogin":
         record = json.loads(value)
-        record.pop("v", None)
+        known = {field.name for field in fields(cls)}
+        record = {name: item for name, item in record.items() if name in known}  # newer writers may add fields
         record["salt"] = base64.b64decode(record["salt"])
         record["verifier"] = base64.b64decode(record["verifier"])
+        record["ignore_zones"] = tuple(tuple(float(edge) for edge in zone) for zone in record.get("ignore_zones", ()))
         return cls(**record)
 
 

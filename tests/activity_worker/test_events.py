@@ -8,8 +8,8 @@ from collections.abc import Iterable, Sequence
 import pytest
 from ulid import ULID
 
-from activity_worker.events import (
-    Event, EventChange, EventSettings, EventTracker, Transition, event_id)
+from activity_worker.events import EventSettings, EventTracker, event_id
+from sensr.activity import Event, EventRecord, Transition
 from activity_worker.motion import WARMUP_FRAMES, MotionModel, MotionResult
 from tests.support.activity_frames import (
     RATE, across, brighter, jpegs, jpeg, lamp_lit, run_camera, scene_frames, timestamp_us)
@@ -24,7 +24,7 @@ def moving(score: float = 2.0) -> MotionResult:
     return MotionResult(score=score, moving=True)
 
 
-def feed(tracker: EventTracker, frames: Iterable[tuple[float, MotionResult]]) -> list[EventChange]:
+def feed(tracker: EventTracker, frames: Iterable[tuple[float, MotionResult]]) -> list[EventRecord]:
     """Frames given as (seconds since start, result); ids are f<index>."""
     changes = []
     for index, (seconds, result) in enumerate(frames):
@@ -32,11 +32,11 @@ def feed(tracker: EventTracker, frames: Iterable[tuple[float, MotionResult]]) ->
     return changes
 
 
-def kinds(changes: Sequence[EventChange]) -> list[str]:
+def kinds(changes: Sequence[EventRecord]) -> list[str]:
     return [change.transition.value for change in changes]
 
 
-def ended(changes: Sequence[EventChange]) -> list[Event]:
+def ended(changes: Sequence[EventRecord]) -> list[Event]:
     return [change.event for change in changes if change.transition is Transition.END]
 
 
@@ -134,7 +134,7 @@ def sequence() -> list[bytes]:
     return passes()
 
 
-def all_changes(frames: Sequence[bytes], first_index: int = 0) -> list[EventChange]:
+def all_changes(frames: Sequence[bytes], first_index: int = 0) -> list[EventRecord]:
     tracker = EventTracker("cam")
     changes = [c for _, _, found in run_camera(MotionModel(), tracker, frames, first_index) for c in found]
     return changes + tracker.expire(timestamp_us(first_index + len(frames)) + 60 * SECOND)

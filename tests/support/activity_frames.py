@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageChops, ImageEnhance
 
-from activity_worker.events import EventChange, EventTracker
+from activity_worker.events import EventTracker
+from sensr.activity import EventRecord
 from activity_worker.motion import MotionModel, MotionResult
 
 SIZE = (320, 240)
@@ -105,7 +106,7 @@ def score_all(model: MotionModel, frames: Iterable[bytes]) -> list[MotionResult]
 
 
 def run_camera(model: MotionModel, tracker: EventTracker, frames: Sequence[bytes],
-               first_index: int = 0) -> Iterator[tuple[int, MotionResult, list[EventChange]]]:
+               first_index: int = 0) -> Iterator[tuple[int, MotionResult, list[EventRecord]]]:
     """Feed frames (numbered from `first_index`) through a camera's model and event
     tracker, yielding each frame's index, motion result and event changes."""
     for index, frame in enumerate(frames, start=first_index):
