@@ -78,7 +78,7 @@ class CameraPurger:
                 self._purged.discard(camera)
 
     def purge(self, camera: str, stop: threading.Event) -> None:
-        """Delete the camera's objects, then its index rows. Raises TransientError if the
+        """Delete the camera's objects, then its index rows and activity. Raises TransientError if the
         object store or the index is unavailable."""
         objects = self._store.delete_prefix(f"{camera}/")
         frames = 0
@@ -86,6 +86,8 @@ class CameraPurger:
             with index_errors():
                 while not stop.is_set() and (rows := self._index.page(camera, limit=ROWS_PER_TRANSACTION).frames):
                     frames += self._index.remove(rows)
+                if not stop.is_set():
+                    self._index.remove_camera_activity(camera)
         finally:
             metrics.CAMERA_PURGED_OBJECTS.inc(objects)
             metrics.CAMERA_PURGED_FRAMES.inc(frames)

@@ -16,6 +16,12 @@ holds each distinct content of a camera; `claim_contents` takes them for the cat
 worker's duplicate rule (see `catalog_worker.dedup`), and a removed frame's claim goes
 with it.
 
+Activity (written by the activity worker, read by the api and the retention sweep): one
+motion score per frame (`frame_scores`, its own table because a frame may be scored before
+or after the catalog worker indexes it), per-hour counts of moving frames
+(`activity_hours`, kept like `frame_hours`), and events (`events`, one row per event id,
+which only ever grows: re-processing the same frames writes the same rows).
+
 A `FrameIndex` is safe to share between threads: every call takes its own pooled connection.
 """
 
@@ -33,6 +39,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
+from sensr.activity import Event, EventRecord, Transition
 from sensr.database import make_engine, migrate, writer
 
 VERSION_TABLE = "alembic_version_index"
@@ -75,6 +82,35 @@ TOTALS = sa.Table(
     sa.Column("frames", sa.BigInteger(), nullable=False),
     sa.Column("bytes", sa.BigInteger(), nullable=False),
 )
+SCORES = sa.Table(
+    "frame_scores", metadata,
+    sa.Column("frame_id", sa.String(), primary_key=True),
+    sa.Column("camera", sa.String(), nullable=False),
+    sa.Column("timestamp_us", sa.BigInteger(), nullable=False),
+    sa.Column("score", sa.Float(), nullable=False),
+    sa.Column("moving", sa.Boolean(), nullable=False),
+    sa.Column("scene_change", sa.Boolean(), nullable=False),
+    sa.Index("frame_scores_camera_time", "camera", "timestamp_us"),
+)
+ACTIVITY_HOURS = sa.Table(
+    "activity_hours", metadata,
+    sa.Column("camera", sa.String(), primary_key=True),
+    sa.Column("hour_us", sa.BigInteger(), primary_key=True),
+    sa.Column("moving_frames", sa.BigInteger(), nullable=False),
+)
+EVENTS = sa.Table(
+    "events", metadata,
+    sa.Column("event_id", sa.String(), primary_key=True),
+    sa.Column("camera", sa.String(), nullable=False),
+    sa.Column("start_us", sa.BigInteger(), nullable=False),
+    sa.Column("end_us", sa.BigInteger(), nullable=False),
+    sa.Column("frame_count", sa.Integer(), nullable=False),
+    sa.Column("moving_frames", sa.Integer(), nullable=False),
+    sa.Column("peak_score", sa.Float(), nullable=False),
+    sa.Column("key_frame_id", sa.String(), nullable=False),
+    sa.Column("ended", sa.Boolean(), nullable=False),
+    sa.Index("events_camera_start", "camera", "start_us", "event_id"),
+)
 _INSERT = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 
 
@@ -102,6 +138,33 @@ class ContentClaim:
     digest: bytes
     frame_id: str
     timestamp_us: int
+
+
+@dataclass(frozen=True, slots=True)
+class FrameScore:
+    """A frame's motion score (0-100) as the activity worker found it."""
+
+    frame_id: str
+    camera: str
+    timestamp_us: int
+    score: float
+    moving: bool
+    scene_change: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    """An event as stored: `ended` once its end was recorded."""
+
+    event: Event
+    ended: bool
+
+
+@dataclass(frozen=True)
+class EventPage:
+    events: list[StoredEvent]
+    next_cursor: str | None
+    """Opaque; pass it back with the same camera, range and direction. None: no more events."""
 
 
 @dataclass(frozen=True)
@@ -161,10 +224,11 @@ class FrameIndex:
         return len(new)
 
     def remove(self, frames: Sequence[FrameRecord]) -> int:
-        """Delete frames (by id) and their content claims in one transaction, keeping counts
-        and totals right. Returns how many rows were really deleted."""
+        """Delete frames (by id), their content claims and their scores in one transaction,
+        keeping counts and totals right. Returns how many frame rows were really deleted."""
         ids = sorted({frame.frame_id for frame in frames})
         removed: list[sa.Row[Any]] = []
+        moving: list[tuple[str, int]] = []
         with self._writer.begin() as conn:
             for start in range(0, len(ids), _CHUNK):
                 chunk = ids[start:start + _CHUNK]
@@ -172,7 +236,11 @@ class FrameIndex:
                           .returning(FRAMES.c.camera, FRAMES.c.timestamp_us, FRAMES.c.size))
                 removed.extend(conn.execute(delete))
                 conn.execute(sa.delete(CONTENTS).where(CONTENTS.c.frame_id.in_(chunk)))
+                unscored = (sa.delete(SCORES).where(SCORES.c.frame_id.in_(chunk))
+                            .returning(SCORES.c.camera, SCORES.c.timestamp_us, SCORES.c.moving))
+                moving.extend((r.camera, r.timestamp_us) for r in conn.execute(unscored) if r.moving)
             self._count(conn, ((r.camera, r.timestamp_us, r.size) for r in removed), sign=-1)
+            self._count_moving(conn, moving, sign=-1)
         return len(removed)
 
     def claim_contents(self, claims: Sequence[ContentClaim], window_us: int) -> dict[str, str]:
@@ -260,33 +328,191 @@ class FrameIndex:
         if sign < 0:
             conn.execute(sa.delete(HOURS).where(HOURS.c.camera.in_(sorted(cameras)), HOURS.c.frames <= 0))
 
+    def add_scores(self, scores: Sequence[FrameScore]) -> int:
+        """Record frames' motion scores in one transaction; a frame scored already keeps its
+        first score (re-processing gives the same one). Returns how many were new."""
+        unique = sorted({score.frame_id: score for score in scores}.values(), key=lambda s: s.frame_id)
+        if not unique:
+            return 0
+        insert = (self._insert(SCORES).on_conflict_do_nothing(index_elements=[SCORES.c.frame_id])
+                  .returning(SCORES.c.frame_id))
+        with self._writer.begin() as conn:
+            inserted = set(conn.execute(insert, [asdict(score) for score in unique]).scalars())
+            self._count_moving(conn, ((s.camera, s.timestamp_us) for s in unique
+                                      if s.moving and s.frame_id in inserted), sign=1)
+        return len(inserted)
+
+    def save_events(self, records: Sequence[EventRecord]) -> None:
+        """Record events' starts, updates and ends in one transaction. A row only grows: it
+        takes a record's figures when the record has at least as many frames as the row
+        (so a late or repeated record changes nothing), and an end, once recorded, stays."""
+        latest: dict[str, tuple[Event, bool]] = {}
+        for record in records:
+            ended = record.transition is Transition.END
+            held = latest.get(record.event.event_id)
+            if held is None or record.event.frame_count >= held[0].frame_count:
+                latest[record.event.event_id] = (record.event, ended or (held is not None and held[1]))
+        if not latest:
+            return
+        upsert = self._insert(EVENTS)
+        grows = upsert.excluded.frame_count >= EVENTS.c.frame_count
+        upsert = upsert.on_conflict_do_update(
+            index_elements=[EVENTS.c.event_id],
+            set_={**{name: sa.case((grows, upsert.excluded[name]), else_=EVENTS.c[name])
+                     for name in ("end_us", "frame_count", "moving_frames", "peak_score", "key_frame_id")},
+                  "ended": sa.or_(EVENTS.c.ended, upsert.excluded.ended)})
+        rows = [{**asdict(event), "ended": ended} for event, ended in latest.values()]
+        with self._writer.begin() as conn:
+            conn.execute(upsert, sorted(rows, key=lambda row: row["event_id"]))
+
+    def remove_camera_activity(self, camera: str) -> None:
+        """Forget a deleted camera's scores, hourly activity and events."""
+        with self._writer.begin() as conn:
+            for table in (SCORES, ACTIVITY_HOURS, EVENTS):
+                conn.execute(sa.delete(table).where(table.c.camera == camera))
+
+    def _count_moving(self, conn: Connection, frames: Iterable[tuple[str, int]], sign: int) -> None:
+        """Add or subtract moving frames to the per-hour activity table, in key order."""
+        hours = Counter((camera, hour_start(timestamp_us)) for camera, timestamp_us in frames)
+        if not hours:
+            return
+        upsert = self._insert(ACTIVITY_HOURS)
+        upsert = upsert.on_conflict_do_update(
+            index_elements=[ACTIVITY_HOURS.c.camera, ACTIVITY_HOURS.c.hour_us],
+            set_={"moving_frames": ACTIVITY_HOURS.c.moving_frames + upsert.excluded.moving_frames})
+        conn.execute(upsert, [{"camera": camera, "hour_us": hour, "moving_frames": sign * n}
+                              for (camera, hour), n in sorted(hours.items())])
+        if sign < 0:
+            conn.execute(sa.delete(ACTIVITY_HOURS).where(
+                ACTIVITY_HOURS.c.camera.in_(sorted({camera for camera, _ in hours})),
+                ACTIVITY_HOURS.c.moving_frames <= 0))
+
     # -- queries -----------------------------------------------------------------------
 
     def page(self, camera: str, since_us: int | None = None, until_us: int | None = None,
-             limit: int = 100, cursor: str | None = None, descending: bool = False) -> FramePage:
+             limit: int = 100, cursor: str | None = None, descending: bool = False,
+             min_score: float | None = None, moving_only: bool = False) -> FramePage:
         """A camera's frames in time order (`since_us` inclusive, `until_us` exclusive), at
-        most `limit`, continuing after `cursor`. Raises InvalidCursor for a foreign cursor."""
+        most `limit`, continuing after `cursor`; with `min_score` only frames scored at
+        least that, with `moving_only` only frames found moving. Raises InvalidCursor for a
+        foreign cursor."""
         if limit < 1:
             raise ValueError("limit must be at least 1")
         ts, fid = FRAMES.c.timestamp_us, FRAMES.c.frame_id
         query = sa.select(FRAMES).where(FRAMES.c.camera == camera)
+        if min_score is not None or moving_only:
+            query = query.join(SCORES, SCORES.c.frame_id == FRAMES.c.frame_id)
+            if min_score is not None:
+                query = query.where(SCORES.c.score >= min_score)
+            if moving_only:
+                query = query.where(SCORES.c.moving)
         if since_us is not None:
             query = query.where(ts >= since_us)
         if until_us is not None:
             query = query.where(ts < until_us)
+        rows = self._keyset(query, ts, fid, limit, cursor, descending)
+        frames = [_record(row) for row in rows[:limit]]
+        more = len(rows) > limit
+        return FramePage(frames, _encode_cursor(frames[-1].timestamp_us, frames[-1].frame_id) if more else None)
+
+    def events_page(self, camera: str, since_us: int | None = None, until_us: int | None = None,
+                    limit: int = 50, cursor: str | None = None, descending: bool = True) -> EventPage:
+        """A camera's events that start in [`since_us`, `until_us`), newest first unless
+        `descending` is False, at most `limit`, continuing after `cursor`."""
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        start, eid = EVENTS.c.start_us, EVENTS.c.event_id
+        query = sa.select(EVENTS).where(EVENTS.c.camera == camera)
+        if since_us is not None:
+            query = query.where(start >= since_us)
+        if until_us is not None:
+            query = query.where(start < until_us)
+        rows = self._keyset(query, start, eid, limit, cursor, descending)
+        events = [_stored_event(row) for row in rows[:limit]]
+        more = len(rows) > limit
+        last = events[-1].event if events else None
+        return EventPage(events, _encode_cursor(last.start_us, last.event_id) if more and last else None)
+
+    def _keyset(self, query: sa.Select[Any], ts: sa.ColumnElement[int], key: sa.ColumnElement[str],
+                limit: int, cursor: str | None, descending: bool) -> Sequence[sa.Row[Any]]:
+        """One keyset page of `query` in (ts, key) order: `limit + 1` rows after `cursor`."""
         if cursor is not None:
             after_ts, after_id = _decode_cursor(cursor)
             # Expanded row-value comparison: keeps a plain range on the index in both databases.
             if descending:
-                query = query.where(ts <= after_ts, sa.or_(ts < after_ts, fid < after_id))
+                query = query.where(ts <= after_ts, sa.or_(ts < after_ts, key < after_id))
             else:
-                query = query.where(ts >= after_ts, sa.or_(ts > after_ts, fid > after_id))
-        order = (ts.desc(), fid.desc()) if descending else (ts.asc(), fid.asc())
+                query = query.where(ts >= after_ts, sa.or_(ts > after_ts, key > after_id))
+        order = (ts.desc(), key.desc()) if descending else (ts.asc(), key.asc())
         with self._engine.connect() as conn:
-            rows = conn.execute(query.order_by(*order).limit(limit + 1)).all()
-        frames = [_record(row) for row in rows[:limit]]
-        more = len(rows) > limit
-        return FramePage(frames, _encode_cursor(frames[-1]) if more else None)
+            return conn.execute(query.order_by(*order).limit(limit + 1)).all()
+
+    def get_event(self, camera: str, event_id: str) -> StoredEvent | None:
+        query = sa.select(EVENTS).where(EVENTS.c.event_id == event_id, EVENTS.c.camera == camera)
+        with self._engine.connect() as conn:
+            row = conn.execute(query).first()
+        return None if row is None else _stored_event(row)
+
+    def open_events(self, camera: str) -> list[Event]:
+        """A camera's events whose end is not recorded yet, oldest first (what a worker that
+        takes the camera over resumes)."""
+        query = (sa.select(EVENTS).where(EVENTS.c.camera == camera, sa.not_(EVENTS.c.ended))
+                 .order_by(EVENTS.c.start_us, EVENTS.c.event_id))
+        with self._engine.connect() as conn:
+            return [_stored_event(row).event for row in conn.execute(query)]
+
+    def scores(self, camera: str, frame_ids: Iterable[str]) -> dict[str, FrameScore]:
+        """The scores of those of `frame_ids` that are scored, by frame id."""
+        ids = sorted(set(frame_ids))
+        found: dict[str, FrameScore] = {}
+        with self._engine.connect() as conn:
+            for start in range(0, len(ids), _CHUNK):
+                query = sa.select(SCORES).where(SCORES.c.camera == camera,
+                                                SCORES.c.frame_id.in_(ids[start:start + _CHUNK]))
+                found.update((row.frame_id, FrameScore(**row._mapping)) for row in conn.execute(query))
+        return found
+
+    def latest_score(self, camera: str) -> FrameScore | None:
+        """The camera's most recent scored frame."""
+        query = (sa.select(SCORES).where(SCORES.c.camera == camera)
+                 .order_by(SCORES.c.timestamp_us.desc(), SCORES.c.frame_id.desc()).limit(1))
+        with self._engine.connect() as conn:
+            row = conn.execute(query).first()
+        return None if row is None else FrameScore(**row._mapping)
+
+    def activity_counts(self, camera: str, since_us: int, until_us: int) -> list[tuple[int, int, int]]:
+        """(hour start in µs, moving frames, events started) for the hours starting in
+        [hour of since_us, until_us) that hold either, ascending."""
+        first = hour_start(since_us)
+        moving = (sa.select(ACTIVITY_HOURS.c.hour_us, ACTIVITY_HOURS.c.moving_frames)
+                  .where(ACTIVITY_HOURS.c.camera == camera, ACTIVITY_HOURS.c.hour_us >= first,
+                         ACTIVITY_HOURS.c.hour_us < until_us, ACTIVITY_HOURS.c.moving_frames > 0))
+        hour = (EVENTS.c.start_us - EVENTS.c.start_us % HOUR_US).label("hour_us")
+        started = (sa.select(hour, sa.func.count().label("events"))
+                   .where(EVENTS.c.camera == camera, EVENTS.c.start_us >= first, EVENTS.c.start_us < until_us)
+                   .group_by(hour))
+        counts: dict[int, list[int]] = {}
+        with self._engine.connect() as conn:
+            for hour_us, frames in conn.execute(moving):
+                counts.setdefault(int(hour_us), [0, 0])[0] = int(frames)
+            for hour_us, events in conn.execute(started):
+                counts.setdefault(int(hour_us), [0, 0])[1] = int(events)
+        return [(hour_us, frames, events) for hour_us, (frames, events) in sorted(counts.items())]
+
+    def unmoving_expired(self, camera: str, before_us: int, limit: int) -> list[FrameRecord]:
+        """A camera's oldest frames taken before `before_us` that were scored and lie within
+        no event (start to end, ends included), at most `limit`, oldest first: what "keep
+        what matters" removes. A frame not scored yet is kept (the activity worker may be
+        behind)."""
+        within_event = (sa.select(EVENTS.c.event_id)
+                        .where(EVENTS.c.camera == camera, EVENTS.c.start_us <= FRAMES.c.timestamp_us,
+                               EVENTS.c.end_us >= FRAMES.c.timestamp_us)
+                        .exists())
+        query = (sa.select(FRAMES).join(SCORES, SCORES.c.frame_id == FRAMES.c.frame_id)
+                 .where(FRAMES.c.camera == camera, FRAMES.c.timestamp_us < before_us, sa.not_(within_event))
+                 .order_by(FRAMES.c.timestamp_us, FRAMES.c.frame_id).limit(limit))
+        with self._engine.connect() as conn:
+            return [_record(row) for row in conn.execute(query)]
 
     def latest(self, camera: str) -> FrameRecord | None:
         query = (sa.select(FRAMES).where(FRAMES.c.camera == camera)
@@ -341,8 +567,14 @@ def _record(row: sa.Row[Any]) -> FrameRecord:
     return FrameRecord(**row._mapping)
 
 
-def _encode_cursor(frame: FrameRecord) -> str:
-    return base64.urlsafe_b64encode(f"{frame.timestamp_us}.{frame.frame_id}".encode()).decode().rstrip("=")
+def _stored_event(row: sa.Row[Any]) -> StoredEvent:
+    fields = dict(row._mapping)
+    ended = bool(fields.pop("ended"))
+    return StoredEvent(Event(**fields), ended)
+
+
+def _encode_cursor(timestamp_us: int, key: str) -> str:
+    return base64.urlsafe_b64encode(f"{timestamp_us}.{key}".encode()).decode().rstrip("=")
 
 
 def _decode_cursor(cursor: str) -> tuple[int, str]:

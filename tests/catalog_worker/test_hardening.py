@@ -24,10 +24,11 @@ from PIL import Image, JpegImagePlugin
 from catalog_worker.decode_budget import DecodeBudget, decode_cost
 from catalog_worker.indexing import add_to_index
 from catalog_worker.thumbnails import PLACEHOLDER_GREY, UndecodableImage, render_thumbnail
+from sensr.activity import Event, EventRecord, Transition
 from sensr.broker import FRAMES_DLQ
 from sensr.frame_check import FrameShape, read_frame_shape, vet_upload
 from sensr.frames import MAX_TIMESTAMP_US, FrameEvent, FrameEventError
-from sensr.index import FrameIndex, FrameRecord
+from sensr.index import FrameIndex, FrameRecord, FrameScore
 from sensr.storage import object_keys
 from tests.support import harness
 from launcher.service_stack import start_group_at_end
@@ -355,12 +356,19 @@ def test_deleting_a_camera_through_the_api_removes_its_objects_and_index_rows(
     harness.eventually(lambda: index.totals(kept)[0] == index.totals(deleted)[0] == 6, 90, what="frames indexed")
     client, bucket = s3_client(env), env["SENSR_S3_BUCKET"]
     assert len(object_names(client, bucket, deleted)) == 12
+    for camera in (kept, deleted):  # activity as the activity worker records it
+        frames = index.page(camera).frames
+        index.add_scores([FrameScore(f.frame_id, camera, f.timestamp_us, 9.0, moving=True) for f in frames])
+        index.save_events([EventRecord(Transition.END, Event(
+            f"{camera}-event", camera, frames[0].timestamp_us, frames[-1].timestamp_us, 6, 6, 9.0, frames[0].frame_id))])
 
     response = account.session.delete(services.api(f"/cameras/{cameras[1]['id']}"), timeout=30)
     assert response.status_code == 204, response.text
     harness.eventually(lambda: not object_names(client, bucket, deleted) and index.totals(deleted)[0] == 0
-                       and not index.page(deleted).frames, 60, what="the deleted camera's frames purged")
+                       and not index.page(deleted).frames and not index.events_page(deleted).events,
+                       60, what="the deleted camera's frames and events purged")
     assert index.totals(kept)[0] == 6 and len(object_names(client, bucket, kept)) == 12
+    assert len(index.events_page(kept).events) == 1 and index.activity_counts(kept, 0, 2**62)
 
 
 def test_a_deletion_missed_while_the_worker_was_down_is_purged_at_start_up(
