@@ -30,6 +30,8 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from sensr.topic_json import decode_versioned
+
 ACTIVITY_SCHEMA_VERSION = 1
 
 
@@ -132,14 +134,7 @@ def activity_value(record: ActivityRecord) -> bytes:
 def decode_activity_record(key: bytes | None, value: bytes | None) -> ActivityRecord:
     """The record a consumed `sensr.activity` value holds; raises ActivityRecordError
     naming what is wrong."""
-    if value is None:
-        raise ActivityRecordError("empty activity record")
-    try:
-        body = json.loads(value)
-    except ValueError as error:
-        raise ActivityRecordError(f"activity record is not JSON: {error}") from None
-    if not isinstance(body, dict) or body.get("v") != ACTIVITY_SCHEMA_VERSION:
-        raise ActivityRecordError(f"unsupported activity record {value[:80]!r}")
+    body = decode_versioned(value, ACTIVITY_SCHEMA_VERSION, "activity record", ActivityRecordError)
     try:
         kind = RecordType(body["type"])
         if kind in (RecordType.CAMERA_OFFLINE, RecordType.CAMERA_ONLINE):

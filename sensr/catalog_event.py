@@ -22,6 +22,7 @@ from dataclasses import asdict
 
 from sensr.frames import Headers
 from sensr.index import FrameRecord
+from sensr.topic_json import decode_versioned
 
 CATALOG_SCHEMA_VERSION = 1
 
@@ -44,17 +45,8 @@ def decode_catalog_event(key: bytes | None, value: bytes | None, headers: Header
     """The stored frame a consumed catalog event announces; raises CatalogEventError
     naming what is wrong. (The key and headers add nothing to the value; they are taken
     so this decodes a record as `sensr.frames.FrameEvent.from_record` does.)"""
-    if value is None:
-        raise CatalogEventError("empty catalog event")
+    fields = decode_versioned(value, CATALOG_SCHEMA_VERSION, "catalog event", CatalogEventError)
     try:
-        event = json.loads(value)
-    except ValueError as error:
-        raise CatalogEventError(f"catalog event is not JSON: {error}") from None
-    if not isinstance(event, dict):
-        raise CatalogEventError(f"catalog event is not a JSON object: {value[:80]!r}")
-    if event.pop("v", None) != CATALOG_SCHEMA_VERSION:
-        raise CatalogEventError(f"unsupported catalog event version in {value[:80]!r}")
-    try:
-        return FrameRecord(**event)
+        return FrameRecord(**fields)
     except TypeError as error:
         raise CatalogEventError(f"malformed catalog event: {error}") from None
