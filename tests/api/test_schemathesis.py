@@ -26,8 +26,10 @@ def test_no_server_errors_and_answers_match_the_document(api_stack: ApiStack, tm
         [sys.executable, "-m", "schemathesis.cli", "run", f"{api_stack.url}/api/v1/openapi.json",
          "--checks", "all", "--max-examples", "10", "--seed", "1", "--workers", "2", "--request-timeout", "10",
          # Types cannot say which strings are real e-mail addresses or instants: those get
-         # 400, rightly, so "schema-valid request rejected" is not a failure here.
-         "--exclude-checks", "positive_data_acceptance",
+         # 400, rightly, so "schema-valid request rejected" is not a failure here. And the
+         # inferred links follow a new camera to its frames: a camera with no frames yet
+         # answers 404 there, rightly, which "created resource not found" would flag.
+         "--exclude-checks", "positive_data_acceptance,ensure_resource_availability",
          "--header", f"Authorization: Bearer {owner.token}",
          # The two streams never end (tests/api/test_live.py covers them); logging out
          # would revoke the token the run uses (test_api.py covers it).
