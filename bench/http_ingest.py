@@ -55,6 +55,7 @@ from sensr.cameras import CameraLogin, publish_login  # noqa: E402
 from sensr.frames import FrameEvent  # noqa: E402
 from sensr.settings import CoreSettings, KafkaSettings  # noqa: E402
 from workload.jpegs import camera_jpeg  # noqa: E402
+from workload.metrics import sample  # noqa: E402
 
 PHOTO_GOAL = 0.5
 P99_GOAL = 0.100
@@ -259,10 +260,9 @@ def process_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def metric(port: int, sample: str) -> float:
-    """One sample's value on /metrics (0 when absent)."""
-    text = urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read().decode()
-    return next((float(line.split()[-1]) for line in text.splitlines() if line.startswith(sample + " ")), 0.0)
+def metric(port: int, name: str, **labels: str) -> float:
+    """The sum of the /metrics samples `name` with `labels` (0 when absent)."""
+    return sample(urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read().decode(), name, **labels)
 
 
 def histogram(port: int, name: str, source: str) -> dict[float, float]:
@@ -346,15 +346,15 @@ def main() -> None:
         # put on the machine hits both alike; the ratio is taken over all rounds. CPU time
         # per frame is printed too: unlike rates, it hardly depends on that load.
         raw_rates, photo_rates, raw_cpu, photo_cpu = [], [], [], []
-        uploads = 'sensr_frames_published_total{edge="http",source="http",outcome="stored"}'
+        uploads = {"edge": "http", "source": "http", "outcome": "stored"}
         for round_ in range(1, args.rounds + 1):
             rate, cpu = raw_producer_rate(bootstrap, frame, args.clients, args.clients, args.seconds)
             raw_rates.append(rate)
             raw_cpu.append(cpu)
-            cpu_before, uploads_before = process_cpu(service.pid or 0), metric(port, uploads)
+            cpu_before, uploads_before = process_cpu(service.pid or 0), metric(port, "sensr_frames_published_total", **uploads)
             photos = run_client("photo", port, args, args.seconds)
             photo_rates.append(photos["rate"])
-            photo_cpu.append((process_cpu(service.pid or 0) - cpu_before) / max(metric(port, uploads) - uploads_before, 1))
+            photo_cpu.append((process_cpu(service.pid or 0) - cpu_before) / max(metric(port, "sensr_frames_published_total", **uploads) - uploads_before, 1))
             print(f"round {round_}: raw producer ({args.clients} outstanding, each slot awaiting its ack) "
                   f"{raw_rates[-1]:.0f} frames/s ({1000 * cpu:.2f} ms CPU/frame); photo uploads ({args.clients} "
                   f"keep-alive clients) {photos['rate']:.0f} uploads/s ({1000 * photo_cpu[-1]:.2f} ms service CPU/upload, "

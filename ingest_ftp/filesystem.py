@@ -21,6 +21,7 @@ from typing import Any
 from pyftpdlib.exceptions import FilesystemError
 from pyftpdlib.filesystems import AbstractedFS
 
+from ingest_ftp import metrics
 from ingest_ftp.names import final_name
 from sensr.logs import get_logger
 
@@ -52,6 +53,7 @@ class Upload:
             self.data = bytearray()
         if self.failure is None:
             self.data += chunk
+        metrics.UPLOAD_BYTES.inc(len(chunk))
         return len(chunk)
 
     def close(self) -> None:

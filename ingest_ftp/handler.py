@@ -95,6 +95,13 @@ class SessionServices:
 class UploadDTP(DTPHandler):
     """The data channel: binary uploads, resets count as aborts, and no `226` of its own."""
 
+    def __init__(self, sock: Any, cmd_channel: Any) -> None:
+        self._counted = False
+        super().__init__(sock, cmd_channel)
+        if not is_closed(self):  # pyftpdlib closes at once a connection reset as it was accepted
+            metrics.DATA_CONNECTIONS.inc()
+            self._counted = True
+
     def enable_receiving(self, type: str, cmd: str) -> None:
         super().enable_receiving("i", cmd)  # TYPE A would turn CRLF into LF inside the JPEG
 
@@ -127,6 +134,9 @@ class UploadDTP(DTPHandler):
             elif self.transfer_finished and upload.failure is None:
                 set_transfer_reply(self, None)  # the control channel answers once Kafka has the frame
         super().close()
+        if self._counted:
+            self._counted = False
+            metrics.DATA_CONNECTIONS.dec()
 
 
 class AnnouncedPassiveDTP(PassiveDTP):

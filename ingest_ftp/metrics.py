@@ -16,6 +16,9 @@ REJECTS = Counter("sensr_ingest_ftp_rejects",
 LOGINS = Counter("sensr_ingest_ftp_logins", "Login attempts by result (ok, unknown_camera, bad_password, disabled, "
                  "camera_sessions).", ["result"])
 SESSIONS = Gauge("sensr_ingest_ftp_sessions", "FTP control connections open now.")
+DATA_CONNECTIONS = Gauge("sensr_ingest_ftp_data_connections", "FTP data connections open now.")
+UPLOAD_BYTES = Counter("sensr_ingest_ftp_upload_bytes", "Bytes received on data connections into uploads "
+                       "(kept or not).")
 PASSIVE_TIMEOUTS = Counter("sensr_ingest_ftp_passive_timeouts",
                            "Passive data connections announced with PASV/EPSV that never arrived (NAT or firewall "
                            "misconfiguration, see the log for the advertised address).")

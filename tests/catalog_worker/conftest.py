@@ -4,6 +4,7 @@ own consumer group, and an exit stack for what a test starts."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -13,7 +14,9 @@ from pathlib import Path
 import pytest
 
 from infra.process import free_port
-from launcher.service_stack import start_group_at_end
+from infra.seaweedfs import SeaweedS3
+from launcher.service_stack import S3Endpoint, start_group_at_end
+from tests.support import harness
 from tests.support.catalog_worker import Worker
 
 
@@ -54,3 +57,21 @@ def stack(tmp_path: Path) -> Iterator[ExitStack]:
     with ExitStack() as exit_stack:
         yield exit_stack
 
+
+
+@pytest.fixture
+def private_seaweed(stack: ExitStack) -> SeaweedS3:
+    """A SeaweedFS of this test's own, for tests that stop and start the object store."""
+    if harness.docker_available() or shutil.which("weed") is None:
+        pytest.skip("stopping the object store needs the native SeaweedFS of infra/")
+    seaweed = SeaweedS3(harness.new_data_dir(stack, "private-s3"))
+    seaweed.start()
+    stack.callback(seaweed.stop)
+    return seaweed
+
+
+@pytest.fixture
+def private_store_env(env: dict[str, str], private_seaweed: SeaweedS3) -> dict[str, str]:
+    """`env` with the object store pointed at `private_seaweed`."""
+    endpoint = S3Endpoint(private_seaweed.endpoint, private_seaweed.access_key, private_seaweed.secret_key)
+    return dict(env, **endpoint.env())

@@ -6,10 +6,8 @@ PostgreSQL tests share one database: each test works on cameras of its own name.
 
 from __future__ import annotations
 
-import shutil
 import threading
 from collections.abc import Callable
-from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -28,7 +26,6 @@ from sensr.frames import FrameEvent, new_frame_id
 from sensr import index as index_module
 from sensr.index import VERSION_TABLE, FrameIndex, FrameRecord
 from sensr.storage import object_keys
-from tests.support import harness
 from tests.support.kafka_tap import register_camera
 from tests.support.jpegs import make_jpeg
 from tests.support.catalog_worker import Worker, frames_for, object_names, produce, s3_client, wait_for
@@ -257,18 +254,12 @@ def ready(worker: Worker) -> bool:
 
 
 def test_a_first_copy_whose_write_failed_is_stored_and_its_retry_is_not(
-        env: dict[str, str], kafka_bootstrap: str, unique_name: str,  # noqa: F811 (fixtures)
-        workers: Callable[..., Worker], stack: ExitStack) -> None:  # noqa: F811
+        private_store_env: dict[str, str], private_seaweed: SeaweedS3, kafka_bootstrap: str,
+        unique_name: str, workers: Callable[..., Worker]) -> None:  # noqa: F811 (fixtures)
     """The object store is down while the first copy is written, and the camera's retry
     arrives meanwhile: the batch is redone under the same claims, so the first copy is
     stored once the store is back, and the retry is still a duplicate. Nothing is lost."""
-    if harness.docker_available() or shutil.which("weed") is None:
-        pytest.skip("stopping the object store needs the native SeaweedFS of infra/")
-    seaweed = SeaweedS3(harness.new_data_dir(stack, "dedup-s3"))
-    seaweed.start()
-    stack.callback(seaweed.stop)
-    env = dict(env, SENSR_S3_ENDPOINT=seaweed.endpoint, SENSR_S3_ACCESS_KEY=seaweed.access_key,
-               SENSR_S3_SECRET_KEY=seaweed.secret_key)
+    seaweed, env = private_seaweed, private_store_env
     camera = unique_name
     register_camera(kafka_bootstrap, camera, "pw")
     worker = workers(env)
@@ -280,7 +271,7 @@ def test_a_first_copy_whose_write_failed_is_stored_and_its_retry_is_not(
         seaweed.stop()
         produce(kafka_bootstrap, [first])
         wait_for("the first copy's write failed",
-                 lambda: worker.metric('sensr_catalog_retries_total{dependency="storage"}') >= 1)
+                 lambda: worker.metric("sensr_catalog_retries_total", dependency="storage") >= 1)
         produce(kafka_bootstrap, [retry])
         seaweed.start()
         [after] = frames_for(camera, 1, start_seed=40)  # once it is indexed, the retry was judged

@@ -21,7 +21,7 @@ import requests
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
-from launcher.service_stack import LOOPBACK_LOAD, S3Endpoint, ServiceStack
+from launcher.service_stack import ServiceStack
 from tests.support.stack import wait_until_edges_know
 from tests.support.jpegs import make_jpeg, mpf_files, mpjpeg_part_header, sample_frames
 from workload.api_client import ApiClient, CameraLogin
@@ -34,13 +34,8 @@ FUZZ = settings(max_examples=40, deadline=None, database=None, derandomize=False
 
 
 @pytest.fixture(scope="module")
-def stack(kafka_bootstrap: str, s3_endpoint: S3Endpoint,
-          tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceStack]:
-    running = ServiceStack(kafka_bootstrap, tmp_path_factory.mktemp("fuzz") / "data", s3_endpoint,
-                           overrides={**LOOPBACK_LOAD, "SENSR_MAX_FRAME_BYTES": str(MAX_FRAME_BYTES),
-                                      "SENSR_HTTP_IDLE_TIMEOUT": "5"}).start()
-    yield running
-    running.stop()
+def stack_overrides() -> dict[str, str]:
+    return {"SENSR_MAX_FRAME_BYTES": str(MAX_FRAME_BYTES), "SENSR_HTTP_IDLE_TIMEOUT": "5"}
 
 
 @pytest.fixture(scope="module")

@@ -7,28 +7,18 @@ from __future__ import annotations
 import io
 import re
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
 
-from launcher.service_stack import LOOPBACK_LOAD, S3Endpoint, ServiceStack
+from launcher.service_stack import ServiceStack
 from tests.support.stack import ftp_store, put_photo, wait_until_edges_know
 from tests.support.follower import Follower
 from tests.support.jpegs import make_jpeg
 from workload.api_client import ApiClient, CameraLogin
 
 CLIENT_TIMEOUT = 60
-
-
-@pytest.fixture(scope="module")
-def stack(kafka_bootstrap: str, s3_endpoint: S3Endpoint,
-          tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceStack]:
-    running = ServiceStack(kafka_bootstrap, tmp_path_factory.mktemp("e2e") / "data", s3_endpoint,
-                           overrides=LOOPBACK_LOAD).start()
-    yield running
-    running.stop()
 
 
 @pytest.fixture(scope="module")

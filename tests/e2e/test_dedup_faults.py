@@ -51,16 +51,6 @@ REQUEST_TIMEOUT_MS = 3000
 PATHS = ("photo", "ftp", "mjpeg")
 
 
-@pytest.fixture(scope="module")
-def stack(kafka_bootstrap: str, s3_endpoint: S3Endpoint,
-          tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceStack]:
-    """The stack the edge faults share (the session's Kafka and SeaweedFS)."""
-    running = ServiceStack(kafka_bootstrap, tmp_path_factory.mktemp("dedup-faults") / "data", s3_endpoint,
-                           overrides=LOOPBACK_LOAD).start()
-    yield running
-    running.stop()
-
-
 @pytest.fixture
 def kafka_stack(private_kafka: KafkaServer, s3_endpoint: S3Endpoint,
                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceStack]:

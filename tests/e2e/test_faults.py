@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
+from urllib.request import urlopen
 from contextlib import ExitStack
 
 import pytest
@@ -22,16 +22,12 @@ from tests.support import harness
 from launcher.service_stack import LOOPBACK_LOAD, S3Endpoint, ServiceStack
 from tests.support.stack import all_alive, check_exactly_once, new_camera, start_loops, stop_loops, wait_acked
 from tests.support.harness import eventually
+from workload.metrics import sample
 
 
-@pytest.fixture(scope="module")
-def stack(kafka_bootstrap: str, s3_endpoint: S3Endpoint,
-          tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceStack]:
-    """The stack the faults that spare Kafka and SeaweedFS share (the session's)."""
-    running = ServiceStack(kafka_bootstrap, tmp_path_factory.mktemp("faults") / "data", s3_endpoint,
-                           overrides=LOOPBACK_LOAD).start()
-    yield running
-    running.stop()
+def catalog_metric(stack: ServiceStack, name: str, **labels: str) -> float:
+    with urlopen(f"{stack.ops_url('catalog_worker')}/metrics", timeout=10) as response:
+        return sample(response.read().decode(), name, **labels)
 
 
 def test_catalog_worker_killed_and_restarted_during_uploads(stack: ServiceStack) -> None:
@@ -125,7 +121,9 @@ def test_seaweedfs_stopped_and_restarted_during_uploads(kafka_bootstrap: str,
             wait_acked(loops, 10)
             seaweed.stop()
             stopped = time.monotonic()
-            time.sleep(2)  # a batch whose objects were written just before may still be indexed
+            # the worker's batch under way fails on the store: every batch before it is indexed
+            eventually(lambda: catalog_metric(stack, "sensr_catalog_retries_total", dependency="storage") >= 1,
+                       what="the catalog worker meeting the outage")
             listed_while_down = user.frame_count(camera.id)
             wait_acked(loops, 20, since=stopped)  # the edges do not need the object store
             assert user.frame_count(camera.id) == listed_while_down  # nothing is listed without its image

@@ -22,6 +22,9 @@ from tests.support.ingest_ftp import QUIET, FtpService, exactly, frame, passive,
 from tests.support.jpegs import make_jpeg
 from tests.support.kafka_tap import FrameTap, update_camera
 
+UPLOAD_BYTES = "sensr_ingest_ftp_upload_bytes_total"
+DATA_CONNECTIONS = "sensr_ingest_ftp_data_connections"
+
 
 @pytest.fixture(scope="module")
 def ftp_service(start_service) -> FtpService:
@@ -236,13 +239,12 @@ def test_aborted_and_dropped_uploads_publish_nothing(ftp_service: FtpService, ta
         host, port = passive(ftp)
         assert raw(ftp, "STOR aborted.jpg").startswith("150")
         data_sock = socket.create_connection((host, port), timeout=10)
+        received = ftp_service.metric(UPLOAD_BYTES)
         data_sock.sendall(jpeg[:500])
-        time.sleep(0.3)  # let the server read the first bytes, so a transfer is in progress
-        reply = raw(ftp, "ABOR")
-        if reply.startswith("426"):  # 426 for the transfer, then 226 for the ABOR ...
-            assert ftp.getmultiline().startswith("226")
-        else:  # ... or 225 when the server had not read any byte yet (a busy machine)
-            assert reply.startswith("225"), reply
+        eventually(lambda: ftp_service.metric(UPLOAD_BYTES) >= received + 500, what="the first bytes read")
+        reply = raw(ftp, "ABOR")  # 426 for the transfer under way, then 226 for the ABOR
+        assert reply.startswith("426"), reply
+        assert ftp.getmultiline().startswith("226")
         data_sock.close()
 
         # the data connection reset after the whole file (SO_LINGER 0 sends RST, not FIN)
@@ -259,10 +261,13 @@ def test_aborted_and_dropped_uploads_publish_nothing(ftp_service: FtpService, ta
     ftp = ftp_service.login(cam)
     host, port = passive(ftp)
     assert raw(ftp, "STOR dropped.jpg").startswith("150")
+    eventually(lambda: ftp_service.metric(DATA_CONNECTIONS) == 0, what="the earlier data connections closed")
     data_sock = socket.create_connection((host, port), timeout=10)
+    received = ftp_service.metric(UPLOAD_BYTES)
     data_sock.sendall(jpeg[:500])
+    eventually(lambda: ftp_service.metric(UPLOAD_BYTES) >= received + 500, what="the first bytes read")
     ftp.sock.close()
-    time.sleep(0.3)
+    eventually(lambda: ftp_service.metric(DATA_CONNECTIONS) == 0, what="the data connection closed with the session")
     data_sock.close()
     assert tap.quiet(cam.username, QUIET + 1) == []
     assert 'sensr_ingest_ftp_rejects_total{reason="connection_lost"}' in ftp_service.metrics()
@@ -305,8 +310,9 @@ def test_quirk_esp32_waits_for_150(ftp_service: FtpService, tap: FrameTap) -> No
     with ftp_service.login(cam) as ftp:
         # connects the data channel first: pyftpdlib would say 125 here
         host, port = passive(ftp)
+        eventually(lambda: ftp_service.metric(DATA_CONNECTIONS) == 0, what="the earlier data connections closed")
         data_sock = socket.create_connection((host, port), timeout=10)
-        time.sleep(0.2)  # the server has accepted it before STOR arrives
+        eventually(lambda: ftp_service.metric(DATA_CONNECTIONS) == 1, what="the data connection accepted")
         reply = raw(ftp, "STOR esp32-a.jpg")
         assert reply.startswith("150 "), reply
         data_sock.sendall(frame(902))
@@ -391,11 +397,11 @@ def test_limits_and_timeouts(start_service, tap: FrameTap) -> None:
         reply = raw(ftp, "STOR burst2.jpg")
         assert reply.startswith("450") and "at most 2 frames per second" in reply, reply
 
-        # over the frame size limit: cut off with a reason
+        # over the frame size limit: cut off with a reason (by a camera within its frame rate)
         big = make_jpeg(400, 300, seed=1)
         assert len(big) > 20_000
-        time.sleep(1.0)
-        reply = store(ftp, "big.jpg", big)
+        with service.login(service.camera()) as third:
+            reply = store(third, "big.jpg", big)
         assert reply.startswith("552") and "20000 bytes" in reply, reply
 
         # PASV announces the masquerade address; a connection that never comes is logged with it
@@ -535,7 +541,8 @@ def test_shutdown_answers_an_upload_awaiting_kafka(start_service, private_kafka)
         assert raw(ftp, "STOR awaiting.jpg").startswith("150")
         with socket.create_connection((host, port), timeout=10) as data_sock:
             data_sock.sendall(frame(1311))
-        time.sleep(0.5)  # received and handed to the producer, which cannot deliver it
+        eventually(lambda: service.metric("sensr_frames_in_flight", edge="ftp") == 1,
+                   what="the frame handed to the producer, which cannot deliver it")
         popen = sigterm(service)
         reply = ftp.getmultiline()
         assert reply.startswith("451") and "upload it again" in reply, reply

@@ -22,6 +22,7 @@ from sensr.index import FrameIndex, FrameRecord
 from sensr.settings import S3Settings
 from sensr.storage import make_s3_client, object_keys
 from tests.support.jpegs import make_jpeg
+from workload.metrics import sample
 from tests.support.kafka_tap import consumer_at_end, producer_for
 from workload.waiting import eventually
 
@@ -39,14 +40,14 @@ class Worker:
         except urllib.error.HTTPError as error:
             return error.code, error.read().decode()
 
-    def metric(self, name: str) -> float:
-        """The sum of a metric's samples (0 when absent or the worker is not serving)."""
+    def metric(self, name: str, **labels: str) -> float:
+        """The sum of the /metrics samples `name` with `labels` (0 when absent or the
+        worker is not serving)."""
         try:
             _, text = self.get("/metrics")
         except OSError:
             return 0.0
-        return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
-                   if line.startswith(name) and not line.startswith("#"))
+        return sample(text, name, **labels)
 
     def log_events(self, event: str) -> list[dict]:
         found = []

@@ -13,6 +13,7 @@ from infra.process import ManagedProcess
 from sensr.cameras import CameraLogin, publish_login
 from sensr.frames import FrameEvent
 from tests.support.jpegs import make_jpeg
+from workload.metrics import sample
 from tests.support.kafka_tap import FrameTap, producer_for
 
 QUIET = 1.0  # every publish is acknowledged before its reply, so a second copy would already be there
@@ -53,6 +54,10 @@ class FtpService:
     def metrics(self) -> str:
         with urllib.request.urlopen(f"http://127.0.0.1:{self.ops_port}/metrics", timeout=5) as response:
             return response.read().decode()
+
+    def metric(self, name: str, **labels: str) -> float:
+        """The sum of the /metrics samples `name` with `labels` (0 when absent)."""
+        return sample(self.metrics(), name, **labels)
 
 
 def register_cameras(bootstrap: str, count: int, **extra: object) -> list[Camera]:

@@ -15,6 +15,7 @@ from urllib.request import urlopen
 
 from infra.process import ManagedProcess
 from launcher.service_stack import ServiceStack
+from workload.metrics import sample
 
 
 @dataclass
@@ -32,13 +33,8 @@ class IngestHttp:
         return http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
 
     def metric(self, name: str, **labels: str) -> float:
-        """The value of one sample of /metrics (0 when absent)."""
-        text = urlopen(self.url("/metrics"), timeout=10).read().decode()
-        wanted = name + ("{" + ",".join(f'{k}="{v}"' for k, v in labels.items()) + "}" if labels else "")
-        for line in text.splitlines():
-            if line.startswith(wanted + " "):
-                return float(line.split()[-1])
-        return 0.0
+        """The sum of the /metrics samples `name` with `labels` (0 when absent)."""
+        return sample(urlopen(self.url("/metrics"), timeout=10).read().decode(), name, **labels)
 
 
 
