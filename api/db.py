@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError
 
 from api.errors import ApiError, Conflict, InvalidInput, Unavailable
-from sensr.database import make_engine, migrate, writer
+from sensr.database import open_migrated, writer
 from sensr.logs import get_logger
 
 log = get_logger(__name__)
@@ -105,13 +105,7 @@ class Database:
     def open(cls, url: str) -> Database:
         """Connect to `sqlite:///path` or `postgresql://...` and migrate the api's tables to
         the latest revision (safe when several replicas start at once)."""
-        database = cls(make_engine(url))
-        try:
-            database._migrate()
-        except BaseException:
-            database.close()
-            raise
-        return database
+        return cls(open_migrated(url, Path(__file__).with_name("migrations"), _MIGRATION_LOCK_KEY))
 
     def close(self) -> None:
         self.engine.dispose()
@@ -133,6 +127,3 @@ class Database:
     def ping(self) -> bool:
         with self.engine.connect() as conn:
             return conn.execute(sa.text("SELECT 1")).scalar() == 1
-
-    def _migrate(self) -> None:
-        migrate(self.engine, Path(__file__).with_name("migrations"), _MIGRATION_LOCK_KEY)

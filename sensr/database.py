@@ -56,6 +56,18 @@ def migrate(engine: Engine, script_location: Path, lock_key: int) -> None:
         command.upgrade(config, "head")
 
 
+def open_migrated(url: str, script_location: Path, lock_key: int) -> Engine:
+    """An engine on `url`, its schema migrated to the latest revision (see `migrate`);
+    disposed again when the migration fails."""
+    engine = make_engine(url)
+    try:
+        migrate(engine, script_location, lock_key)
+    except BaseException:
+        engine.dispose()
+        raise
+    return engine
+
+
 def _sqlite_engine(url: sa.URL) -> Engine:
     """SQLite in WAL mode (readers never wait for the writer), with a busy timeout and
     foreign keys on.

@@ -40,7 +40,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from sensr.activity import Event, EventRecord, Transition
-from sensr.database import make_engine, migrate, writer
+from sensr.database import open_migrated, writer
 
 VERSION_TABLE = "alembic_version_index"
 HOUR_US = 3_600_000_000
@@ -196,13 +196,7 @@ class FrameIndex:
         """Connect to `sqlite:///path` or `postgresql://...` and migrate the schema to the
         latest revision (safe when several processes do it at once). Raises SQLAlchemy's
         `OperationalError` when the database cannot be reached."""
-        index = cls(make_engine(url))
-        try:
-            index._migrate()
-        except BaseException:
-            index.close()
-            raise
-        return index
+        return cls(open_migrated(url, Path(__file__).with_name("index_migrations"), _MIGRATION_LOCK_KEY))
 
     def close(self) -> None:
         self._engine.dispose()
@@ -556,11 +550,6 @@ class FrameIndex:
         with self._engine.connect() as conn:
             row = conn.execute(query).first()
         return None if row is None else _record(row)
-
-    # -- schema ------------------------------------------------------------------------
-
-    def _migrate(self) -> None:
-        migrate(self._engine, Path(__file__).with_name("index_migrations"), _MIGRATION_LOCK_KEY)
 
 
 def _record(row: sa.Row[Any]) -> FrameRecord:
