@@ -349,13 +349,14 @@ def test_login_watch_tells_open_uploads_of_the_changed_camera_on_the_loop() -> N
 
     async def scenario() -> list[str]:
         told: list[str] = []
+        cam2_told = asyncio.Event()
         stop: Callable[[], None] = watch.watch("cam1", lambda: told.append("cam1"))
-        watch.watch("cam2", lambda: told.append("cam2"))
+        watch.watch("cam2", lambda: (told.append("cam2"), cam2_told.set()))
         await asyncio.to_thread(table.apply, b"cam1", record)  # from another thread, as the table's
-        await asyncio.sleep(0.05)
-        stop()
+        stop()  # once cam1's news is on its way: the loop runs it before this task's next turn
         await asyncio.to_thread(table.apply, b"cam1", None)
-        await asyncio.sleep(0.05)
+        await asyncio.to_thread(table.apply, b"cam2", None)
+        await asyncio.wait_for(cam2_told.wait(), 10)  # told in order: cam1's second news would be here by now
         return told
 
-    assert asyncio.run(scenario()) == ["cam1"]
+    assert asyncio.run(scenario()) == ["cam1", "cam2"]
