@@ -36,24 +36,41 @@ from dataclasses import dataclass, field
 
 from activity_worker import metrics
 from activity_worker.events import EventSettings, EventTracker
-from activity_worker.motion import MotionModel, MotionResult, MotionSettings, UndecodableFrame, Zone
+from activity_worker.motion import SENSITIVITY, MotionModel, MotionResult, MotionSettings, UndecodableFrame, Zone
 from sensr.activity import ActivityRecord, EventRecord, PresenceRecord, Transition
 from sensr.cameras import CameraLogin
 from sensr.frames import FrameEvent
 from sensr.index import FrameIndex, FrameScore
+from sensr.logs import get_logger
+
+log = get_logger(__name__)
 
 MINUTE_US = 60_000_000
 
 
 def motion_settings(login: CameraLogin | None) -> MotionSettings:
-    """The camera's sensitivity and ignore zones (the defaults for a camera not known)."""
+    """The camera's sensitivity and ignore zones (the defaults for a camera not known). The
+    api validates both; what another writer of `sensr.cameras` got wrong is logged and left
+    out (a sensitivity out of range is brought into it), never a reason to stop scoring."""
     if login is None:
         return MotionSettings()
-    return MotionSettings(login.sensitivity, tuple(Zone(*zone) for zone in login.ignore_zones))
+    zones: list[Zone] = []
+    for zone in login.ignore_zones:
+        try:
+            zones.append(Zone(*zone))
+        except (TypeError, ValueError) as error:
+            log.warning("camera_zone_invalid", camera=login.username, zone=str(zone), error=str(error))
+    sensitivity = login.sensitivity if isinstance(login.sensitivity, int) else 5
+    return MotionSettings(min(max(sensitivity, min(SENSITIVITY)), max(SENSITIVITY)), tuple(zones))
 
 
 def event_settings(login: CameraLogin | None) -> EventSettings:
-    return EventSettings() if login is None else EventSettings(login.event_gap_seconds)
+    """The camera's event gap (the default for a camera not known or a gap that is not positive)."""
+    try:
+        return EventSettings() if login is None else EventSettings(float(login.event_gap_seconds))
+    except (TypeError, ValueError):
+        log.warning("camera_event_gap_invalid", camera=login.username if login else "", gap=str(login and login.event_gap_seconds))
+        return EventSettings()
 
 
 @dataclass

@@ -9,6 +9,7 @@ test's own cameras."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from functools import cache
 
 import pytest
@@ -81,3 +82,123 @@ def test_an_object_of_1_percent_is_found_in_95_percent_of_its_frames_as_one_even
     assert {r.event.event_id for r in records} == {event.event_id}
     assert worker.metric("sensr_activity_events_opened_total") >= 1
     assert worker.metric("sensr_activity_score_seconds_count") >= len(frames)
+
+
+def test_a_30_percent_brightness_ramp_over_a_minute_gives_no_event(
+        kafka_bootstrap: str, unique_name: str, activity_env: dict[str, str], activity_index: FrameIndex,
+        activity_workers: Callable[..., Worker]) -> None:
+    cam = camera(kafka_bootstrap, unique_name)
+    ramp = [brighter(image, 1 + 0.3 * n / 599) for n, image in enumerate(still(600))]  # 60 s at 10 fps
+    frames = camera_frames(cam, jpegs(ramp))
+    activity_workers(activity_env)
+    send(kafka_bootstrap, frames)
+    result = scored(activity_index, frames)
+    assert not any(result.moving)
+    assert result.events == []
+
+
+def test_lights_switched_on_give_at_most_one_scene_change_mark_and_no_event(
+        kafka_bootstrap: str, unique_name: str, activity_env: dict[str, str], activity_index: FrameIndex,
+        activity_tail: ActivityTail, activity_workers: Callable[..., Worker]) -> None:
+    cam = camera(kafka_bootstrap, unique_name)
+    images = still(120)
+    frames = camera_frames(cam, jpegs([*images[:60], *(lamp_lit(image) for image in images[60:])]))
+    activity_workers(activity_env)
+    send(kafka_bootstrap, frames)
+    result = scored(activity_index, frames)
+    assert result.scene_changes <= 1
+    assert not any(result.moving)
+    assert result.events == []
+    assert event_records(activity_tail.records({cam})) == []
+
+
+def test_a_higher_sensitivity_never_finds_less(
+        kafka_bootstrap: str, unique_name: str, activity_env: dict[str, str], activity_index: FrameIndex,
+        activity_workers: Callable[..., Worker]) -> None:
+    """The same frames (a small, 0.3 % box) to cameras of sensitivity 2, 5 and 9: each
+    finds the frames the less sensitive one found, and the most sensitive finds more."""
+    images = jpegs([*still(20), *crossing(100, 16, 14)])
+    cams = {level: camera(kafka_bootstrap, f"{unique_name}-s{level}", sensitivity=level) for level in (2, 5, 9)}
+    frames = {level: camera_frames(cam, images) for level, cam in cams.items()}
+    activity_workers(activity_env)
+    send(kafka_bootstrap, [frame for sequence in frames.values() for frame in sequence])
+    found = {level: scored(activity_index, sequence).moving for level, sequence in frames.items()}
+    for low, high in ((2, 5), (5, 9)):
+        assert all(h for lo, h in zip(found[low], found[high]) if lo), (low, high)
+    assert sum(found[9]) > sum(found[2])
+
+
+def test_an_ignore_zone_hides_motion_inside_it_and_nothing_else(
+        kafka_bootstrap: str, unique_name: str, activity_env: dict[str, str], activity_index: FrameIndex,
+        activity_workers: Callable[..., Worker]) -> None:
+    """The left half ignored: a box moving in the left half is not seen, one moving in the
+    right half is, as by a camera without zones."""
+    zone = ((0.0, 0.0, 0.5, 1.0),)
+    left = jpegs([*still(20), *crossing(100, left=0, right=160)])
+    right = jpegs([*still(20), *crossing(100, left=160, right=320)])
+    inside = camera_frames(camera(kafka_bootstrap, f"{unique_name}-in", ignore_zones=zone), left)
+    outside = camera_frames(camera(kafka_bootstrap, f"{unique_name}-out", ignore_zones=zone), right)
+    plain = camera_frames(camera(kafka_bootstrap, f"{unique_name}-plain"), right)
+    activity_workers(activity_env)
+    send(kafka_bootstrap, inside + outside + plain)
+    assert not any(scored(activity_index, inside).moving)
+    seen, seen_plain = scored(activity_index, outside).moving, scored(activity_index, plain).moving
+    assert sum(seen[20:]) >= 0.95 * 100
+    assert sum(seen) >= sum(seen_plain) - 2  # the zone takes nothing from the watched half
+
+
+def test_a_settings_change_applies_to_the_next_frames(
+        kafka_bootstrap: str, unique_name: str, activity_env: dict[str, str], activity_index: FrameIndex,
+        activity_workers: Callable[..., Worker]) -> None:
+    """The whole frame ignored, then the zone removed on sensr.cameras: the camera's
+    later frames are scored without it, with no restart."""
+    login = register_camera(kafka_bootstrap, unique_name, "pw", offline_minutes=NEVER_OFFLINE,
+                            ignore_zones=((0.0, 0.0, 1.0, 1.0),))
+    images = jpegs([*still(20), *crossing(100)])
+    activity_workers(activity_env)
+    first = camera_frames(unique_name, images[:60])
+    send(kafka_bootstrap, first)
+    assert not any(scored(activity_index, first).moving)
+    update_camera(kafka_bootstrap, replace(login, ignore_zones=()))
+    later = iter(camera_frames(unique_name, images[60:], start_us=first[-1].timestamp_us + 100_000))
+
+    def next_frames_moving() -> bool:  # the table follows sensr.cameras live: within seconds
+        chunk = [next(later) for _ in range(5)]
+        send(kafka_bootstrap, chunk)
+        return any(scored(activity_index, chunk).moving)
+
+    eventually(next_frames_moving, 10, 0, what="a moving frame seen once the zone is gone")
+
+
+def test_a_camera_silent_for_its_offline_minutes_is_announced_offline_once_and_online_once(
+        kafka_bootstrap: str, unique_name: str, activity_env: dict[str, str], activity_index: FrameIndex,
+        activity_tail: ActivityTail, activity_workers: Callable[..., Worker]) -> None:
+    """Frames that stopped 10 minutes ago, offline after 1 minute: one camera.offline
+    named by the last frame; its next frame: one camera.online named by it. A camera
+    never seen and a disabled one that also stopped are never announced."""
+    cam = register_camera(kafka_bootstrap, unique_name, "pw", offline_minutes=1).username
+    disabled = register_camera(kafka_bootstrap, f"{unique_name}-off", "pw", offline_minutes=1, enabled=False).username
+    register_camera(kafka_bootstrap, f"{unique_name}-never", "pw", offline_minutes=1)
+    images = jpegs(still(12))
+    old = camera_frames(cam, images[:10], start_us=now_us() - 600_000_000)
+    old_disabled = camera_frames(disabled, images[:10], start_us=now_us() - 600_000_000)
+    worker = activity_workers(activity_env)
+    send(kafka_bootstrap, old + old_disabled)
+    scored(activity_index, old)
+    cameras = {cam, disabled, f"{unique_name}-never"}
+    [offline] = eventually(lambda: activity_tail.records(cameras), 30, what="the offline record")
+    assert isinstance(offline, PresenceRecord) and offline.type is RecordType.CAMERA_OFFLINE
+    assert (offline.camera, offline.last_frame_id, offline.last_frame_us) == \
+           (cam, old[-1].frame_id, old[-1].timestamp_us)
+    assert offline.record_id == f"{old[-1].frame_id}:offline"
+    back = camera_frames(cam, images[10:], start_us=now_us())
+    send(kafka_bootstrap, back)
+    scored(activity_index, back)
+    records = eventually(lambda: r if len(r := activity_tail.records(cameras)) >= 2 else None, 30,
+                         what="the online record")
+    assert [(r.type, r.record_id) for r in records] == [
+        (RecordType.CAMERA_OFFLINE, f"{old[-1].frame_id}:offline"),
+        (RecordType.CAMERA_ONLINE, f"{back[0].frame_id}:online")]
+    ticks = worker.metric("sensr_activity_frames_scored_total")
+    eventually(lambda: worker.metric("sensr_activity_frames_scored_total") >= ticks, 5)
+    assert len(activity_tail.records(cameras, timeout=2)) == 2  # nothing more, several ticks later
