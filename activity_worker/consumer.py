@@ -71,6 +71,10 @@ class ActivityLoop:
 
     def run(self, stop: threading.Event) -> None:
         """Consume until `stop` is set; returns after the batch in hand is finished and committed."""
+        # Metadata first: a member that joins before its client knows the topic's partitions
+        # is assigned none, and kafka-python 3.0.12's rejoin then sometimes never completes
+        # (seen in the tests: "No partition metadata for topic sensr.frames", then no partitions for good).
+        self._consumer.partitions_for_topic(FRAMES)
         self._consumer.subscribe([FRAMES], listener=_Listener(self))
         while not stop.is_set():
             polled = self._consumer.poll(timeout_ms=POLL_MS, max_records=self._batch_size)

@@ -11,11 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from functools import cache
+from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from activity_worker.motion import WARMUP_FRAMES
+from launcher.service_stack import start_group_at_end
 from sensr.activity import PresenceRecord, RecordType
 from sensr.frames import now_us
 from sensr.index import FrameIndex
@@ -38,6 +40,13 @@ def still(count: int) -> tuple[Image.Image, ...]:
 def crossing(count: int, width: int = BOX[0], height: int = BOX[1], left: int = 0,
              right: int | None = None) -> tuple[Image.Image, ...]:
     return tuple(scene_frames(count, boxes=[across(width, height, left=left, right=right)]))
+
+
+def ready(worker: Worker) -> bool:
+    try:
+        return worker.get("/readyz")[0] == 200
+    except OSError:
+        return False
 
 
 def camera(bootstrap: str, name: str, **settings: object) -> str:
@@ -202,3 +211,50 @@ def test_a_camera_silent_for_its_offline_minutes_is_announced_offline_once_and_o
     ticks = worker.metric("sensr_activity_frames_scored_total")
     eventually(lambda: worker.metric("sensr_activity_frames_scored_total") >= ticks, 5)
     assert len(activity_tail.records(cameras, timeout=2)) == 2  # nothing more, several ticks later
+
+
+def test_sigkill_in_the_middle_of_an_event_then_restart_gives_the_events_of_an_uninterrupted_run(
+        kafka_bootstrap: str, unique_name: str, stack_env: dict[str, str], tmp_path: Path,
+        activity_tail: ActivityTail, activity_workers: Callable[..., Worker]) -> None:
+    """The same frames to two workers with indexes and groups of their own: one runs
+    through, the other is SIGKILLed while the second event is open (some of its batch
+    scored, not committed) and restarted. Same event ids, spans and frame counts; the
+    restarted one only misses the moving frames its model spends warming up again; and
+    sensr.activity holds no other event."""
+    # 100 quiet frames end an event; 10 s of the clock too: longer than the pause for the restart
+    cam = camera(kafka_bootstrap, unique_name, event_gap_seconds=10)
+    images = jpegs([*still(20), *crossing(60), *still(110), *crossing(100), *still(110)])
+    frames = camera_frames(cam, images)
+    runs = {}
+    for run in ("through", "killed"):
+        group = f"activity-{unique_name}-{run}"
+        start_group_at_end(kafka_bootstrap, group)
+        runs[run] = dict(stack_env, SENSR_ACTIVITY_GROUP_ID=group, SENSR_ACTIVITY_BATCH_SIZE="4",
+                         SENSR_DATABASE_URL=f"sqlite:///{tmp_path / f'{run}.sqlite'}")
+    through = activity_workers(runs["through"])
+    killed = activity_workers(runs["killed"])
+    eventually(lambda: ready(killed) and ready(through), 60, what="both workers ready")
+    indexes = {run: FrameIndex.open(env["SENSR_DATABASE_URL"]) for run, env in runs.items()}
+    try:
+        send(kafka_bootstrap, frames[:230])  # the second event opens at frame 190
+        ids = [frame.frame_id for frame in frames]
+        eventually(lambda: len(indexes["killed"].scores(cam, ids)) >= 205, 60, 0.01, what="the second event open")
+        killed.kill()
+        assert indexes["killed"].open_events(cam)
+        activity_workers(runs["killed"])
+        send(kafka_bootstrap, frames[230:])
+        results = {run: scored(index, frames) for run, index in indexes.items()}
+        expected = [(e.event.event_id, e.event.start_us, e.event.end_us, e.event.frame_count, e.ended)
+                    for e in results["through"].events]
+        assert len(expected) == 2 and all(ended for *_, ended in expected)
+        eventually(lambda: [(e.event.event_id, e.event.start_us, e.event.end_us, e.event.frame_count, e.ended)
+                            for e in indexes["killed"].events_page(cam, descending=False).events] == expected, 30,
+                   what="the killed run's events as the uninterrupted run's")
+        for done, redone in zip(results["through"].events, indexes["killed"].events_page(cam, descending=False).events):
+            assert done.event.moving_frames - WARMUP_FRAMES <= redone.event.moving_frames <= done.event.moving_frames
+        published = event_records(activity_tail.records({cam}, timeout=2))
+        assert {r.event.event_id for r in published} == {event_id for event_id, *_ in expected}
+        assert [r.record_id for r in published if r.type is RecordType.EVENT_END].count(f"{expected[1][0]}:end") >= 1
+    finally:
+        for index in indexes.values():
+            index.close()
