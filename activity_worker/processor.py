@@ -86,7 +86,10 @@ class ActivityProcessor:
         now = now_us()
         for camera in {*owned, *self._cameras}:
             login = self._table.get(camera)
-            if camera not in self._cameras and (login is None or not login.enabled):
+            if login is None:  # deleted: nothing more to say about it
+                self._cameras.pop(camera, None)
+                continue
+            if camera not in self._cameras and not login.enabled:
                 continue
             state = self._camera(camera, records)
             state.apply(login)
