@@ -223,6 +223,8 @@ def main() -> int:
         print(f"stack up; {args.cameras} cameras x 1 fps, {args.moving} moving, {args.seconds:g} s", flush=True)
         started = time.time()
         result = asyncio.run(run(args, stack))
+        if result["errors"]:
+            print("ingest_http log tail:\n" + stack.log("ingest_http")[-1500:], flush=True)
 
     report = {"benchmark": "bench/activity_latency.py", "command": " ".join(["python", *sys.argv]),
               "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)), "machine": machine(),
