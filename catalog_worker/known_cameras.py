@@ -80,3 +80,12 @@ class KnownCameras:
         if login is None or login.retention_days is None:
             return self._default_retention_days
         return login.retention_days
+
+    def unmoving_keep_hours(self, camera: str) -> int | None:
+        """Hours the camera's frames that belong to no motion event are kept when it keeps
+        only what matters ("keep what matters" on); None when it keeps every frame (off,
+        the default, or the camera is gone)."""
+        login = self._table.get(camera)
+        if login is None or not login.keep_what_matters:
+            return None
+        return login.unmoving_keep_hours

@@ -1,4 +1,7 @@
-"""The retention sweep: deletes frames older than their camera's retention, in batches.
+"""The retention sweep: deletes frames older than their camera's retention, in batches,
+and, for a camera that keeps only what matters, its frames that belong to no motion event
+once they are older than its `unmoving_keep_hours` (`FrameIndex.unmoving_expired`: scored
+frames outside every event; a frame the activity worker has not scored yet is kept).
 
 Objects are deleted before index rows: a sweep cut short leaves rows whose objects are
 gone (the next sweep finishes them), never objects no row points to. Every replica sweeps
@@ -9,13 +12,15 @@ there is nothing to do (one indexed query per camera).
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from functools import partial
 
 from catalog_worker import metrics
 from catalog_worker.errors import RecordRefused, TransientError, index_errors
 from catalog_worker.known_cameras import KnownCameras
 from catalog_worker.store import ObjectWriter
 from sensr.frames import now_us
-from sensr.index import FrameIndex
+from sensr.index import HOUR_US, FrameIndex, FrameRecord
 from sensr.logs import get_logger
 
 log = get_logger(__name__)
@@ -49,11 +54,20 @@ class RetentionSweeper:
         deleted = 0
         for camera in self._index.cameras():
             days = self._cameras.retention_days(camera)
-            if days <= 0:
-                continue
-            while not stop.is_set() and (expired := self._index.expired(camera, now - days * DAY_US, SWEEP_BATCH)):
-                self._store.delete(expired)
-                removed = self._index.remove(expired)
-                metrics.RETENTION_DELETED.inc(removed)
-                deleted += removed
+            if days > 0:
+                deleted += self._remove(partial(self._index.expired, camera, now - days * DAY_US, SWEEP_BATCH), stop)
+            if (hours := self._cameras.unmoving_keep_hours(camera)) is not None:
+                deleted += self._remove(
+                    partial(self._index.unmoving_expired, camera, now - hours * HOUR_US, SWEEP_BATCH), stop)
+        return deleted
+
+    def _remove(self, select: Callable[[], list[FrameRecord]], stop: threading.Event) -> int:
+        """Delete the frames `select()` returns, objects first, batch after batch until it
+        returns none; returns how many index rows were removed."""
+        deleted = 0
+        while not stop.is_set() and (expired := select()):
+            self._store.delete(expired)
+            removed = self._index.remove(expired)
+            metrics.RETENTION_DELETED.inc(removed)
+            deleted += removed
         return deleted

@@ -123,6 +123,8 @@ class ServiceStack:
             env["SENSR_DATABASE_URL"] = f"sqlite:///{self.data_dir / 'index.sqlite'}"
         if "catalog_worker" in self.services:
             env["SENSR_CATALOG_GROUP_ID"] = f"catalog-{uuid.uuid4().hex[:10]}"
+        if "activity_worker" in self.services:
+            env["SENSR_ACTIVITY_GROUP_ID"] = f"activity-{uuid.uuid4().hex[:10]}"
         ports = [name for row in rows for name in row.ports]
         env.update({f"SENSR_{name.upper()}": str(port) for name, port in zip(ports, free_ports(len(ports)))})
         env.update({f"SENSR_{name.upper()}": passive_port_range() for row in rows for name in row.port_ranges})
@@ -190,6 +192,8 @@ class ServiceStack:
                                                     s3_secret_key=self.s3.secret_key)), self.bucket)
         if "catalog_worker" in self.services:
             start_group_at_end(self.kafka_bootstrap, self.env["SENSR_CATALOG_GROUP_ID"])
+        if "activity_worker" in self.services:
+            start_group_at_end(self.kafka_bootstrap, self.env["SENSR_ACTIVITY_GROUP_ID"])
         try:
             for name in self.services:
                 self.start_service(name, timeout)

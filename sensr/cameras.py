@@ -169,6 +169,10 @@ class CameraTable:
     def __len__(self) -> int:
         return len(self._logins)
 
+    def usernames(self) -> list[str]:
+        """Every camera in the table now."""
+        return list(self._logins)
+
     def authenticate(self, username: str, password: str) -> AuthResult:
         login = self._logins.get(username)
         if login is None:

@@ -474,6 +474,14 @@ class FrameIndex:
             row = conn.execute(query).first()
         return None if row is None else FrameScore(**row._mapping)
 
+    def scores_since(self, camera: str, since_us: int) -> list[FrameScore]:
+        """The camera's scores from `since_us` on, in (timestamp, frame id) order: what a
+        worker that takes the camera over replays to resume its open event."""
+        query = (sa.select(SCORES).where(SCORES.c.camera == camera, SCORES.c.timestamp_us >= since_us)
+                 .order_by(SCORES.c.timestamp_us, SCORES.c.frame_id))
+        with self._engine.connect() as conn:
+            return [FrameScore(**row._mapping) for row in conn.execute(query)]
+
     def activity_counts(self, camera: str, since_us: int, until_us: int) -> list[tuple[int, int, int]]:
         """(hour start in µs, moving frames, events started) for the hours starting in
         [hour of since_us, until_us) that hold either, ascending."""

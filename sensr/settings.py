@@ -143,6 +143,16 @@ class NotifierSettings(_Section):
         return value
 
 
+class ActivitySettings(_Section):
+    activity_ops_host: str = Field("127.0.0.1", description="activity_worker side HTTP address for /healthz, /readyz and /metrics.")
+    activity_ops_port: int = Field(8092, description="activity_worker side HTTP port for /healthz, /readyz and /metrics (0: pick a free port).")
+    activity_group_id: str = Field("activity", description="Kafka consumer group the activity_worker replicas share (on `sensr.frames`, beside the catalog worker's).")
+    activity_session_timeout_ms: int = Field(45_000, description="How long the group waits for a silent activity_worker replica (crashed, cut off) before giving its cameras to the others.")
+    activity_batch_size: int = Field(100, description="Most frames scored per batch (one index write, one flush of `sensr.activity`, one offset commit).")
+    activity_retry_max_seconds: float = Field(30.0, description="Longest pause between retries while the index database or Kafka is unavailable (the wait doubles from 0.5 s up to this).")
+    activity_tick_seconds: float = Field(1.0, gt=0, description="Seconds between the activity_worker's checks for events whose camera fell quiet (ended by the clock) and cameras gone offline.")
+
+
 class Settings:
     """All sections, each read from the environment on first use."""
 
@@ -182,6 +192,10 @@ class Settings:
     def notifier(self) -> NotifierSettings:
         return NotifierSettings()
 
+    @cached_property
+    def activity(self) -> ActivitySettings:
+        return ActivitySettings()
+
     def database_url(self) -> str:
         """The index database URL, defaulting to a SQLite file in the data folder."""
         return self.database.database_url or f"sqlite:///{(self.core.data_dir / 'index.sqlite').resolve()}"
@@ -190,6 +204,7 @@ class Settings:
 SECTIONS: tuple[type[_Section], ...] = (
     CoreSettings, KafkaSettings, S3Settings, DatabaseSettings,
     HttpIngestSettings, FtpIngestSettings, CatalogSettings, ApiSettings, NotifierSettings,
+    ActivitySettings,
 )
 
 

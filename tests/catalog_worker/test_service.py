@@ -19,7 +19,8 @@ from infra.seaweedfs import SeaweedS3
 from launcher.service_stack import start_group_at_end
 from sensr.broker import CATALOG, FRAMES_DLQ
 from sensr.frames import FrameEvent, now_us
-from sensr.index import FrameIndex
+from sensr.activity import Event, EventRecord, Transition
+from sensr.index import HOUR_US, FrameIndex, FrameScore
 from sensr.storage import object_keys
 from tests.support.catalog_worker import (Tail, Worker, all_rows, assert_exactly_once, frames_for, produce, s3_client,
                                           wait_for)
@@ -265,3 +266,39 @@ def test_a_worker_stops_cleanly_while_kafka_is_down(
     code = worker.terminate(timeout=90)
     assert code == 0, worker.log_path.read_text()[-3000:]
     assert worker.log_events("catalog_worker_stopped")
+
+
+def test_keep_what_matters_removes_unmoving_frames_after_their_hours_objects_and_counts_too(
+        env: dict[str, str], kafka_bootstrap: str, unique_name: str, workers: Callable[..., Worker]) -> None:
+    """A camera that keeps only what matters loses its scored frames outside every event
+    once older than its unmoving_keep_hours; frames of events, unscored frames and recent
+    frames stay, and the calendar counts follow. A camera with the policy off keeps all."""
+    keeper, plain = f"{unique_name}-keep", f"{unique_name}-all"
+    register_camera(kafka_bootstrap, keeper, "pw", keep_what_matters=True, unmoving_keep_hours=1)
+    register_camera(kafka_bootstrap, plain, "pw")
+    now = now_us()
+    old = {camera: frames_for(camera, 6, timestamp_us=now - 3 * HOUR_US) for camera in (keeper, plain)}
+    recent = {camera: frames_for(camera, 2) for camera in (keeper, plain)}
+    index = FrameIndex.open(env["SENSR_DATABASE_URL"])
+    try:
+        for camera in (keeper, plain):  # what the activity worker writes: scores of all but the last old frame,
+            frames = old[camera]        # frames 2 and 3 moving, in one event
+            index.add_scores([FrameScore(e.frame_id, camera, e.timestamp_us, 5.0 if n in (2, 3) else 0.0, n in (2, 3))
+                              for n, e in enumerate(frames[:5] + recent[camera])])
+            index.save_events([EventRecord(Transition.END, Event(
+                f"ev-{camera}", camera, frames[2].timestamp_us, frames[3].timestamp_us, 2, 2, 5.0, frames[2].frame_id))])
+        workers(env, SENSR_RETENTION_SWEEP_SECONDS="1")
+        produce(kafka_bootstrap, [e for camera in (keeper, plain) for e in old[camera] + recent[camera]])
+
+        kept = {keeper: [old[keeper][n] for n in (2, 3, 5)] + recent[keeper], plain: old[plain] + recent[plain]}
+        wait_for("unmoving frames swept", lambda: sorted(r.frame_id for r in all_rows(index, keeper)) ==
+                 sorted(e.frame_id for e in kept[keeper]))
+        assert sorted(r.frame_id for r in all_rows(index, plain)) == sorted(e.frame_id for e in kept[plain])
+        assert_exactly_once(index, s3_client(env), env["SENSR_S3_BUCKET"], kept)
+        for camera, frames in kept.items():
+            assert index.totals(camera) == (len(frames), sum(len(e.jpeg) for e in frames))
+            assert sum(n for _, n in index.hourly_counts(camera, now - DAY_US, now + HOUR_US)) == len(frames)
+            assert [(moving, events) for _, moving, events in index.activity_counts(
+                camera, now - DAY_US, now + HOUR_US)] == [(2, 1)]
+    finally:
+        index.close()

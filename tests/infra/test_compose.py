@@ -48,7 +48,7 @@ DOCKERFILE = ROOT / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
 SCHEMA = Path(__file__).resolve().parents[1] / "schemas" / "compose-spec.json"
 
-SERVICES = ("ingest_http", "ingest_ftp", "catalog_worker", "api")
+SERVICES = ("ingest_http", "ingest_ftp", "catalog_worker", "activity_worker", "api")
 SENSR_IMAGE = "sensr:local"
 
 # Settings (field name -> section) and their defaults, straight from sensr/settings.py.
@@ -259,6 +259,7 @@ def test_services_listen_on_every_interface_in_their_containers(model: dict[str,
     assert _env(services["ingest_ftp"])["SENSR_FTP_HOST"] == "0.0.0.0"
     assert _env(services["api"])["SENSR_API_HOST"] == "0.0.0.0"
     assert _env(services["catalog_worker"])["SENSR_CATALOG_OPS_HOST"] == "0.0.0.0"
+    assert _env(services["activity_worker"])["SENSR_ACTIVITY_OPS_HOST"] == "0.0.0.0"
     assert _env(services["ingest_ftp"])["SENSR_FTP_MASQUERADE_ADDRESS"]
     for name in SERVICES:
         env = _env(services[name])
@@ -353,7 +354,8 @@ def test_services_run_their_package_from_the_one_image(model: dict[str, Any]) ->
 
 
 def test_every_long_running_service_has_a_health_check(model: dict[str, Any]) -> None:
-    ops_ports = {"ingest_http": "8080", "ingest_ftp": "8021", "catalog_worker": "8091", "api": "8000"}
+    ops_ports = {"ingest_http": "8080", "ingest_ftp": "8021", "catalog_worker": "8091", "activity_worker": "8092",
+                 "api": "8000"}
     for name, service in model["services"].items():
         if service.get("restart") == "no":
             continue  # one-shot
@@ -373,6 +375,7 @@ def test_dependencies_wait_for_health(model: dict[str, Any]) -> None:
             assert spec["condition"] == wanted, f"{name} -> {dependency}"
     needs = {"ingest_http": {"kafka", "kafka-init"}, "ingest_ftp": {"kafka", "kafka-init"},
              "catalog_worker": {"kafka", "kafka-init", "seaweedfs", "postgres"},
+             "activity_worker": {"kafka", "kafka-init", "postgres"},
              "api": {"kafka", "kafka-init", "seaweedfs", "postgres"}, "kafka-init": {"kafka"}}
     for name, wanted in needs.items():
         assert set(services[name]["depends_on"]) == wanted, name

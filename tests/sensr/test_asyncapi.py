@@ -92,7 +92,7 @@ def test_every_reference_resolves(doc: dict[str, Any]) -> None:
 
 def test_channels_are_the_public_topics(doc: dict[str, Any]) -> None:
     addresses = {channel["address"] for channel in doc["channels"].values()}
-    assert addresses == {broker.FRAMES, broker.CATALOG, broker.FRAMES_DLQ}
+    assert addresses == {broker.FRAMES, broker.CATALOG, broker.FRAMES_DLQ, broker.ACTIVITY}
     assert broker.CAMERAS not in addresses  # internal: carries password verifiers
 
 
@@ -228,3 +228,21 @@ def test_dead_letter_headers_equal_what_the_worker_writes(doc: dict[str, Any]) -
     assert _errors(schema_validator(doc, schema), headers) == []
     assert headers[dlq.H_ORIGIN] == "sensr.frames/3/1204"
     assert doc["channels"]["framesDeadLetter"]["address"] == broker.FRAMES_DLQ
+
+
+# --- sensr.activity: the doc equals what the activity worker publishes ------------------------
+
+def test_activity_examples_and_every_kind_of_record_match_the_schema(doc: dict[str, Any]) -> None:
+    from sensr.activity import (ActivityRecord, Event, EventRecord, PresenceRecord, Transition, activity_value,
+                                decode_activity_record)
+    message = doc["components"]["messages"]["activityRecord"]
+    check = schema_validator(doc, message["payload"])
+    for example in message["examples"]:
+        assert _errors(check, example["payload"]) == []
+        decode_activity_record(b"cam28", json.dumps(example["payload"]).encode())
+    event = Event("01KAW7HFHV0000000000000000", "cam28", 1, 2, 3, 2, 4.5, "01KAW7HFHV50WXQ5X1XCTPP7TP")
+    records: list[ActivityRecord] = [EventRecord(transition, event) for transition in Transition]
+    records += [PresenceRecord("cam28", online, "01KAW7HFHV50WXQ5X1XCTPP7TP", 1, 2) for online in (False, True)]
+    for record in records:
+        assert _errors(check, json.loads(activity_value(record))) == [], record.type
+    assert doc["operations"]["scoreFrames"]["bindings"]["kafka"]["groupId"]["const"] == "activity"
