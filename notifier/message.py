@@ -22,6 +22,7 @@ class AlertKind(enum.Enum):
     MOTION_END = "motion.end"
     OFFLINE = "camera.offline"
     ONLINE = "camera.online"
+    TEST = "test"
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +86,8 @@ class Alert:
                 what = f"no frames since {clock}"
             case AlertKind.ONLINE:
                 what = f"back online at {clock}"
+            case AlertKind.TEST:
+                what = f"test alert at {clock}"
         return f"{self.camera_name}: {what}"
 
     def sentence(self) -> str:
@@ -100,6 +103,8 @@ class Alert:
                 return f"{self.camera_name} has sent no frame since {when}."
             case AlertKind.ONLINE:
                 return f"{self.camera_name} is sending frames again since {when}."
+            case AlertKind.TEST:
+                return f"This is a test of an alert rule of {self.camera_name}, sent at {when}."
 
     def text(self) -> str:
         """The plain-text body: the sentence and the link."""

@@ -106,17 +106,17 @@ def outcome_of_status(status: int) -> Outcome:
 
 
 def retry_delay(attempt: Attempt, attempts_made: int, first_attempt_at: datetime, now: datetime,
-                rng: random.Random) -> float | None:
+                rng: random.Random, first_retry: float = FIRST_RETRY_SECONDS) -> float | None:
     """Seconds to wait before the next attempt, or None to give up.
 
-    The pause doubles from `FIRST_RETRY_SECONDS` up to `LONGEST_PAUSE_SECONDS`, each
+    The pause doubles from `first_retry` (`SENSR_NOTIFIER_FIRST_RETRY_SECONDS`) up to `LONGEST_PAUSE_SECONDS`, each
     drawn between half and all of it (jitter, so receivers that come back are not hit
     by every sender at once), and is at least the receiver's Retry-After. No attempt
     is made later than `RETRY_WINDOW` after the first.
     """
     if attempt.outcome is not Outcome.RETRY:
         return None
-    ceiling = min(LONGEST_PAUSE_SECONDS, FIRST_RETRY_SECONDS * 2 ** (attempts_made - 1))
+    ceiling = min(LONGEST_PAUSE_SECONDS, first_retry * 2 ** (attempts_made - 1))
     pause = rng.uniform(ceiling / 2, ceiling)
     if attempt.retry_after is not None:
         pause = max(pause, attempt.retry_after)
