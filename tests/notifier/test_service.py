@@ -63,3 +63,82 @@ def test_a_motion_start_reaches_every_channel_once_with_the_key_frame(
     states = sorted((d.channel, d.state) for d in log.for_record(start.record_id))
     assert states == [("email", DeliveryState.DELIVERED), ("push", DeliveryState.DELIVERED),
                       ("webhook", DeliveryState.DELIVERED)]
+
+
+def test_offline_then_online_sends_one_email_each_never_twice(
+        notifier_env: dict[str, str], notifiers: Callable[..., Worker], mailbox: tuple[Mailbox, int],
+        unique_name: str, kafka_bootstrap: str) -> None:
+    camera, (inbox, _port) = unique_name, mailbox
+    set_rules(kafka_bootstrap, camera, [rule(camera, 1, Channel.EMAIL, "owner@example.org")])
+    notifiers(notifier_env)
+    offline = presence(camera, online=False)
+    produce_activity(kafka_bootstrap, [offline])
+    eventually(lambda: inbox.with_subject("no frames since"), 60, what="no offline e-mail")
+    online = presence(camera, online=True)
+    produce_activity(kafka_bootstrap, [offline, online, online])  # the repeats are redeliveries
+    eventually(lambda: inbox.with_subject("back online"), 60, what="no online e-mail")
+    # A last record on the same partition: once its mail is in, every repeat has been read.
+    sentinel = presence(camera, online=False)
+    produce_activity(kafka_bootstrap, [offline, online, sentinel])
+    eventually(lambda: len(inbox.with_subject("no frames since")) == 2, 60, what="no sentinel e-mail")
+    assert len(inbox.with_subject("back online")) == 1
+    assert len(inbox.messages) == 3
+
+
+def test_a_failing_receiver_is_retried_until_it_takes_the_alert(
+        notifier_env: dict[str, str], notifiers: Callable[..., Worker], receivers: HttpReceivers,
+        delivery_index: FrameIndex, unique_name: str, kafka_bootstrap: str) -> None:
+    """500 three times, then 200: one delivery, four attempts, the same webhook-id each time;
+    another camera's alert is not held up meanwhile."""
+    camera, other = unique_name, unique_name + "b"
+    failing, hook = webhook_rule(camera, 1, receivers, answers=[500, 500, 500])
+    fine, other_hook = webhook_rule(other, 1, receivers)
+    set_rules(kafka_bootstrap, camera, [failing])
+    set_rules(kafka_bootstrap, other, [fine])
+    notifiers(notifier_env)
+    offline = presence(camera, online=False)
+    produce_activity(kafka_bootstrap, [offline, presence(other, online=False)])
+    eventually(lambda: other_hook.received, 30, what="the other camera's alert")
+    log = DeliveryLog(delivery_index.engine)
+    delivered = eventually(lambda: [d for d in log.for_record(offline.record_id)
+                                    if d.state is DeliveryState.DELIVERED], 60, what="no delivery")
+    assert delivered[0].attempts == 4 and delivered[0].last_status == 200 and delivered[0].last_error is None
+    assert len(hook.received) == 4 and len(set(hook.ids())) == 1
+
+
+def test_a_4xx_answer_is_never_retried(notifier_env: dict[str, str], notifiers: Callable[..., Worker],
+                                       receivers: HttpReceivers, delivery_index: FrameIndex, unique_name: str,
+                                       kafka_bootstrap: str) -> None:
+    camera = unique_name
+    refusing, hook = webhook_rule(camera, 1, receivers, answers=[410])
+    set_rules(kafka_bootstrap, camera, [refusing])
+    notifiers(notifier_env)
+    offline = presence(camera, online=False)
+    produce_activity(kafka_bootstrap, [offline])
+    log = DeliveryLog(delivery_index.engine)
+    failed = eventually(lambda: [d for d in log.for_record(offline.record_id) if d.state is DeliveryState.FAILED],
+                        60, what="no failed delivery")
+    assert failed[0].attempts == 1 and failed[0].last_status == 410 and "410" in (failed[0].last_error or "")
+    assert len(hook.received) == 1
+
+
+def test_webhooks_to_private_addresses_are_refused_unless_allowed(
+        notifier_env: dict[str, str], notifiers: Callable[..., Worker], delivery_index: FrameIndex,
+        unique_name: str, kafka_bootstrap: str) -> None:
+    camera = unique_name
+    targets = {"http://127.0.0.1:9/hook": "loopback", "http://10.1.2.3/hook": "private",
+               "http://169.254.169.254/latest/meta-data": "link-local", "http://localhost:9/hook": "loopback"}
+    set_rules(kafka_bootstrap, camera, [rule(camera, n, Channel.WEBHOOK, url, secret=new_secret())
+                                        for n, url in enumerate(targets)])
+    notifiers(notifier_env, SENSR_NOTIFIER_ALLOWED_NETWORKS="")
+    offline = presence(camera, online=False)
+    produce_activity(kafka_bootstrap, [offline])
+    log = DeliveryLog(delivery_index.engine)
+    failed = eventually(lambda: len(done := [d for d in log.for_record(offline.record_id)
+                                             if d.state is DeliveryState.FAILED]) == 4 and done, 60,
+                        what=lambda: f"not all refused: {log.for_record(offline.record_id)}")
+    errors = {d.rule_id: d.last_error or "" for d in failed}
+    for n, reason in enumerate(targets.values()):
+        assert f"a {reason} address" in errors[f"{camera}-r{n}"]
+        assert "SENSR_NOTIFIER_ALLOWED_NETWORKS" in errors[f"{camera}-r{n}"]
+    assert all(d.attempts == 1 for d in failed)
