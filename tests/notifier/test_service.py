@@ -142,3 +142,51 @@ def test_webhooks_to_private_addresses_are_refused_unless_allowed(
         assert f"a {reason} address" in errors[f"{camera}-r{n}"]
         assert "SENSR_NOTIFIER_ALLOWED_NETWORKS" in errors[f"{camera}-r{n}"]
     assert all(d.attempts == 1 for d in failed)
+
+
+def test_a_notifier_killed_while_sending_loses_nothing_and_repeats_at_most_that_one(
+        notifier_env: dict[str, str], notifiers: Callable[..., Worker], receivers: HttpReceivers,
+        delivery_index: FrameIndex, unique_name: str, kafka_bootstrap: str) -> None:
+    """The receiver holds the first call; the notifier is SIGKILLed while waiting for the
+    answer. A second notifier sends that alert again once its lease ends (the one
+    duplicate, with the same webhook-id) and every other alert once."""
+    camera = unique_name
+    hooked, hook = webhook_rule(camera, 1, receivers)
+    hook.hold = threading.Event()
+    set_rules(kafka_bootstrap, camera, [hooked])
+    env = dict(notifier_env, SENSR_NOTIFIER_LEASE_SECONDS="3", SENSR_NOTIFIER_CONCURRENCY="1")
+    first = notifiers(env)
+    records = [presence(camera, online=n % 2 == 1) for n in range(6)]
+    produce_activity(kafka_bootstrap, records)
+    eventually(lambda: hook.received, 30, what="the first call")
+    first.kill()
+    hook.hold.set()
+    notifiers(env)
+    log = DeliveryLog(delivery_index.engine)
+    eventually(lambda: all(d.state is DeliveryState.DELIVERED for r in records for d in log.for_record(r.record_id))
+               and all(log.for_record(r.record_id) for r in records), 60, what="not all delivered")
+    ids = hook.ids()
+    assert set(ids) == {d.delivery_id for r in records for d in log.for_record(r.record_id)}  # none lost
+    assert len(ids) - len(set(ids)) <= 1  # at most the one in flight twice
+
+
+def test_two_replicas_send_each_alert_once(
+        notifier_env: dict[str, str], notifiers: Callable[..., Worker], receivers: HttpReceivers,
+        delivery_index: FrameIndex, unique_name: str, kafka_bootstrap: str) -> None:
+    cameras = [f"{unique_name}c{n}" for n in range(12)]
+    hooks = {}
+    for camera in cameras:
+        hooked, hooks[camera] = webhook_rule(camera, 1, receivers)
+        set_rules(kafka_bootstrap, camera, [hooked])
+    env = dict(notifier_env, SENSR_NOTIFIER_LEASE_SECONDS="5")
+    notifiers(env)
+    notifiers(env)
+    records = [presence(camera, online=n % 2 == 1) for camera in cameras for n in range(4)]
+    produce_activity(kafka_bootstrap, records + records)  # each twice: redeliveries
+    eventually(lambda: sum(len(hook.received) for hook in hooks.values()) >= len(records), 60,
+               what="not every alert arrived")
+    log = DeliveryLog(delivery_index.engine)
+    eventually(lambda: all(d.state is DeliveryState.DELIVERED for r in records for d in log.for_record(r.record_id)),
+               30, what="not every delivery recorded")
+    received = [webhook_id for hook in hooks.values() for webhook_id in hook.ids()]
+    assert len(received) == len(set(received)) == len(records)
