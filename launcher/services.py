@@ -91,6 +91,9 @@ SERVICES: tuple[Service, ...] = (
     Service("catalog_worker", ports=("catalog_ops_port",), port_ranges=(),
             ops=("catalog_ops_host", "catalog_ops_port"), needs=frozenset({"kafka", "s3", "database"}),
             serves="catalog worker ops   http://{catalog_ops_host}:{catalog_ops_port}/metrics"),
+    Service("notifier", ports=("notifier_ops_port",), port_ranges=(),
+            ops=("notifier_ops_host", "notifier_ops_port"), needs=frozenset({"kafka", "s3", "database"}),
+            serves="notifier ops         http://{notifier_ops_host}:{notifier_ops_port}/metrics"),
     Service("ingest_http", ports=("http_port",), port_ranges=(), ops=("http_host", "http_port"),
             needs=frozenset({"kafka"}),
             serves="HTTP photo + MJPEG   http://{http_host}:{http_port}/photo/<camera>"),
@@ -105,7 +108,7 @@ SERVICE_NAMES: tuple[str, ...] = tuple(service.module for service in SERVICES)
 
 
 def service(name: str) -> Service:
-    """The table's row for `name` (`api`, `catalog_worker`, `ingest_http`, `ingest_ftp`)."""
+    """The table's row for `name` (`api`, `catalog_worker`, `notifier`, `ingest_http`, `ingest_ftp`)."""
     for row in SERVICES:
         if row.module == name:
             return row
