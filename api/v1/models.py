@@ -184,15 +184,15 @@ class AlertRuleCreate(_Request):
 class AlertRulePatch(_Request):
     """Only the fields present change."""
 
-    target: str | Absent = Field(None, min_length=1, max_length=2000)
+    target: Annotated[str, Field(min_length=1, max_length=2000)] | Absent = None
     on_start: bool | Absent = None
     on_end: bool | Absent = None
     on_offline: bool | Absent = None
     on_online: bool | Absent = None
     quiet_start: ClockTime | None = None
     quiet_end: ClockTime | None = None
-    time_zone: str | Absent = Field(None, max_length=64)
-    spacing_seconds: int | Absent = Field(None, ge=0, le=86_400)
+    time_zone: Annotated[str, Field(max_length=64)] | Absent = None
+    spacing_seconds: Annotated[int, Field(ge=0, le=86_400)] | Absent = None
 
     @model_validator(mode="after")
     def _not_null(self) -> AlertRulePatch:
