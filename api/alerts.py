@@ -20,7 +20,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import time
 from typing import Any
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
@@ -29,17 +28,13 @@ from kafka.errors import KafkaError
 from api.cameras import Camera
 from api.db import ALERT_RULES, CAMERAS, Database, new_id
 from api.errors import InvalidInput, NotFound, Unavailable
-from notifier.message import AlertKind
-from notifier.push import InvalidPushUrl, push_service
-from notifier.webhooks import new_secret
-from sensr.alert_rules import DEFAULT_SPACING_SECONDS, AlertRule, Channel, publish_rules
-from sensr.deliveries import Delivery, DeliveryLog, new_delivery
+from sensr.alert_rules import DEFAULT_SPACING_SECONDS, AlertRule, Channel, new_secret, publish_rules, target_problem
+from sensr.deliveries import TEST_ALERT, Delivery, DeliveryLog, new_delivery
 from sensr.frames import now_us
 
 MAX_RULES_PER_CAMERA = 20
 MAX_TARGET_LENGTH = 2000
 MAX_SPACING_SECONDS = 86_400
-_EMAIL = re.compile(r"[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+")
 _CLOCK = re.compile(r"\d{2}:\d{2}")
 _MUTABLE = ("target", "on_start", "on_end", "on_offline", "on_online", "quiet_start", "quiet_end", "time_zone",
             "spacing_seconds")
@@ -68,17 +63,8 @@ def validate(rule: StoredRule) -> StoredRule:
     target = rule.target.strip()
     if not target or len(target) > MAX_TARGET_LENGTH:
         raise InvalidInput(f"target must be 1 to {MAX_TARGET_LENGTH} characters long")
-    if rule.channel is Channel.EMAIL and not _EMAIL.fullmatch(target):
-        raise InvalidInput("target must be an e-mail address for an email rule")
-    if rule.channel is Channel.WEBHOOK:
-        parts = urlsplit(target)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise InvalidInput("target must be an http:// or https:// URL for a webhook rule")
-    if rule.channel is Channel.PUSH:
-        try:
-            push_service(target)
-        except InvalidPushUrl as invalid:
-            raise InvalidInput(f"target: {invalid}") from None
+    if problem := target_problem(rule.channel, target):
+        raise InvalidInput(problem)
     if (rule.quiet_start is None) != (rule.quiet_end is None):
         raise InvalidInput("quiet_start and quiet_end go together (both HH:MM, or both null)")
     for name in ("quiet_start", "quiet_end"):
@@ -162,7 +148,7 @@ class AlertRuleService:
         """Queue a test alert over the rule's channel; the delivery log shows how it went."""
         rule = self.get(camera, rule_id)
         delivery = new_delivery(rule_id=rule.id, record_id=f"test:{uuid.uuid4()}", channel=str(rule.channel),
-                                camera=camera.username, camera_id=camera.id, kind=AlertKind.TEST.value,
+                                camera=camera.username, camera_id=camera.id, kind=TEST_ALERT,
                                 record=None, now_us=now_us(), lease_until_us=None)
         self._deliveries.add([delivery])
         return delivery

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from sensr.deliveries import TEST_ALERT
+
 JPEG_MAGIC = b"\xff\xd8\xff"
 
 
@@ -22,7 +24,7 @@ class AlertKind(enum.Enum):
     MOTION_END = "motion.end"
     OFFLINE = "camera.offline"
     ONLINE = "camera.online"
-    TEST = "test"
+    TEST = TEST_ALERT
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,7 +28,6 @@ from typing import Any, TypeVar
 from kafka.errors import CommitFailedError, KafkaError
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from api.links import public_base_url
 from notifier import metrics
 from notifier.dispatch import Channels, Dispatcher
 from notifier.egress import EgressPolicy
@@ -44,6 +43,7 @@ from sensr.deliveries import Delivery, DeliveryLog
 from sensr.frames import now_us
 from sensr.health import OpsServer
 from sensr.index import FrameIndex
+from sensr.links import public_base_url
 from sensr.lifecycle import retry_delay, wait_for_async
 from sensr.logs import get_logger
 from sensr.settings import Settings

@@ -15,11 +15,9 @@ and the delivery log belong to the notifier service.
 
 from __future__ import annotations
 
-import base64
 import enum
 import json
 import random
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
@@ -34,7 +32,6 @@ from tornado.simple_httpclient import HTTPTimeoutError, SimpleAsyncHTTPClient
 from notifier.egress import EgressPolicy, GuardedResolver, RefusedAddress, tls_context
 from notifier.message import Alert
 
-SECRET_PREFIX = "whsec_"
 RETRY_WINDOW = timedelta(hours=24)
 FIRST_RETRY_SECONDS = 5.0
 LONGEST_PAUSE_SECONDS = 3600.0
@@ -42,12 +39,6 @@ _KEPT_ANSWER_BYTES = 512
 # Calls in flight at once per sender; more wait in Tornado's queue, and the wait counts
 # against their timeout, so this stays above what the service sends at once.
 _CONCURRENT_CALLS = 64
-
-
-def new_secret() -> str:
-    """A fresh per-rule signing secret, `whsec_` + base64 of 32 random bytes (the
-    specification asks for 24 to 64), shown to the owner once to configure the receiver."""
-    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
 def payload(alert: Alert) -> bytes:

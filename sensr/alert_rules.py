@@ -20,12 +20,18 @@ triggers, quiet hours in the owner's time zone and the minimum spacing of alerts
 
 from __future__ import annotations
 
+import base64
 import enum
 import json
+import re
+import secrets
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime, time
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
+
+import apprise
 
 from sensr.activity import RecordType
 from sensr.broker import ALERT_RULES
@@ -33,6 +39,8 @@ from sensr.topic_json import decode_versioned
 
 RULES_SCHEMA_VERSION = 1
 DEFAULT_SPACING_SECONDS = 300
+SECRET_PREFIX = "whsec_"
+_EMAIL = re.compile(r"[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+")
 
 
 class AlertRuleError(ValueError):
@@ -89,6 +97,28 @@ class AlertRule:
         if start <= end:
             return start <= clock < end
         return clock >= start or clock < end
+
+
+def new_secret() -> str:
+    """A fresh per-rule webhook signing secret, `whsec_` + base64 of 32 random bytes (the
+    Standard Webhooks specification asks for 24 to 64), shown to the owner to configure
+    the receiver."""
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def target_problem(channel: Channel, target: str) -> str | None:
+    """What is wrong with `target` as the address of a `channel` rule, or None: an e-mail
+    address, an http(s) URL, or a URL Apprise knows (whether the notifier may reach it
+    is the egress guard's call, when it sends)."""
+    if channel is Channel.EMAIL and not _EMAIL.fullmatch(target):
+        return "target must be an e-mail address for an email rule"
+    if channel is Channel.WEBHOOK:
+        parts = urlsplit(target)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            return "target must be an http:// or https:// URL for a webhook rule"
+    if channel is Channel.PUSH and apprise.Apprise.instantiate(target) is None:
+        return "target must be a push-service URL Apprise can use (see https://appriseit.com/services/)"
+    return None
 
 
 def rules_key(camera: str) -> bytes:

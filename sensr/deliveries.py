@@ -57,6 +57,9 @@ DELIVERIES = sa.Table(
     sa.Index("alert_deliveries_rule", "rule_id", "created_us"),
 )
 _INSERT = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+TEST_ALERT = "test"
+"""The `kind` of a test alert (the owner's button); other kinds are the alert kinds of
+`notifier.message.AlertKind`, whose TEST is this."""
 
 
 class DeliveryState(enum.StrEnum):

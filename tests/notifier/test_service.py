@@ -8,10 +8,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from sensr.alert_rules import AlertRule, Channel
+from sensr.alert_rules import AlertRule, Channel, new_secret
 from sensr.deliveries import DeliveryLog, DeliveryState
 from sensr.index import FrameIndex
-from notifier.webhooks import new_secret
 from tests.support.alert_receivers import Hook, HttpReceivers, Mailbox, jpeg_parts
 from tests.support.catalog_worker import Worker, s3_client
 from tests.support.notifier import key_frame
