@@ -1,5 +1,6 @@
 """From activity records to deliveries: which rules a record concerns, and what to do.
 
+A record of a camera that is deleted or disabled (as `sensr.cameras` says) alarms nobody.
 For each record of a camera and each of its rules that wants that kind of record, one
 delivery is recorded: pending (to send now, leased to this replica), or skipped with the
 reason (quiet hours; a motion alert too soon after the rule's last one). Recording is
@@ -16,6 +17,7 @@ from notifier.message import AlertKind
 from notifier.rules import RuleTable
 from sensr.activity import ActivityRecord, EventRecord, RecordType, activity_key
 from sensr.alert_rules import AlertRule
+from sensr.cameras import CameraTable
 from sensr.deliveries import Delivery, DeliveryLog, new_delivery
 from sensr.frames import timestamp_to_datetime
 
@@ -44,9 +46,10 @@ def happened_at(record: ActivityRecord) -> datetime:
 
 
 class Intake:
-    def __init__(self, rules: RuleTable, log: DeliveryLog, lease_seconds: float,
+    def __init__(self, rules: RuleTable, cameras: CameraTable, log: DeliveryLog, lease_seconds: float,
                  now_us: Callable[[], int]) -> None:
         self._rules = rules
+        self._cameras = cameras
         self._log = log
         self._lease_us = int(lease_seconds * 1_000_000)
         self._now_us = now_us
@@ -57,6 +60,9 @@ class Intake:
         held: list[Delivery] = []
         for incoming in batch:
             camera = activity_key(incoming.record).decode()
+            login = self._cameras.get(camera)
+            if login is None or not login.enabled:
+                continue
             for rule in self._rules.rules_for(camera):
                 if rule.wants(incoming.record.type):
                     held.extend(delivery for delivery in self._log.add([self._delivery(rule, incoming)])

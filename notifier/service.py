@@ -39,6 +39,7 @@ from notifier.rules import RuleTable
 from notifier.webhooks import WebhookSender
 from sensr.activity import ActivityRecordError, decode_activity_record
 from sensr.broker import ACTIVITY, close_quietly, ensure_topics, make_consumer
+from sensr.cameras import CameraTable
 from sensr.deliveries import Delivery, DeliveryLog
 from sensr.frames import now_us
 from sensr.health import OpsServer
@@ -62,6 +63,7 @@ class NotifierService:
         self._settings, self._stop = settings, stop
         self._resources = ExitStack()
         self._rules = RuleTable(settings.core, settings.kafka)
+        self._cameras = CameraTable(settings.core, settings.kafka)
         self._consumer_thread = ThreadPoolExecutor(1, thread_name_prefix="notifier-consumer")
         self._consumer: Any = None
         self._loops: list[asyncio.Task[None]] = []
@@ -72,7 +74,8 @@ class NotifierService:
 
     def ready(self) -> dict[str, bool]:
         """/readyz: the rules are loaded and the intake loop runs without a failing dependency."""
-        return {"rules_loaded": self._rules.loaded.is_set(), "consuming": self._consuming,
+        return {"rules_loaded": self._rules.loaded.is_set(), "cameras_loaded": self._cameras.loaded.is_set(),
+                "consuming": self._consuming,
                 "database": self._failing != "database", "kafka": self._failing != "kafka"}
 
     async def start(self) -> None:
@@ -83,11 +86,14 @@ class NotifierService:
         log.info("ops_listening", host=notifier.notifier_ops_host, port=ops.port)
         self._rules.start()
         resources.callback(self._rules.stop)
+        self._cameras.start()
+        resources.callback(self._cameras.stop)
         resources.callback(self._consumer_thread.shutdown, wait=False, cancel_futures=True)
         await self._wait_for("kafka topics", lambda: ensure_topics(settings.core, settings.kafka), KafkaError)
         index = await self._wait_for("index database", lambda: FrameIndex.open(settings.database_url()), DBAPIError)
         resources.callback(index.close)
         await self._wait_for("alert rules", self._rules.wait_loaded, TimeoutError)
+        await self._wait_for("camera table", self._cameras.wait_loaded, TimeoutError)
 
         policy = EgressPolicy(notifier.notifier_allowed_networks)
         webhooks = WebhookSender(policy, notifier.notifier_timeout, notifier.notifier_ca_file)
@@ -100,7 +106,7 @@ class NotifierService:
         key_frames = KeyFrames(index, make_s3_client(settings.s3), settings.s3.s3_bucket)
         self._dispatcher = Dispatcher(deliveries, self._rules, key_frames, channels, public_base_url(settings),
                                       notifier.notifier_first_retry_seconds)
-        self._intake = Intake(self._rules, deliveries, notifier.notifier_lease_seconds, now_us)
+        self._intake = Intake(self._rules, self._cameras, deliveries, notifier.notifier_lease_seconds, now_us)
         self._slots = asyncio.Semaphore(notifier.notifier_concurrency)
         self._consumer = await self._in_consumer_thread(lambda: make_consumer(
             settings.core, settings.kafka, ACTIVITY, group_id=notifier.notifier_group_id,

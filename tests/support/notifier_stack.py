@@ -21,12 +21,14 @@ from sensr.frames import new_frame_id, now_us
 from sensr.index import FrameIndex, FrameRecord
 from sensr.storage import ensure_bucket, object_keys
 from tests.support.catalog_worker import Worker
-from tests.support.kafka_tap import producer_for
+from tests.support.kafka_tap import producer_for, register_camera
 
 SECOND = 1_000_000
 
 
-def set_rules(bootstrap: str, camera: str, rules: list[AlertRule]) -> None:
+def set_rules(bootstrap: str, camera: str, rules: list[AlertRule], enabled: bool = True) -> None:
+    """Publish the camera's login on sensr.cameras and its rules on sensr.alert-rules, as the api does."""
+    register_camera(bootstrap, camera, "secret-password", enabled=enabled)
     producer = producer_for(bootstrap)
     try:
         publish_rules(producer, camera, rules)
