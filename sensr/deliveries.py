@@ -122,8 +122,9 @@ class DeliveryLog:
             for delivery in deliveries:
                 values = {field.name: getattr(delivery, field.name) for field in fields(Delivery)}
                 values["state"] = str(delivery.state)
-                result = conn.execute(self._insert(DELIVERIES).values(values).on_conflict_do_nothing())
-                if result.rowcount == 1:
+                inserted = conn.execute(self._insert(DELIVERIES).values(values).on_conflict_do_nothing()
+                                        .returning(DELIVERIES.c.delivery_id)).first()
+                if inserted is not None:  # (rowcount is not reliable for ON CONFLICT on every driver)
                     added.append(delivery)
         return added
 
