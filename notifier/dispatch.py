@@ -43,6 +43,8 @@ RULE_WAIT = timedelta(minutes=10)
 of a rule created a moment ago) before it fails as "rule removed"."""
 KEY_FRAME_WAIT = timedelta(minutes=2)
 """How long a motion alert waits for its key frame to be stored before it goes without."""
+KEY_FRAME_QUICK_WAIT = 3.0
+"""Seconds a send looks again for a key frame not stored yet before it is postponed."""
 _POSTPONE_SECONDS = 1.0
 
 
@@ -166,8 +168,15 @@ class Dispatcher:
                      key_frame=self._key_frame(delivery, rule, event.key_frame_id), summary=summary, **common)
 
     def _key_frame(self, delivery: Delivery, rule: AlertRule, frame_id: str) -> bytes | None:
+        """The key frame's bytes. The activity worker may announce an event a moment before
+        the catalog worker has stored its key frame: look again a few times within
+        `KEY_FRAME_QUICK_WAIT` (on this worker thread), then postpone the delivery."""
+        pause, waited = 0.05, 0.0
         try:
-            frame = self._key_frames.read(rule.camera, frame_id)
+            while (frame := self._key_frames.read(rule.camera, frame_id)) is None and waited < KEY_FRAME_QUICK_WAIT:
+                time.sleep(pause)
+                waited += pause
+                pause = min(pause * 2, 0.4)
         except (S3Error, TransportError) as error:
             raise _NotYet(f"the key frame could not be read: {error}") from None
         if frame is None and self._clock() - delivery.created_us < KEY_FRAME_WAIT.total_seconds() * 1e6:

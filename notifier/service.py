@@ -54,6 +54,9 @@ log = get_logger(__name__)
 T = TypeVar("T")
 DRAIN_SECONDS = 10.0
 POLL_RECORDS = 200
+FETCH_WAIT_MS = 50
+"""How long the broker may hold a fetch to fill it (kafka-python's default, 500 ms, would
+be most of an alert's latency budget; activity records are few and small)."""
 
 
 class NotifierService:
@@ -110,7 +113,7 @@ class NotifierService:
         self._slots = asyncio.Semaphore(notifier.notifier_concurrency)
         self._consumer = await self._in_consumer_thread(lambda: make_consumer(
             settings.core, settings.kafka, ACTIVITY, group_id=notifier.notifier_group_id,
-            client_id="sensr-notifier"))
+            client_id="sensr-notifier", fetch_max_wait_ms=FETCH_WAIT_MS))
         resources.callback(self._close_consumer)
         self._loops = [asyncio.create_task(self._intake_loop(), name="intake"),
                        asyncio.create_task(self._due_loop(), name="due")]
