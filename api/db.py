@@ -67,6 +67,23 @@ SHARES = sa.Table(
     sa.Column("label", sa.String(), nullable=True),
     sa.Column("created_us", sa.BigInteger(), nullable=False),
 )
+ALERT_RULES = sa.Table(
+    "api_alert_rules", metadata,
+    sa.Column("id", sa.String(), primary_key=True),
+    sa.Column("camera_id", sa.String(), sa.ForeignKey("api_cameras.id"), nullable=False, index=True),
+    sa.Column("channel", sa.String(), nullable=False),
+    sa.Column("target", sa.String(), nullable=False),
+    sa.Column("secret", sa.String(), nullable=True),
+    sa.Column("on_start", sa.Boolean(), nullable=False),
+    sa.Column("on_end", sa.Boolean(), nullable=False),
+    sa.Column("on_offline", sa.Boolean(), nullable=False),
+    sa.Column("on_online", sa.Boolean(), nullable=False),
+    sa.Column("quiet_start", sa.String(), nullable=True),
+    sa.Column("quiet_end", sa.String(), nullable=True),
+    sa.Column("time_zone", sa.String(), nullable=False),
+    sa.Column("spacing_seconds", sa.Integer(), nullable=False),
+    sa.Column("created_us", sa.BigInteger(), nullable=False),
+)
 
 
 def api_error(error: DBAPIError) -> ApiError | None:

@@ -1,30 +1,16 @@
-"""The base of every absolute URL the api hands out (share links, a camera's public link).
-
-It comes from the configuration only, never from the request: a request's Host header is
-whatever its sender wrote, and a share link minted from it could point anywhere.
-`SENSR_PUBLIC_URL` is the base as users reach the api (behind a proxy, the proxy's URL);
-when it is empty, `http://<SENSR_PUBLIC_HOST>:<SENSR_API_PORT>` is used, which is right
-for a direct installation and said at start-up (`warn_if_unset`).
+"""The base of every absolute URL the api hands out (share links, a camera's public link):
+`sensr.links.public_base_url`, shared with the notifier's alert links; and the warning at
+start-up when it is only the default (`warn_if_unset`).
 """
 
 from __future__ import annotations
 
+from sensr.links import public_base_url
 from sensr.logs import get_logger
 from sensr.settings import Settings
 
 log = get_logger(__name__)
-
-
-def public_base_url(settings: Settings) -> str:
-    """`SENSR_PUBLIC_URL` without a trailing slash, or the default built from the public
-    host and the api's port."""
-    configured = settings.api.public_url.rstrip("/")
-    if configured:
-        return configured
-    host = settings.core.public_host
-    bracketed = f"[{host}]" if ":" in host else host
-    port = settings.api.api_port
-    return f"http://{bracketed}" + ("" if port == 80 else f":{port}")
+__all__ = ["public_base_url", "warn_if_unset"]
 
 
 def warn_if_unset(settings: Settings) -> None:

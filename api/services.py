@@ -18,6 +18,7 @@ from kafka import KafkaConsumer, KafkaProducer
 from sqlalchemy.exc import DBAPIError
 
 from api.access import AccessPolicy
+from api.alerts import AlertRuleService
 from api.cameras import CameraService, LoginPublisher
 from api.db import Database, api_error
 from api.images import ObjectReader
@@ -28,6 +29,7 @@ from api.tokens import TokenService
 from api.users import UserService
 from sensr.broker import CATALOG, FRAMES, ensure_topics, make_consumer, make_producer
 from sensr.catalog_event import decode_catalog_event
+from sensr.deliveries import DeliveryLog
 from sensr.frames import FrameEvent
 from sensr.index import FrameIndex, FrameRecord
 from sensr.lifecycle import kafka_reachable
@@ -54,6 +56,7 @@ class Services:
     catalog_feed: Fanout[FrameRecord]
     producer: KafkaProducer
     executor: ThreadPoolExecutor
+    alerts: AlertRuleService
     login_throttle: InitVar[LoginThrottle]
     login: LoginFlow = field(init=False)
 
@@ -92,7 +95,9 @@ class Services:
             frames_feed=Fanout("frames", FRAMES, live_consumer, FrameEvent.from_record, api.live_queue_bytes,
                                weigh=lambda event: len(event.jpeg)),
             catalog_feed=Fanout("catalog", CATALOG, live_consumer, decode_catalog_event, CATALOG_QUEUE_EVENTS),
-            producer=producer, executor=executor, login_throttle=LoginThrottle.from_settings(api),
+            producer=producer, executor=executor,
+            alerts=AlertRuleService(db, producer, kafka.kafka_request_timeout_ms / 1000, DeliveryLog(index.engine)),
+            login_throttle=LoginThrottle.from_settings(api),
         )
 
     async def run(self, function: Callable[..., R], *args: Any) -> R:

@@ -92,7 +92,7 @@ def start_group_at_end(bootstrap: str, group: str, topic: str = FRAMES) -> None:
 
 @dataclass
 class ServiceStack:
-    """`services` (default: all four) as child processes, started in the table's order.
+    """`services` (default: all of them) as child processes, started in the table's order.
 
     The environment holds no `SENSR_` variable of the caller's: only what this stack
     sets (Kafka, S3, its own ports, data folder, index, bucket and consumer group), then
@@ -125,6 +125,8 @@ class ServiceStack:
             env["SENSR_CATALOG_GROUP_ID"] = f"catalog-{uuid.uuid4().hex[:10]}"
         if "activity_worker" in self.services:
             env["SENSR_ACTIVITY_GROUP_ID"] = f"activity-{uuid.uuid4().hex[:10]}"
+        if "notifier" in self.services:
+            env["SENSR_NOTIFIER_GROUP_ID"] = f"notifier-{uuid.uuid4().hex[:10]}"
         ports = [name for row in rows for name in row.ports]
         env.update({f"SENSR_{name.upper()}": str(port) for name, port in zip(ports, free_ports(len(ports)))})
         env.update({f"SENSR_{name.upper()}": passive_port_range() for row in rows for name in row.port_ranges})

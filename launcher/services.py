@@ -94,6 +94,9 @@ SERVICES: tuple[Service, ...] = (
     Service("activity_worker", ports=("activity_ops_port",), port_ranges=(),
             ops=("activity_ops_host", "activity_ops_port"), needs=frozenset({"kafka", "database"}),
             serves="activity worker ops  http://{activity_ops_host}:{activity_ops_port}/metrics"),
+    Service("notifier", ports=("notifier_ops_port",), port_ranges=(),
+            ops=("notifier_ops_host", "notifier_ops_port"), needs=frozenset({"kafka", "s3", "database"}),
+            serves="notifier ops         http://{notifier_ops_host}:{notifier_ops_port}/metrics"),
     Service("ingest_http", ports=("http_port",), port_ranges=(), ops=("http_host", "http_port"),
             needs=frozenset({"kafka"}),
             serves="HTTP photo + MJPEG   http://{http_host}:{http_port}/photo/<camera>"),
@@ -108,7 +111,7 @@ SERVICE_NAMES: tuple[str, ...] = tuple(service.module for service in SERVICES)
 
 
 def service(name: str) -> Service:
-    """The table's row for `name` (`api`, `catalog_worker`, `activity_worker`, `ingest_http`, `ingest_ftp`)."""
+    """The table's row for `name` (`api`, `ingest_http`, `ingest_ftp`, `catalog_worker`, ...: `SERVICE_NAMES`)."""
     for row in SERVICES:
         if row.module == name:
             return row

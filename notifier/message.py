@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from sensr.deliveries import TEST_ALERT
+
 JPEG_MAGIC = b"\xff\xd8\xff"
 
 
@@ -22,6 +24,7 @@ class AlertKind(enum.Enum):
     MOTION_END = "motion.end"
     OFFLINE = "camera.offline"
     ONLINE = "camera.online"
+    TEST = TEST_ALERT
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +88,8 @@ class Alert:
                 what = f"no frames since {clock}"
             case AlertKind.ONLINE:
                 what = f"back online at {clock}"
+            case AlertKind.TEST:
+                what = f"test alert at {clock}"
         return f"{self.camera_name}: {what}"
 
     def sentence(self) -> str:
@@ -100,6 +105,8 @@ class Alert:
                 return f"{self.camera_name} has sent no frame since {when}."
             case AlertKind.ONLINE:
                 return f"{self.camera_name} is sending frames again since {when}."
+            case AlertKind.TEST:
+                return f"This is a test of an alert rule of {self.camera_name}, sent at {when}."
 
     def text(self) -> str:
         """The plain-text body: the sentence and the link."""

@@ -15,11 +15,9 @@ and the delivery log belong to the notifier service.
 
 from __future__ import annotations
 
-import base64
 import enum
 import json
 import random
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
@@ -34,7 +32,6 @@ from tornado.simple_httpclient import HTTPTimeoutError, SimpleAsyncHTTPClient
 from notifier.egress import EgressPolicy, GuardedResolver, RefusedAddress, tls_context
 from notifier.message import Alert
 
-SECRET_PREFIX = "whsec_"
 RETRY_WINDOW = timedelta(hours=24)
 FIRST_RETRY_SECONDS = 5.0
 LONGEST_PAUSE_SECONDS = 3600.0
@@ -42,12 +39,6 @@ _KEPT_ANSWER_BYTES = 512
 # Calls in flight at once per sender; more wait in Tornado's queue, and the wait counts
 # against their timeout, so this stays above what the service sends at once.
 _CONCURRENT_CALLS = 64
-
-
-def new_secret() -> str:
-    """A fresh per-rule signing secret, `whsec_` + base64 of 32 random bytes (the
-    specification asks for 24 to 64), shown to the owner once to configure the receiver."""
-    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
 def payload(alert: Alert) -> bytes:
@@ -106,17 +97,17 @@ def outcome_of_status(status: int) -> Outcome:
 
 
 def retry_delay(attempt: Attempt, attempts_made: int, first_attempt_at: datetime, now: datetime,
-                rng: random.Random) -> float | None:
+                rng: random.Random, first_retry: float = FIRST_RETRY_SECONDS) -> float | None:
     """Seconds to wait before the next attempt, or None to give up.
 
-    The pause doubles from `FIRST_RETRY_SECONDS` up to `LONGEST_PAUSE_SECONDS`, each
+    The pause doubles from `first_retry` (`SENSR_NOTIFIER_FIRST_RETRY_SECONDS`) up to `LONGEST_PAUSE_SECONDS`, each
     drawn between half and all of it (jitter, so receivers that come back are not hit
     by every sender at once), and is at least the receiver's Retry-After. No attempt
     is made later than `RETRY_WINDOW` after the first.
     """
     if attempt.outcome is not Outcome.RETRY:
         return None
-    ceiling = min(LONGEST_PAUSE_SECONDS, FIRST_RETRY_SECONDS * 2 ** (attempts_made - 1))
+    ceiling = min(LONGEST_PAUSE_SECONDS, first_retry * 2 ** (attempts_made - 1))
     pause = rng.uniform(ceiling / 2, ceiling)
     if attempt.retry_after is not None:
         pause = max(pause, attempt.retry_after)

@@ -25,6 +25,7 @@ CATALOG = "sensr.catalog"
 FRAMES_DLQ = "sensr.frames.dlq"
 CAMERAS = "sensr.cameras"
 ACTIVITY = "sensr.activity"
+ALERT_RULES = "sensr.alert-rules"
 
 RECORD_OVERHEAD = 64 * 1024
 
@@ -57,6 +58,7 @@ def topic_specs(core: CoreSettings, kafka: KafkaSettings) -> list[NewTopic]:
         NewTopic(CATALOG, kafka.frames_partitions, 1),
         NewTopic(ACTIVITY, kafka.frames_partitions, 1),
         NewTopic(CAMERAS, 1, 1, topic_configs={"cleanup.policy": "compact", "min.compaction.lag.ms": "0"}),
+        NewTopic(ALERT_RULES, 1, 1, topic_configs={"cleanup.policy": "compact", "min.compaction.lag.ms": "0"}),
     ]
 
 

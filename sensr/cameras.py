@@ -118,7 +118,12 @@ class CameraTable:
     only after that). Reads are lock-free dict lookups; the thread swaps entries in.
     `subscribe()` tells a listener which camera changed, so that an edge can end the
     uploads of a login that no longer holds.
+
+    Another compacted topic of per-camera records is followed the same way by a subclass
+    that names its `topic` and overrides `apply` (the notifier's alert rules).
     """
+
+    topic = CAMERAS
 
     def __init__(self, core: CoreSettings, kafka: KafkaSettings) -> None:
         self._core, self._kafka = core, kafka
@@ -212,7 +217,7 @@ class CameraTable:
     def _follow(self) -> None:
         consumer = make_consumer(self._core, self._kafka, group_id=None, client_id="sensr-camera-table")
         try:
-            partitions = [TopicPartition(CAMERAS, p) for p in (consumer.partitions_for_topic(CAMERAS) or {0})]
+            partitions = [TopicPartition(self.topic, p) for p in (consumer.partitions_for_topic(self.topic) or {0})]
             consumer.assign(partitions)
             consumer.seek_to_beginning(*partitions)
             targets = consumer.end_offsets(partitions)

@@ -201,6 +201,12 @@ class FrameIndex:
     def close(self) -> None:
         self._engine.dispose()
 
+    @property
+    def engine(self) -> Engine:
+        """The engine of the index database, for the tables other modules keep in it
+        (`sensr.deliveries`), migrated in the same chain."""
+        return self._engine
+
     # -- writes ------------------------------------------------------------------------
 
     def add(self, frames: Sequence[FrameRecord]) -> int:

@@ -134,6 +134,13 @@ class NotifierSettings(_Section):
     notifier_ca_file: Path | None = Field(None, description="PEM file of the certificate authorities the notifier trusts for the SMTP server's and webhook receivers' certificates (a private CA); empty: the system's.")
     notifier_timeout: float = Field(10.0, description="Seconds one webhook or push-service call may take (connect, send, answer) before it counts as failed and is retried.")
     notifier_allowed_networks: Annotated[tuple[IPv4Network | IPv6Network, ...], NoDecode] = Field((), description="Comma-separated networks (e.g. `192.168.1.0/24,::1/128`) that webhooks and push-service URLs may reach although they are private, loopback, link-local or otherwise not public; by default the notifier calls public addresses only, so a rule cannot reach the machine's or the LAN's services (server-side request forgery).")
+    notifier_ops_host: str = Field("127.0.0.1", description="notifier side HTTP address for /healthz, /readyz and /metrics.")
+    notifier_ops_port: int = Field(8093, description="notifier side HTTP port for /healthz, /readyz and /metrics (0: pick a free port).")
+    notifier_group_id: str = Field("notifier", description="Kafka consumer group the notifier replicas share on `sensr.activity`.")
+    notifier_lease_seconds: float = Field(120.0, gt=0, description="Seconds a notifier replica holds a delivery it is sending; a delivery still unrecorded after that (its replica crashed mid-send) is sent again by any replica, so a crash costs at most one duplicate, never a loss. Keep it above the longest send (SMTP and webhook timeouts).")
+    notifier_first_retry_seconds: float = Field(5.0, gt=0, description="Pause before the second attempt of a webhook, push or e-mail delivery that failed for a passing reason (timeout, 5xx, 429); each later pause doubles, up to an hour, for up to 24 hours.")
+    notifier_poll_seconds: float = Field(1.0, gt=0, description="Seconds between a notifier replica's looks for deliveries that are due again (retries, and sends a crashed replica left unfinished).")
+    notifier_concurrency: int = Field(32, ge=1, description="Deliveries one notifier replica sends at once; more wait their turn (other cameras' alerts are never held up by one slow receiver beyond this).")
 
     @field_validator("notifier_allowed_networks", mode="before")
     @classmethod

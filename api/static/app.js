@@ -101,4 +101,10 @@
       live.removeAttribute("src");  // close the stream at once
     });
   }
+
+  // Alert rules: an empty time-zone field starts with the browser's own zone.
+  var zone = document.querySelector("input[data-default-time-zone]");
+  if (zone && !zone.value && window.Intl) {
+    zone.value = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+  }
 })();

@@ -38,6 +38,9 @@ NOTICES = {
     "deleted": "The camera was deleted.",
     "revoked": "The share link was revoked: it opens nothing any more.",
     "logged-out": "You are logged out.",
+    "alert-added": "Alert rule added.",
+    "alert-deleted": "Alert rule deleted.",
+    "alert-test": "Test alert queued: it shows in the delivery log in a moment.",
 }
 
 

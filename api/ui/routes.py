@@ -13,6 +13,7 @@ from api.callers import CallerResolver
 from api.media import ImageHandler, LiveMjpegHandler, ThumbnailHandler
 from api.services import Services
 from api.ui.accounts import HomePage, LoginPage, LogoutPage, SignUpPage
+from api.ui.alerts import AlertsPage, RuleAction
 from api.ui.base import NotFoundPage
 from api.ui.browse import BrowsePage, FramePage, HourPage, LivePage
 from api.ui.cameras import CameraListPage, DeletePage, NewCameraPage, PasswordAction, SettingsPage, UploadLoginPage
@@ -45,6 +46,8 @@ ROUTES: tuple[tuple[str, type[tornado.web.RequestHandler]], ...] = (
     (_FRAME, FramePage),
     (_FRAME + r"/image", ImageHandler),
     (_FRAME + r"/thumbnail", ThumbnailHandler),
+    (_CAMERA + r"/alerts", AlertsPage),
+    (_CAMERA + r"/alerts/(?P<rule_id>[^/]+)/(?P<action>test|delete)", RuleAction),
 )
 
 

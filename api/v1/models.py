@@ -158,3 +158,92 @@ class ShareOut(BaseModel):
 
 class ShareList(BaseModel):
     shares: list[ShareOut]
+
+
+ClockTime = Annotated[str, Field(pattern=r"^\d{2}:\d{2}$", examples=["22:00"])]
+
+
+class AlertRuleCreate(_Request):
+    """An alert rule: what to tell (triggers), over which channel, and when not to."""
+
+    channel: str = Field(description="`email`, `webhook` or `push` (an Apprise URL).",
+                         json_schema_extra={"enum": ["email", "webhook", "push"]})
+    target: str = Field(min_length=1, max_length=2000, description="The e-mail address, webhook URL or Apprise URL.",
+                        examples=["owner@example.org", "https://example.org/hooks/sensr", "ntfy://ntfy.sh/my-topic"])
+    on_start: bool = Field(True, description="Alert when motion starts (with the key frame).")
+    on_end: bool = Field(False, description="Alert when motion ends (with a summary).")
+    on_offline: bool = Field(True, description="Alert when the camera stops sending frames.")
+    on_online: bool = Field(True, description="Alert when it sends frames again.")
+    quiet_start: ClockTime | None = Field(None, description="Start of the quiet hours (HH:MM in time_zone).")
+    quiet_end: ClockTime | None = Field(None, description="End of the quiet hours (HH:MM in time_zone).")
+    time_zone: str = Field("UTC", max_length=64, description="The owner's IANA time zone, for quiet hours and "
+                                                              "the times in messages.", examples=["Europe/Berlin"])
+    spacing_seconds: int = Field(300, ge=0, le=86_400, description="Least seconds between two motion alerts.")
+
+
+class AlertRulePatch(_Request):
+    """Only the fields present change."""
+
+    target: Annotated[str, Field(min_length=1, max_length=2000)] | Absent = None
+    on_start: bool | Absent = None
+    on_end: bool | Absent = None
+    on_offline: bool | Absent = None
+    on_online: bool | Absent = None
+    quiet_start: ClockTime | None = None
+    quiet_end: ClockTime | None = None
+    time_zone: Annotated[str, Field(max_length=64)] | Absent = None
+    spacing_seconds: Annotated[int, Field(ge=0, le=86_400)] | Absent = None
+
+    @model_validator(mode="after")
+    def _not_null(self) -> AlertRulePatch:
+        for name in self.model_fields_set - {"quiet_start", "quiet_end"}:
+            if getattr(self, name) is None:
+                raise ValueError(f"{name} may be left out but not null")
+        return self
+
+    def changes(self) -> dict[str, object]:
+        return {name: getattr(self, name) for name in self.model_fields_set}
+
+
+class AlertRuleOut(BaseModel):
+    id: str
+    camera_id: str
+    channel: str
+    target: str
+    secret: str | Absent = Field(None, description="Webhook rules: the Standard Webhooks signing secret "
+                                                   "(`whsec_…`) to verify `webhook-signature` with.")
+    on_start: bool
+    on_end: bool
+    on_offline: bool
+    on_online: bool
+    quiet_start: str | None
+    quiet_end: str | None
+    time_zone: str
+    spacing_seconds: int
+    created: str = Field(description="ISO 8601, UTC.")
+
+
+class AlertRuleList(BaseModel):
+    rules: list[AlertRuleOut]
+
+
+class DeliveryOut(BaseModel):
+    """One alert delivery: a rule, what it told (an activity record, or a test), its outcome."""
+
+    id: str = Field(description="Also the webhook's `webhook-id`, the same on every retry.")
+    rule_id: str
+    channel: str
+    kind: str = Field(description="`motion.start`, `motion.end`, `camera.offline`, `camera.online` or `test`.")
+    record_id: str
+    state: str = Field(description="`pending` (to send, or to retry), `delivered`, `failed` (for good), or "
+                                   "`skipped` (quiet hours, spacing; the reason is in last_error).")
+    attempts: int
+    last_status: int | None = Field(description="HTTP status of the last attempt (250 for an accepted e-mail).")
+    last_error: str | None
+    created: str
+    updated: str
+    next_attempt: str | None = Field(description="When a pending delivery is tried next.")
+
+
+class DeliveryList(BaseModel):
+    deliveries: list[DeliveryOut] = Field(description="Newest first.")

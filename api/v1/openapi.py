@@ -122,6 +122,25 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("delete", _CAMERA + "/shares/{share_id}", "Revoke a share link", "user", {204: "Revoked."},
               errors=(401, 403, 404)),
     Operation("get", "/openapi.json", "This document", "none", {200: "The OpenAPI 3.1 document."}),
+    Operation("get", _CAMERA + "/alerts", "The camera's alert rules", "user", {200: models.AlertRuleList},
+              errors=(401, 403, 404), description="Owner only; webhook rules include their signing secret."),
+    Operation("post", _CAMERA + "/alerts", "Create an alert rule", "user", {201: models.AlertRuleOut},
+              body=models.AlertRuleCreate, errors=(400, 401, 403, 404, 503),
+              description="The notifier has the rule when this answers. Webhooks are signed following Standard "
+                          "Webhooks with the rule's `secret`; their JSON body is `{type, timestamp, data: "
+                          "{camera_id, camera_name, event_id, at, title, text, link, summary?}}`."),
+    Operation("get", _CAMERA + "/alerts/deliveries", "The camera's alert deliveries, newest first", "user",
+              {200: models.DeliveryList}, errors=(400, 401, 403, 404),
+              query=(_query("limit", "Deliveries to list (default 100).",
+                            {"type": "integer", "minimum": 1, "maximum": 1000}),)),
+    Operation("get", _CAMERA + "/alerts/{rule_id}", "An alert rule", "user", {200: models.AlertRuleOut},
+              errors=(401, 403, 404)),
+    Operation("patch", _CAMERA + "/alerts/{rule_id}", "Change an alert rule", "user", {200: models.AlertRuleOut},
+              body=models.AlertRulePatch, errors=(400, 401, 403, 404, 503)),
+    Operation("delete", _CAMERA + "/alerts/{rule_id}", "Delete an alert rule", "user", {204: "Deleted."},
+              errors=(401, 403, 404, 503)),
+    Operation("post", _CAMERA + "/alerts/{rule_id}/test", "Send a test alert", "user", {202: models.DeliveryOut},
+              errors=(401, 403, 404), description="Queued for the notifier; the delivery log shows the outcome."),
 )
 
 _ERROR_TEXT = {400: "Invalid input.", 401: "No valid credentials.", 403: "Not the owner.",

@@ -11,6 +11,7 @@ from api.handlers import JsonHandler
 from api.media import ImageHandler, LiveMjpegHandler, ThumbnailHandler
 from api.services import Services
 from api.v1 import openapi
+from api.v1.alerts import AlertRuleHandler, AlertRulesHandler, DeliveriesHandler, TestAlertHandler
 from api.v1.base import ApiHandler, NotFoundHandler
 from api.v1.cameras import CameraHandler, CamerasHandler, PasswordHandler
 from api.v1.events import EventsHandler
@@ -30,7 +31,8 @@ class OpenApiHandler(ApiHandler):
         self.finish(json.dumps(openapi.document()))
 
 
-# Order matters only where templates overlap: /frames/latest before /frames/{frame_id}.
+# Order matters only where templates overlap: /frames/latest before /frames/{frame_id},
+# /alerts/deliveries before /alerts/{rule_id}.
 ROUTES: tuple[tuple[str, type[JsonHandler]], ...] = (
     ("/users", UsersHandler),
     ("/tokens", TokensHandler),
@@ -50,6 +52,10 @@ ROUTES: tuple[tuple[str, type[JsonHandler]], ...] = (
     ("/cameras/{camera_id}/shares", SharesHandler),
     ("/cameras/{camera_id}/shares/{share_id}", ShareHandler),
     ("/openapi.json", OpenApiHandler),
+    ("/cameras/{camera_id}/alerts", AlertRulesHandler),
+    ("/cameras/{camera_id}/alerts/deliveries", DeliveriesHandler),
+    ("/cameras/{camera_id}/alerts/{rule_id}", AlertRuleHandler),
+    ("/cameras/{camera_id}/alerts/{rule_id}/test", TestAlertHandler),
 )
 
 

@@ -13,6 +13,7 @@ Screenshots of the main pages go to tests/artifacts/screenshots/.
 from __future__ import annotations
 
 import json
+import re
 import shlex
 import subprocess
 import uuid
@@ -24,6 +25,9 @@ import pytest
 from playwright.sync_api import BrowserContext, Dialog, Page, expect, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+from infra.process import free_port
+from launcher.services import launch, service
+from tests.support.alert_receivers import smtp_server
 from tests.support.harness import eventually
 from tests.support.jpegs import make_jpeg
 from tests.support.api import PASSWORD, ApiStack
@@ -269,3 +273,49 @@ def test_a_script_in_a_camera_name_never_runs(page: Page, edge_stack: ApiStack, 
         page.goto(f"{edge_stack.url}{path}", wait_until="domcontentloaded")
         expect(page.get_by_text("<script>alert(1)</script>").first).to_be_visible()  # shown as text
     assert browser.dialogs[seen:] == []
+
+
+def test_alert_settings_test_alert_and_delivery_log(page: Page, edge_stack: ApiStack, tmp_path: Path) -> None:
+    """The owner adds an e-mail rule and a webhook rule on the Alerts tab, sends test
+    alerts with the buttons, and reads the outcome (and the refused webhook's error) in
+    the delivery log; a real notifier sends the e-mail to a real SMTP server."""
+    with smtp_server() as (inbox, smtp_port):
+        notifier = launch(service("notifier"), dict(
+            edge_stack.env, SENSR_SMTP_HOST="127.0.0.1", SENSR_SMTP_PORT=str(smtp_port), SENSR_SMTP_SECURITY="plain",
+            SENSR_NOTIFIER_OPS_PORT=str(free_port()), SENSR_NOTIFIER_POLL_SECONDS="0.2"),
+            tmp_path / "notifier.log", timeout=60)
+        try:
+            sign_up(page, edge_stack)
+            login = create_camera(page, edge_stack, "Back yard")
+            page.goto(f"{edge_stack.url}/cameras/{login['id']}")
+            page.get_by_role("link", name="Alerts").click()
+            expect(page.get_by_text("No alert rules yet")).to_be_visible()
+            assert page.locator("input[name=time_zone]").input_value() != ""  # the browser's zone, filled in
+
+            page.get_by_label("Address or URL").fill("owner@example.org")
+            page.get_by_label("Motion ends (with a summary)").check()
+            page.locator("input[name=quiet_start]").fill("22:00")
+            page.locator("input[name=quiet_end]").fill("07:00")
+            page.get_by_role("button", name="Add alert rule").click()
+            expect(page.get_by_text("Alert rule added.")).to_be_visible()
+            expect(page.get_by_role("cell", name="E-mail to owner@example.org")).to_be_visible()
+
+            page.get_by_label("Webhook URL (signed, Standard Webhooks)").check()
+            page.get_by_label("Address or URL").fill("http://169.254.169.254/latest/meta-data")
+            page.get_by_role("button", name="Add alert rule").click()
+            expect(page.locator("code.secret")).to_have_text(re.compile(r"^whsec_"))
+
+            page.get_by_label("Address or URL").fill("not an address")
+            page.get_by_role("button", name="Add alert rule").click()
+            expect(page.get_by_role("alert")).to_contain_text("e-mail address")
+
+            for row in page.locator("table.alert-rules tbody tr").all():
+                row.get_by_role("button", name="Send test alert").click()
+                expect(page.get_by_text("Test alert queued")).to_be_visible()
+            reload_until(page, "table.deliveries tr[data-state=delivered]")
+            reload_until(page, "table.deliveries tr[data-state=failed]")
+            expect(page.locator("tr[data-state=failed] td.last-error")).to_contain_text("link-local")
+            assert [m["Subject"] for m in inbox.messages] and "Back yard: test alert at" in str(inbox.messages[0]["Subject"])
+            shot(page, "camera-alerts")
+        finally:
+            notifier.stop()

@@ -48,13 +48,13 @@ DOCKERFILE = ROOT / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
 SCHEMA = Path(__file__).resolve().parents[1] / "schemas" / "compose-spec.json"
 
-SERVICES = ("ingest_http", "ingest_ftp", "catalog_worker", "activity_worker", "api")
+SERVICES = ("ingest_http", "ingest_ftp", "catalog_worker", "activity_worker", "notifier", "api")
 SENSR_IMAGE = "sensr:local"
 
 # Settings (field name -> section) and their defaults, straight from sensr/settings.py.
 FIELDS = {name: section for section in SECTIONS for name in section.model_fields}
 # Variables compose.yaml uses that are not Sensr settings (documented in its header).
-COMPOSE_ONLY = {"CATALOG_REPLICAS", "POSTGRES_PASSWORD", "INFRA_BIND_ADDRESS", "KAFKA_HOST_PORT",
+COMPOSE_ONLY = {"CATALOG_REPLICAS", "NOTIFIER_REPLICAS", "POSTGRES_PASSWORD", "INFRA_BIND_ADDRESS", "KAFKA_HOST_PORT",
                 "KAFKA_ADVERTISED_HOST", "S3_HOST_PORT"}
 # Settings whose compose default differs from the native default on purpose.
 DIFFERENT_DEFAULTS = {

@@ -37,6 +37,7 @@ def test_readiness_urls_default_to_the_documented_ports() -> None:
         "activity_worker": "http://127.0.0.1:8092/readyz",
         "ingest_http": "http://127.0.0.1:8080/readyz",
         "ingest_ftp": "http://127.0.0.1:8021/readyz",
+        "notifier": "http://127.0.0.1:8093/readyz",
     }
 
 

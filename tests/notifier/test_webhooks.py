@@ -28,9 +28,10 @@ from tornado.web import Application, RequestHandler
 
 from notifier.egress import EgressPolicy, GuardedResolver, RefusedAddress, non_public_reason
 from notifier.webhooks import (
-    FIRST_RETRY_SECONDS, LONGEST_PAUSE_SECONDS, RETRY_WINDOW, Attempt, Outcome, WebhookSender, new_secret,
+    FIRST_RETRY_SECONDS, LONGEST_PAUSE_SECONDS, RETRY_WINDOW, Attempt, Outcome, WebhookSender,
     outcome_of_status, retry_after_seconds, retry_delay,
 )
+from sensr.alert_rules import new_secret
 from tests.support.notifier import motion_alert
 
 LOOPBACK_ALLOWED = EgressPolicy((ip_network("127.0.0.0/8"), ip_network("::1/128")))

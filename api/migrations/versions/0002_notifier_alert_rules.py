@@ -1,0 +1,39 @@
+"""Alert rules per camera, set by its owner; published to `sensr.alert-rules` for the notifier.
+
+Revision ID: 0002_notifier
+Revises: 0001
+Create Date: 2026-12-05
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0002_notifier"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "api_alert_rules",
+        sa.Column("id", sa.String(), primary_key=True),
+        sa.Column("camera_id", sa.String(), sa.ForeignKey("api_cameras.id"), nullable=False),
+        sa.Column("channel", sa.String(), nullable=False),
+        sa.Column("target", sa.String(), nullable=False),
+        sa.Column("secret", sa.String(), nullable=True),
+        sa.Column("on_start", sa.Boolean(), nullable=False),
+        sa.Column("on_end", sa.Boolean(), nullable=False),
+        sa.Column("on_offline", sa.Boolean(), nullable=False),
+        sa.Column("on_online", sa.Boolean(), nullable=False),
+        sa.Column("quiet_start", sa.String(), nullable=True),
+        sa.Column("quiet_end", sa.String(), nullable=True),
+        sa.Column("time_zone", sa.String(), nullable=False),
+        sa.Column("spacing_seconds", sa.Integer(), nullable=False),
+        sa.Column("created_us", sa.BigInteger(), nullable=False),
+    )
+    op.create_index("ix_api_alert_rules_camera_id", "api_alert_rules", ["camera_id"])
+
+
+def downgrade() -> None:
+    op.drop_table("api_alert_rules")
