@@ -26,7 +26,8 @@ from api.login import LoginFlow, LoginThrottle
 from api.shares import ShareService
 from api.tokens import TokenService
 from api.users import UserService
-from sensr.broker import CATALOG, FRAMES, ensure_topics, make_consumer, make_producer
+from sensr.activity import ActivityRecord, decode_activity_record
+from sensr.broker import ACTIVITY, CATALOG, FRAMES, ensure_topics, make_consumer, make_producer
 from sensr.catalog_event import decode_catalog_event
 from sensr.frames import FrameEvent
 from sensr.index import FrameIndex, FrameRecord
@@ -37,6 +38,7 @@ from sensr.storage import make_s3_client
 R = TypeVar("R")
 WORKER_THREADS = 16
 CATALOG_QUEUE_EVENTS = 1000  # per viewer of /events: small JSON objects
+ACTIVITY_QUEUE_RECORDS = 1000  # per viewer of /events: small JSON objects
 
 
 @dataclass
@@ -52,6 +54,7 @@ class Services:
     objects: ObjectReader
     frames_feed: Fanout[FrameEvent]
     catalog_feed: Fanout[FrameRecord]
+    activity_feed: Fanout[ActivityRecord]
     producer: KafkaProducer
     executor: ThreadPoolExecutor
     login_throttle: InitVar[LoginThrottle]
@@ -92,6 +95,9 @@ class Services:
             frames_feed=Fanout("frames", FRAMES, live_consumer, FrameEvent.from_record, api.live_queue_bytes,
                                weigh=lambda event: len(event.jpeg)),
             catalog_feed=Fanout("catalog", CATALOG, live_consumer, decode_catalog_event, CATALOG_QUEUE_EVENTS),
+            activity_feed=Fanout("activity", ACTIVITY, live_consumer,
+                                 lambda key, value, _headers: decode_activity_record(key, value),
+                                 ACTIVITY_QUEUE_RECORDS),
             producer=producer, executor=executor, login_throttle=LoginThrottle.from_settings(api),
         )
 
@@ -115,6 +121,7 @@ class Services:
     def close(self) -> None:
         self.frames_feed.stop()
         self.catalog_feed.stop()
+        self.activity_feed.stop()
         self.producer.close(timeout=5)
         self.executor.shutdown(wait=False, cancel_futures=True)
         self.index.close()

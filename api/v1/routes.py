@@ -11,6 +11,7 @@ from api.handlers import JsonHandler
 from api.media import ImageHandler, LiveMjpegHandler, ThumbnailHandler
 from api.services import Services
 from api.v1 import openapi
+from api.v1.activity import MotionEventHandler, MotionEventsHandler
 from api.v1.base import ApiHandler, NotFoundHandler
 from api.v1.cameras import CameraHandler, CamerasHandler, PasswordHandler
 from api.v1.events import EventsHandler
@@ -50,6 +51,8 @@ ROUTES: tuple[tuple[str, type[JsonHandler]], ...] = (
     ("/cameras/{camera_id}/shares", SharesHandler),
     ("/cameras/{camera_id}/shares/{share_id}", ShareHandler),
     ("/openapi.json", OpenApiHandler),
+    ("/cameras/{camera_id}/motion-events", MotionEventsHandler),
+    ("/cameras/{camera_id}/motion-events/{event_id}", MotionEventHandler),
 )
 
 
