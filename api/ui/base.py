@@ -38,6 +38,7 @@ NOTICES = {
     "deleted": "The camera was deleted.",
     "revoked": "The share link was revoked: it opens nothing any more.",
     "logged-out": "You are logged out.",
+    "motion-saved": "Motion settings saved.",
 }
 
 

@@ -14,9 +14,9 @@ from tests.support.api import ApiStack, seed_frames
 
 
 def seed_activity(stack: ApiStack, username: str, timestamps_us: list[int], scores: list[float],
-                  moving_from: float = 2.0) -> list[tuple[FrameRecord, bytes]]:
+                  moving_from: float = 2.0, size: tuple[int, int] = (64, 48)) -> list[tuple[FrameRecord, bytes]]:
     """Frames at `timestamps_us` with motion `scores` (moving from `moving_from` on)."""
-    seeded = seed_frames(stack, username, timestamps_us)
+    seeded = seed_frames(stack, username, timestamps_us, size)
     with_index(stack, lambda index: index.add_scores([
         FrameScore(frame.frame_id, username, frame.timestamp_us, score, score >= moving_from)
         for (frame, _), score in zip(seeded, scores, strict=True)]))

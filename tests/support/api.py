@@ -141,7 +141,8 @@ def camera_record(bootstrap: str, username: str) -> CameraLogin | None:
     return None if found[-1] is None else CameraLogin.from_value(found[-1])
 
 
-def seed_frames(stack: ApiStack, username: str, timestamps_us: list[int]) -> list[tuple[FrameRecord, bytes]]:
+def seed_frames(stack: ApiStack, username: str, timestamps_us: list[int],
+                size: tuple[int, int] = (64, 48)) -> list[tuple[FrameRecord, bytes]]:
     """Store frames of `username` as the catalog worker does (objects in the bucket, rows in
     the index), without going through Kafka: for tests that need many frames at chosen
     times. Returns each record with its JPEG bytes."""
@@ -151,13 +152,13 @@ def seed_frames(stack: ApiStack, username: str, timestamps_us: list[int]) -> lis
     bucket = stack.env["SENSR_S3_BUCKET"]
     seeded = []
     for n, timestamp_us in enumerate(timestamps_us):
-        jpeg, thumbnail = make_jpeg(64, 48, seed=n), make_jpeg(32, 24, content="gradient", seed=n)
+        jpeg, thumbnail = make_jpeg(*size, seed=n), make_jpeg(32, 24, content="gradient", seed=n)
         frame_id = new_frame_id(timestamp_us)
         image_key, thumbnail_key = object_keys(username, timestamp_us, frame_id)
         for key, data in ((image_key, jpeg), (thumbnail_key, thumbnail)):
             s3.put_object(bucket, key, io.BytesIO(data), len(data), content_type="image/jpeg")
         seeded.append((FrameRecord(frame_id=frame_id, camera=username, timestamp_us=timestamp_us, size=len(jpeg),
-                                   width=64, height=48, source="http", object_key=image_key,
+                                   width=size[0], height=size[1], source="http", object_key=image_key,
                                    thumbnail_key=thumbnail_key, filename=f"seed{n}.jpg"), jpeg))
     index = FrameIndex.open(stack.env["SENSR_DATABASE_URL"])
     try:
