@@ -14,12 +14,12 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
+from api.ui.calendar import hour_key
 from sensr.frames import now_us
 from sensr.index import HOUR_US, hour_start
-from tests.api.test_ui_browser import (CHROMIUM, PHONE, SCREENSHOTS, Browser, browser, create_camera,
+from tests.api.test_ui_browser import (CHROMIUM, PHONE, SCREENSHOTS, Browser, accessible, browser, create_camera,
                                        fits_the_screen, image_loaded, shot, sign_up)
 from tests.support.activity_records import event_of, save_events, seed_activity
 from tests.support.api import ApiStack, camera_record
@@ -44,12 +44,6 @@ def page(browser: Browser, api_stack: ApiStack) -> Iterator[Page]:
     tab = browser.context.new_page()
     yield tab
     tab.close()
-
-
-def accessible(page: Page) -> None:
-    """axe-core finds no violation of its rules (WCAG 2 A/AA, colour contrast included)."""
-    results = Axe().run(page)
-    assert results.violations_count == 0, results.generate_report()
 
 
 def seed_events(stack: ApiStack, username: str, size: tuple[int, int] = (320, 240)) -> tuple[list, list]:
@@ -169,3 +163,22 @@ def test_sensitivity_slider_and_ignore_zone_editor(page: Page, api_stack: ApiSta
     image_loaded(page, "#zone-editor img")
     assert fits_the_screen(page), "the settings page scrolls sideways on a phone"
     page.locator("#motion").screenshot(path=str(SCREENSHOTS / "activity-phone-motion.png"))
+
+
+def test_camera_pages_pass_axe_at_desktop_and_phone_sizes(page: Page, api_stack: ApiStack) -> None:
+    """Every page of a camera with activity, as its owner sees it (the pages the edge-stack
+    tests reach only after a real upload included)."""
+    sign_up(page, api_stack)
+    login = create_camera(page, api_stack, "Porch")
+    frames, events = seed_events(api_stack, login["username"])
+    base = f"/cameras/{login['id']}"
+    hour = f"{base}/hours/{hour_key(frames[0].timestamp_us)}"
+    paths = [base, f"{base}/events", f"{base}/events/{events[0].event_id}", hour, f"{base}/frames/{frames[0].frame_id}",
+             f"{base}/settings", f"{base}/shares", f"{base}/upload", "/cameras"]
+    for size in (None, PHONE):
+        if size:
+            page.set_viewport_size(size)
+        for path in paths:
+            page.goto(api_stack.url + path)
+            accessible(page)
+            assert size is None or fits_the_screen(page), f"{path} scrolls sideways on a phone"
