@@ -99,9 +99,10 @@ class FramePage(_CameraPage):
         access = await self.readable_camera(camera_id)
         frame = await self.frame(access, frame_id)
         previous, following = await self.services.run(neighbours, self.services.index, frame)
+        scores = await self.services.run(self.services.index.scores, frame.camera, [frame.frame_id])
         self.render_camera("frame.html", access, title=f"{access.camera.name} · {frame.frame_id}", frame=frame,
                            previous=previous, following=following, hour=hour_key(frame.timestamp_us),
-                           tab="browse")
+                           score=scores.get(frame.frame_id), tab="browse")
 
 
 class LivePage(_CameraPage):

@@ -52,6 +52,8 @@ def test_events_pages_are_seen_like_frames(api_stack: ApiStack) -> None:
     assert detail.status_code == 200 and len(shown) == 2 and shown[1] == events[0].key_frame_id
     assert owner.get(f"{base}/events/nope").status_code == 404
     assert owner.get(f"{base}/events?day=2026-13-01").status_code == 400
+    viewer = owner.get(f"{base}/frames/{events[0].key_frame_id}").text
+    assert 'data-score="6.0">6.0 % of the picture changed (moving)' in viewer
     day = owner.get(f"{base}?day=2026-05-02").text
     assert 'data-moving="3" data-events="2"' in day and "2 motion events this day" in day
 
