@@ -26,6 +26,8 @@ import sqlalchemy as sa
 from kafka.errors import KafkaError
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from api.activity_settings import FIELDS as ACTIVITY_FIELDS
+from api.activity_settings import Zone, validate_activity
 from api.db import CAMERAS, SHARES, Database, new_id
 from api.errors import InvalidInput, NotFound, Unavailable
 from api.text import plain_text
@@ -39,7 +41,7 @@ USERNAME_PREFIX = "cam"
 MAX_NAME_LENGTH = 100
 MAX_RETENTION_DAYS = 36_500
 _USERNAME_ATTEMPTS = 5
-_MUTABLE = ("name", "password", "public", "retention_days", "enabled")
+_MUTABLE = ("name", "password", "public", "retention_days", "enabled", *ACTIVITY_FIELDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +55,12 @@ class Camera:
     retention_days: int | None
     enabled: bool
     created_us: int
+    sensitivity: int = 5
+    ignore_zones: tuple[Zone, ...] = ()
+    event_gap_seconds: float = 30.0
+    keep_what_matters: bool = False
+    unmoving_keep_hours: int = 24
+    offline_minutes: int = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +116,8 @@ class LoginPublisher:
     def publish(self, camera: Camera) -> None:
         login = CameraLogin.create(camera.username, camera_id=camera.id, owner_id=camera.owner_id,
                                    password=camera.password, enabled=camera.enabled,
-                                   retention_days=camera.retention_days)
+                                   retention_days=camera.retention_days, name=camera.name,
+                                   **{name: getattr(camera, name) for name in ACTIVITY_FIELDS})
         publish_login(self._producer, login, timeout=self._timeout)
 
     def retract(self, username: str) -> None:
@@ -156,14 +165,16 @@ class CameraService:
             return [_camera(row) for row in conn.execute(query)]
 
     def update(self, camera: Camera, **changes: Any) -> Camera:
-        """Change any of name, public, retention_days, enabled (validated here)."""
-        unknown = set(changes) - {"name", "public", "retention_days", "enabled"}
+        """Change any of name, public, retention_days, enabled and the activity settings
+        (`api.activity_settings`), validated here."""
+        unknown = set(changes) - {"name", "public", "retention_days", "enabled", *ACTIVITY_FIELDS}
         if unknown:
             raise InvalidInput(f"cannot change {', '.join(sorted(unknown))}")
         if "name" in changes:
             changes["name"] = validate_name(changes["name"])
         if "retention_days" in changes:
             changes["retention_days"] = validate_retention(changes["retention_days"])
+        changes.update(validate_activity(changes))
         if not changes:
             return camera
         updated = self._change(camera.id, lambda current: dataclasses.replace(current, **changes))
@@ -239,4 +250,5 @@ def _live(camera_id: str) -> sa.Select[Any]:
 
 
 def _camera(row: sa.Row[Any]) -> Camera:
-    return Camera(**{field.name: getattr(row, field.name) for field in dataclasses.fields(Camera)})
+    camera = Camera(**{field.name: getattr(row, field.name) for field in dataclasses.fields(Camera)})
+    return dataclasses.replace(camera, ignore_zones=tuple(tuple(zone) for zone in camera.ignore_zones))

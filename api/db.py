@@ -58,6 +58,13 @@ CAMERAS = sa.Table(
     sa.Column("enabled", sa.Boolean(), nullable=False),
     sa.Column("created_us", sa.BigInteger(), nullable=False),
     sa.Column("deleted_us", sa.BigInteger(), nullable=True),
+    # Activity settings (migration 0002_activityapi; see api.activity_settings).
+    sa.Column("sensitivity", sa.Integer(), nullable=False, server_default="5"),
+    sa.Column("ignore_zones", sa.JSON(), nullable=False, server_default="[]"),
+    sa.Column("event_gap_seconds", sa.Float(), nullable=False, server_default="30"),
+    sa.Column("keep_what_matters", sa.Boolean(), nullable=False, server_default=sa.false()),
+    sa.Column("unmoving_keep_hours", sa.Integer(), nullable=False, server_default="24"),
+    sa.Column("offline_minutes", sa.Integer(), nullable=False, server_default="10"),
 )
 SHARES = sa.Table(
     "api_shares", metadata,

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 from contextlib import aclosing
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from tornado.iostream import StreamClosedError
 
@@ -72,19 +72,25 @@ class ThumbnailHandler(ImageHandler):
 
 
 class FeedHandler(JsonHandler, Generic[T]):
-    """Subscribes to a feed for the camera, and unsubscribes however the response ends."""
+    """Subscribes to feeds for the camera, and unsubscribes however the response ends."""
 
-    _subscription: Subscription[T] | None = None
+    _subscriptions: tuple[tuple[Fanout[Any], Subscription[Any]], ...] = ()
 
     async def subscribe(self, feed: Fanout[T], camera_id: str) -> tuple[Subscription[T], CameraAccess]:
+        subscriptions, access = await self.subscribe_all(camera_id, feed)
+        return subscriptions[0], access
+
+    async def subscribe_all(self, camera_id: str,
+                            *feeds: Fanout[Any]) -> tuple[list[Subscription[Any]], CameraAccess]:
+        """One subscription per feed to the camera's items, once every feed is ready."""
         access = await self.readable_camera(camera_id)
-        self._feed = feed
-        self._subscription = feed.subscribe(access.camera.username)
+        self._subscriptions = tuple((feed, feed.subscribe(access.camera.username)) for feed in feeds)
         try:
-            await asyncio.wait_for(self._subscription.ready.wait(), READY_TIMEOUT)
+            await asyncio.wait_for(asyncio.gather(*(sub.ready.wait() for _, sub in self._subscriptions)),
+                                   READY_TIMEOUT)
         except TimeoutError:
             raise Unavailable("the live feed is not available right now; try again") from None
-        return self._subscription, access
+        return [sub for _, sub in self._subscriptions], access
 
     def on_connection_close(self) -> None:
         self._unsubscribe()
@@ -93,9 +99,9 @@ class FeedHandler(JsonHandler, Generic[T]):
         self._unsubscribe()
 
     def _unsubscribe(self) -> None:
-        if self._subscription is not None:
-            self._feed.unsubscribe(self._subscription)
-            self._subscription = None
+        subscriptions, self._subscriptions = self._subscriptions, ()
+        for feed, subscription in subscriptions:
+            feed.unsubscribe(subscription)
 
     def start_stream(self, content_type: str) -> None:
         self.set_header("Content-Type", content_type)

@@ -27,7 +27,8 @@ from api.login import LoginFlow, LoginThrottle
 from api.shares import ShareService
 from api.tokens import TokenService
 from api.users import UserService
-from sensr.broker import CATALOG, FRAMES, ensure_topics, make_consumer, make_producer
+from sensr.activity import ActivityRecord, decode_activity_record
+from sensr.broker import ACTIVITY, CATALOG, FRAMES, ensure_topics, make_consumer, make_producer
 from sensr.catalog_event import decode_catalog_event
 from sensr.deliveries import DeliveryLog
 from sensr.frames import FrameEvent
@@ -39,6 +40,7 @@ from sensr.storage import make_s3_client
 R = TypeVar("R")
 WORKER_THREADS = 16
 CATALOG_QUEUE_EVENTS = 1000  # per viewer of /events: small JSON objects
+ACTIVITY_QUEUE_RECORDS = 1000  # per viewer of /events: small JSON objects
 
 
 @dataclass
@@ -54,6 +56,7 @@ class Services:
     objects: ObjectReader
     frames_feed: Fanout[FrameEvent]
     catalog_feed: Fanout[FrameRecord]
+    activity_feed: Fanout[ActivityRecord]
     producer: KafkaProducer
     executor: ThreadPoolExecutor
     alerts: AlertRuleService
@@ -98,6 +101,9 @@ class Services:
             producer=producer, executor=executor,
             alerts=AlertRuleService(db, producer, kafka.kafka_request_timeout_ms / 1000, DeliveryLog(index.engine)),
             login_throttle=LoginThrottle.from_settings(api),
+            activity_feed=Fanout("activity", ACTIVITY, live_consumer,
+                                 lambda key, value, _headers: decode_activity_record(key, value),
+                                 ACTIVITY_QUEUE_RECORDS),
         )
 
     async def run(self, function: Callable[..., R], *args: Any) -> R:
@@ -120,6 +126,7 @@ class Services:
     def close(self) -> None:
         self.frames_feed.stop()
         self.catalog_feed.stop()
+        self.activity_feed.stop()
         self.producer.close(timeout=5)
         self.executor.shutdown(wait=False, cancel_futures=True)
         self.index.close()

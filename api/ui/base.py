@@ -41,6 +41,7 @@ NOTICES = {
     "alert-added": "Alert rule added.",
     "alert-deleted": "Alert rule deleted.",
     "alert-test": "Test alert queued: it shows in the delivery log in a moment.",
+    "motion-saved": "Motion settings saved.",
 }
 
 

@@ -26,6 +26,7 @@ from api.ui.calendar import (
     parse_hour,
     parse_month,
     to_datetime,
+    to_us,
 )
 from sensr.frames import now_us
 from sensr.index import FrameIndex, FrameRecord, InvalidCursor
@@ -60,7 +61,11 @@ class BrowsePage(_CameraPage):
         since, until = month_span_us(first)
         counts = await self.services.run(self.services.index.hourly_counts, username, since, until)
         calendar = month(first, counts)
-        hours = day_hours(day, counts) if day is not None else None
+        hours = None
+        if day is not None:
+            activity = await self.services.run(self.services.index.activity_counts, username, to_us(day),
+                                               to_us(day) + DAY_US)
+            hours = day_hours(day, counts, activity)
         self.render_camera("browse.html", access, title=access.camera.name, latest=latest, calendar=calendar,
                            day=day, hours=hours, tab="browse")
 
@@ -94,9 +99,10 @@ class FramePage(_CameraPage):
         access = await self.readable_camera(camera_id)
         frame = await self.frame(access, frame_id)
         previous, following = await self.services.run(neighbours, self.services.index, frame)
+        scores = await self.services.run(self.services.index.scores, frame.camera, [frame.frame_id])
         self.render_camera("frame.html", access, title=f"{access.camera.name} · {frame.frame_id}", frame=frame,
                            previous=previous, following=following, hour=hour_key(frame.timestamp_us),
-                           tab="browse")
+                           score=scores.get(frame.frame_id), tab="browse")
 
 
 class LivePage(_CameraPage):

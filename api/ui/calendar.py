@@ -40,6 +40,12 @@ class Hour:
     start_us: int
     count: int
     level: int
+    moving: int = 0
+    """Frames of the hour found moving."""
+    events: int = 0
+    """Motion events that started in the hour."""
+    activity_level: int = 0
+    """0 (no moving frame) to LEVELS, like `level` but for moving frames."""
 
     @property
     def key(self) -> str:
@@ -151,12 +157,19 @@ def month(first: date, counts: Iterable[tuple[int, int]]) -> Month:
     return Month(first=first, weeks=weeks, total=sum(in_month.values()))
 
 
-def day_hours(day: date, counts: Iterable[tuple[int, int]]) -> list[Hour]:
-    """The 24 hours of `day`, each with its frames out of `counts`."""
+def day_hours(day: date, counts: Iterable[tuple[int, int]],
+              activity: Iterable[tuple[int, int, int]] = ()) -> list[Hour]:
+    """The 24 hours of `day`, each with its frames out of `counts` and its moving frames and
+    events out of `activity` ((hour start µs, moving frames, events), as
+    `FrameIndex.activity_counts` gives)."""
     start = to_us(day)
     per_hour = {hour: frames for hour, frames in counts if start <= hour < start + DAY_US}
+    moving = {hour: (frames, events) for hour, frames, events in activity if start <= hour < start + DAY_US}
     busiest = max(per_hour.values(), default=0)
-    return [Hour(start_us=hour, count=per_hour.get(hour, 0), level=_level(per_hour.get(hour, 0), busiest))
+    liveliest = max((frames for frames, _ in moving.values()), default=0)
+    return [Hour(start_us=hour, count=per_hour.get(hour, 0), level=_level(per_hour.get(hour, 0), busiest),
+                 moving=moving.get(hour, (0, 0))[0], events=moving.get(hour, (0, 0))[1],
+                 activity_level=_level(moving.get(hour, (0, 0))[0], liveliest))
             for hour in range(start, start + DAY_US, HOUR_US)]
 
 

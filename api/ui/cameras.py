@@ -5,12 +5,14 @@ rotation and deletion. Every change goes through `CameraService`, so it reaches
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 import tornado.web
 
+from api.activity_settings import zone_as_dict
 from api.cameras import MAX_RETENTION_DAYS, Camera, upload_login
 from api.errors import InvalidInput
 from api.links import public_base_url
@@ -69,7 +71,7 @@ class UploadLoginPage(PageHandler):
 class SettingsPage(PageHandler):
     async def get(self, camera_id: str) -> None:
         camera = await self.owned_camera(camera_id)
-        self._page(camera)
+        await self.render_settings(camera)
 
     async def post(self, camera_id: str) -> None:
         camera = await self.owned_camera(camera_id)
@@ -77,14 +79,14 @@ class SettingsPage(PageHandler):
             changes = self._changes(camera)
         except InvalidInput as error:
             self.set_status(error.status)
-            self._page(camera, error.message)
+            await self.render_settings(camera, error.message)
             return
         if changes:
             try:
                 camera = await self.services.run(partial(self.services.cameras.update, camera, **changes))
             except InvalidInput as error:
                 self.set_status(error.status)
-                self._page(camera, error.message)
+                await self.render_settings(camera, error.message)
                 return
         self.redirect(f"/cameras/{camera.id}/settings?done=saved")
 
@@ -101,12 +103,15 @@ class SettingsPage(PageHandler):
                   "enabled": self.get_body_argument("enabled", None) is not None}
         return {field: value for field, value in wanted.items() if getattr(camera, field) != value}
 
-    def _page(self, camera: Camera, error: str | None = None) -> None:
+    async def render_settings(self, camera: Camera, error: str | None = None) -> None:
+        """The settings page; the motion section draws ignore zones over the latest frame."""
         settings = self.services.settings
         guide = upload_guide(upload_login(camera, settings), settings)
+        latest = await self.services.run(self.services.index.latest, camera.username)
         self.render("camera_settings.html", title=f"Settings · {camera.name}", camera=camera, guide=guide,
                     error=error, default_retention=settings.catalog.retention_days,
-                    public_link=f"{public_base_url(settings)}/cameras/{camera.id}", owner=True, tab="settings")
+                    public_link=f"{public_base_url(settings)}/cameras/{camera.id}", owner=True, tab="settings",
+                    latest=latest, zones_json=json.dumps([zone_as_dict(zone) for zone in camera.ignore_zones]))
 
 
 class PasswordAction(PageHandler):

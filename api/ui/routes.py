@@ -12,6 +12,7 @@ import tornado.web
 from api.callers import CallerResolver
 from api.media import ImageHandler, LiveMjpegHandler, ThumbnailHandler
 from api.services import Services
+from api.ui.activity import EventPage, EventsPage, MotionSettingsAction
 from api.ui.accounts import HomePage, LoginPage, LogoutPage, SignUpPage
 from api.ui.alerts import AlertsPage, RuleAction
 from api.ui.base import NotFoundPage
@@ -48,6 +49,9 @@ ROUTES: tuple[tuple[str, type[tornado.web.RequestHandler]], ...] = (
     (_FRAME + r"/thumbnail", ThumbnailHandler),
     (_CAMERA + r"/alerts", AlertsPage),
     (_CAMERA + r"/alerts/(?P<rule_id>[^/]+)/(?P<action>test|delete)", RuleAction),
+    (_CAMERA + r"/events", EventsPage),
+    (_CAMERA + r"/events/(?P<event_id>[^/]+)", EventPage),
+    (_CAMERA + r"/motion", MotionSettingsAction),
 )
 
 

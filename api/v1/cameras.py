@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from functools import partial
 
+from api.activity_settings import zone_as_dict
 from api.cameras import Camera, upload_login
 from api.times import format_instant
 from api.v1.base import ApiHandler
-from api.v1.models import CameraCreate, CameraList, CameraOut, CameraPatch, UploadUrls
+from api.v1.models import CameraCreate, CameraList, CameraOut, CameraPatch, UploadUrls, ZoneModel
 from sensr.settings import Settings
 
 
 def camera_out(camera: Camera, is_owner: bool, settings: Settings) -> CameraOut:
-    """A camera's JSON: the upload login (HOST, USERNAME, PASSWORD, upload URLs) for its
-    owner only."""
+    """A camera's JSON: the upload login (HOST, USERNAME, PASSWORD, upload URLs) and the
+    activity settings for its owner only."""
     out = CameraOut(id=camera.id, name=camera.name, public=camera.public, retention_days=camera.retention_days,
                     enabled=camera.enabled, created=format_instant(camera.created_us))
     if not is_owner:
@@ -21,7 +22,10 @@ def camera_out(camera: Camera, is_owner: bool, settings: Settings) -> CameraOut:
     login = upload_login(camera, settings)
     return out.model_copy(update={
         "host": login.host, "username": login.username, "password": login.password,
-        "upload_urls": UploadUrls(ftp=login.ftp_url, photo=login.photo_url, mjpeg=login.mjpeg_url)})
+        "upload_urls": UploadUrls(ftp=login.ftp_url, photo=login.photo_url, mjpeg=login.mjpeg_url),
+        "sensitivity": camera.sensitivity, "ignore_zones": [ZoneModel(**zone_as_dict(z)) for z in camera.ignore_zones],
+        "event_gap_seconds": camera.event_gap_seconds, "keep_what_matters": camera.keep_what_matters,
+        "unmoving_keep_hours": camera.unmoving_keep_hours, "offline_minutes": camera.offline_minutes})
 
 
 class CamerasHandler(ApiHandler):

@@ -13,6 +13,8 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
+from api.activity_settings import (EVENT_GAP_SECONDS, MAX_ZONES, OFFLINE_MINUTES, SENSITIVITY,
+                                   UNMOVING_KEEP_HOURS)
 from api.cameras import MAX_NAME_LENGTH, MAX_RETENTION_DAYS
 from api.shares import MAX_LABEL_LENGTH
 from api.text import PLAIN_TEXT_PATTERN
@@ -29,6 +31,48 @@ services enforce it, for these bodies and the web UI's forms alike."""
 Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME_LENGTH, examples=["Front door"],
                             json_schema_extra=PLAIN)]
 RetentionDays = Annotated[int, Field(ge=1, le=MAX_RETENTION_DAYS)]
+
+
+Fraction = Annotated[float, Field(ge=0, le=1)]
+Sensitivity = Annotated[int, Field(ge=SENSITIVITY[0], le=SENSITIVITY[1], description=(
+    "Motion sensitivity: 1 sees only large changes, 10 the smallest; 5 (the default) suits most cameras, "
+    "3 cheap cameras in low light."))]
+EventGap = Annotated[float, Field(ge=EVENT_GAP_SECONDS[0], le=EVENT_GAP_SECONDS[1],
+                                  description="Quiet seconds that end a motion event.")]
+UnmovingKeepHours = Annotated[int, Field(ge=UNMOVING_KEEP_HOURS[0], le=UNMOVING_KEEP_HOURS[1], description=(
+    "With keep_what_matters: hours a frame of no motion event is kept."))]
+OfflineMinutes = Annotated[int, Field(ge=OFFLINE_MINUTES[0], le=OFFLINE_MINUTES[1], description=(
+    "Minutes without a frame after which the camera counts as offline."))]
+
+
+class ZoneModel(BaseModel):
+    """An ignore zone: a rectangle never scored for motion, in fractions of the frame's width
+    and height (so it stays in place when the resolution changes); left < right, top < bottom."""
+
+    model_config = ConfigDict(extra="forbid", title="Zone")
+    left: Fraction
+    top: Fraction
+    right: Fraction
+    bottom: Fraction
+
+    @model_validator(mode="after")
+    def _a_rectangle(self) -> ZoneModel:
+        if not (self.left < self.right and self.top < self.bottom):
+            raise ValueError("a zone needs left < right and top < bottom")
+        return self
+
+
+IgnoreZones = Annotated[list[ZoneModel], Field(max_length=MAX_ZONES, description=(
+    "Rectangles never scored for motion."))]
+KeepWhatMatters = Annotated[bool, Field(description=(
+    "When on, frames of no motion event are removed after unmoving_keep_hours; frames of events are kept "
+    "for the camera's retention."))]
+
+
+def _NO_DEFAULT(schema: dict[str, object]) -> None:
+    """For fields that may be left out but are never null, without a union with None (whose
+    errors would name pydantic's union branches): no `default: null` in the document."""
+    schema.pop("default", None)
 
 
 class _Request(BaseModel):
@@ -57,16 +101,25 @@ class CameraPatch(_Request):
     public: bool | Absent = None
     retention_days: RetentionDays | None = None
     enabled: bool | Absent = None
+    sensitivity: Sensitivity = Field(None, json_schema_extra=_NO_DEFAULT)  # type: ignore[assignment]
+    ignore_zones: IgnoreZones = Field(None, json_schema_extra=_NO_DEFAULT)  # type: ignore[assignment]
+    event_gap_seconds: EventGap = Field(None, json_schema_extra=_NO_DEFAULT)  # type: ignore[assignment]
+    keep_what_matters: KeepWhatMatters = Field(None, json_schema_extra=_NO_DEFAULT)  # type: ignore[assignment]
+    unmoving_keep_hours: UnmovingKeepHours = Field(None, json_schema_extra=_NO_DEFAULT)  # type: ignore[assignment]
+    offline_minutes: OfflineMinutes = Field(None, json_schema_extra=_NO_DEFAULT)  # type: ignore[assignment]
 
     @model_validator(mode="after")
     def _not_null(self) -> CameraPatch:
-        for name in ("name", "public", "enabled"):
+        for name in self.model_fields_set - {"retention_days"}:
             if name in self.model_fields_set and getattr(self, name) is None:
                 raise ValueError(f"{name} may be left out but not null")
         return self
 
     def changes(self) -> dict[str, object]:
-        return {name: getattr(self, name) for name in self.model_fields_set}
+        changes: dict[str, object] = {name: getattr(self, name) for name in self.model_fields_set}
+        if self.ignore_zones is not None:
+            changes["ignore_zones"] = [zone.model_dump() for zone in self.ignore_zones]
+        return changes
 
 
 class ShareCreate(_Request):
@@ -107,6 +160,12 @@ class CameraOut(BaseModel):
     username: str | Absent = Field(None, description="Owner only: the upload USERNAME.")
     password: str | Absent = Field(None, description="Owner only: the upload PASSWORD.")
     upload_urls: UploadUrls | Absent = Field(None, description="Owner only.")
+    sensitivity: Sensitivity | Absent = Field(None, description="Owner only: motion sensitivity, 1-10.")
+    ignore_zones: list[ZoneModel] | Absent = Field(None, description="Owner only: rectangles never scored.")
+    event_gap_seconds: float | Absent = Field(None, description="Owner only: quiet seconds that end an event.")
+    keep_what_matters: bool | Absent = Field(None, description="Owner only: remove frames of no event early.")
+    unmoving_keep_hours: int | Absent = Field(None, description="Owner only: hours such frames are kept.")
+    offline_minutes: int | Absent = Field(None, description="Owner only: minutes of silence that make it offline.")
 
 
 class CameraList(BaseModel):
@@ -125,6 +184,10 @@ class FrameOut(BaseModel):
     filename: str | None = Field(description="The uploaded file's name, when there was one.")
     image_url: str
     thumbnail_url: str
+    score: float | None = Field(None, description="Motion score, 0-100 (the share of the picture that changed); "
+                                                  "null while the frame is not scored yet.")
+    moving: bool | None = Field(None, description="Whether the score reached the camera's sensitivity; null while "
+                                                  "not scored.")
 
 
 class FramePageOut(BaseModel):
@@ -137,6 +200,8 @@ class HourCount(BaseModel):
     start: str = Field(description="Start of the hour: ISO 8601, UTC.")
     start_us: int
     count: int
+    moving_frames: int = Field(0, description="Frames of the hour found moving.")
+    events: int = Field(0, description="Motion events that started in the hour.")
 
 
 class CalendarOut(BaseModel):
@@ -144,7 +209,8 @@ class CalendarOut(BaseModel):
     since: str
     until: str
     total: int
-    hours: list[HourCount] = Field(description="Hours holding frames, ascending; empty hours are left out.")
+    hours: list[HourCount] = Field(description="Hours holding frames or activity, ascending; empty hours are "
+                                               "left out.")
 
 
 class ShareOut(BaseModel):
@@ -247,3 +313,41 @@ class DeliveryOut(BaseModel):
 
 class DeliveryList(BaseModel):
     deliveries: list[DeliveryOut] = Field(description="Newest first.")
+class EventOut(BaseModel):
+    """A motion event: consecutive moving frames of a camera (quiet gaps shorter than its
+    event gap included)."""
+
+    id: str
+    camera_id: str
+    start: str = Field(description="Its first moving frame's time: ISO 8601, UTC.")
+    start_us: int
+    end: str = Field(description="Its last moving frame so far: ISO 8601, UTC.")
+    end_us: int
+    ended: bool = Field(description="False while the event may still grow.")
+    frame_count: int = Field(description="Frames of the camera from start to end, moving or not.")
+    moving_frames: int
+    peak_score: float = Field(description="The highest motion score of its frames, 0-100.")
+    key_frame_id: str = Field(description="The frame with the highest score.")
+    key_frame_url: str = Field(description="The key frame's JPEG.")
+    key_thumbnail_url: str = Field(description="The key frame's thumbnail JPEG.")
+    url: str = Field(description="This event with its frames.")
+
+
+class EventPageOut(BaseModel):
+    events: list[EventOut]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null: no more.")
+    next: str | None = Field(description="The next page's URL; null: no more.")
+
+
+class EventDetailOut(BaseModel):
+    event: EventOut
+    frames: list[FrameOut] = Field(description="The event's frames, oldest first (at most `limit`).")
+    frames_next: str | None = Field(description="The URL of the frames listing that continues them; null: no more.")
+
+
+class ActivityMessage(BaseModel):
+    """The data of an `event: activity` server-sent event: an event's start, update or end."""
+
+    id: str = Field(description="The same each time the same fact is sent again: deduplicate by it.")
+    type: str = Field(description="`event.start`, `event.update` or `event.end`.")
+    event: EventOut

@@ -68,6 +68,17 @@ _PAGING = (
     _query("cursor", "`next_cursor` of the previous page.", {"type": "string"}),
     _query("order", "`asc` (oldest first, default) or `desc`.", {"type": "string", "enum": ["asc", "desc"]}),
 )
+_FRAME_FILTERS = (
+    _query("moving", "`true`: only frames found moving.", {"type": "string", "enum": ["true", "false"]}),
+    _query("min_score", "Only frames whose motion score is at least this (0-100).",
+           {"type": "number", "minimum": 0, "maximum": 100}),
+)
+_EVENT_PAGING = (
+    *_TIME_RANGE,
+    _query("limit", "Events per page (default 50).", {"type": "integer", "minimum": 1, "maximum": 500}),
+    _query("cursor", "`next_cursor` of the previous page.", {"type": "string"}),
+    _query("order", "`desc` (newest first, default) or `asc`.", {"type": "string", "enum": ["asc", "desc"]}),
+)
 _CAMERA = "/cameras/{camera_id}"
 _FRAME = _CAMERA + "/frames/{frame_id}"
 _JPEG = "The JPEG bytes (ETag from the frame id; cacheable for a year, immutable)."
@@ -97,7 +108,9 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("post", _CAMERA + "/password", "Rotate the upload password", "user", {200: models.CameraOut},
               errors=(401, 403, 404, 503), description="The old password stops working when this answers."),
     Operation("get", _CAMERA + "/frames", "Frames by time, paged", "read", {200: models.FramePageOut},
-              query=_PAGING, errors=(400, 401, 404)),
+              query=_PAGING + _FRAME_FILTERS, errors=(400, 401, 404),
+              description="Each frame carries its motion score once the activity worker scored it; `moving` "
+                          "and `min_score` leave out frames not scored yet."),
     Operation("get", _CAMERA + "/frames/latest", "The latest frame", "read", {200: models.FrameOut},
               errors=(401, 404)),
     Operation("get", _FRAME, "A frame's metadata", "read", {200: models.FrameOut}, errors=(401, 404)),
@@ -111,9 +124,18 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("get", _CAMERA + "/live.mjpg", "Live view as MJPEG", "read",
               {200: "multipart/x-mixed-replace: one JPEG part per frame, as uploaded; works in an <img> tag."},
               content_type="multipart/x-mixed-replace", errors=(401, 404, 503)),
-    Operation("get", _CAMERA + "/events", "Frame-stored events (Server-Sent Events)", "read",
-              {200: "text/event-stream: `event: frame`, `id: <frame id>`, `data: <frame JSON>`."},
+    Operation("get", _CAMERA + "/events", "Frame-stored events and activity (Server-Sent Events)", "read",
+              {200: "text/event-stream: `event: frame`, `id: <frame id>`, `data: <frame JSON>` for each stored "
+                    "frame; `event: activity`, `id: <record id>`, `data: <ActivityMessage JSON>` for each motion "
+                    "event's start, update and end."},
               content_type="text/event-stream", errors=(401, 404, 503)),
+    Operation("get", _CAMERA + "/motion-events", "Motion events by start time, paged", "read",
+              {200: models.EventPageOut}, query=_EVENT_PAGING, errors=(400, 401, 404)),
+    Operation("get", _CAMERA + "/motion-events/{event_id}", "A motion event with its frames", "read",
+              {200: models.EventDetailOut},
+              query=(_query("limit", "Frames at most (default 500).",
+                            {"type": "integer", "minimum": 1, "maximum": 1000}),),
+              errors=(400, 401, 404)),
     Operation("get", _CAMERA + "/shares", "The camera's share links", "user", {200: models.ShareList},
               errors=(401, 403, 404)),
     Operation("post", _CAMERA + "/shares", "Create a share link", "user", {201: models.ShareOut},
@@ -160,7 +182,7 @@ def document() -> dict[str, Any]:
                                                          if isinstance(answer, type)}
     refs, defs = models_json_schema(
         [(model, "validation" if model in {op.body for op in OPERATIONS} else "serialization")
-         for model in sorted(used | {models.Error}, key=lambda m: m.__name__)],
+         for model in sorted(used | {models.Error, models.ActivityMessage}, key=lambda m: m.__name__)],
         ref_template="#/components/schemas/{model}")
     schema_of = {model: ref for (model, _mode), ref in refs.items()}
     paths: dict[str, dict[str, Any]] = {}

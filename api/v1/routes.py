@@ -12,6 +12,7 @@ from api.media import ImageHandler, LiveMjpegHandler, ThumbnailHandler
 from api.services import Services
 from api.v1 import openapi
 from api.v1.alerts import AlertRuleHandler, AlertRulesHandler, DeliveriesHandler, TestAlertHandler
+from api.v1.activity import MotionEventHandler, MotionEventsHandler
 from api.v1.base import ApiHandler, NotFoundHandler
 from api.v1.cameras import CameraHandler, CamerasHandler, PasswordHandler
 from api.v1.events import EventsHandler
@@ -56,6 +57,8 @@ ROUTES: tuple[tuple[str, type[JsonHandler]], ...] = (
     ("/cameras/{camera_id}/alerts/deliveries", DeliveriesHandler),
     ("/cameras/{camera_id}/alerts/{rule_id}", AlertRuleHandler),
     ("/cameras/{camera_id}/alerts/{rule_id}/test", TestAlertHandler),
+    ("/cameras/{camera_id}/motion-events", MotionEventsHandler),
+    ("/cameras/{camera_id}/motion-events/{event_id}", MotionEventHandler),
 )
 
 

@@ -13,6 +13,7 @@ from PIL import Image
 
 from api.v1.openapi import OPERATIONS
 from sensr.frames import now_us
+from tests.support.activity_records import event_of, save_events
 from tests.support.harness import eventually
 from tests.support.jpegs import make_jpeg
 from tests.support.api import PASSWORD, Account, ApiStack, camera_record, create_camera, seed_frames, sign_up
@@ -127,13 +128,13 @@ def test_camera_logins_and_user_logins_do_not_cross(edge_stack: ApiStack) -> Non
     assert with_user_password.status_code == 401
 
 
-def camera_routes(camera_id: str, frame_id: str, share_id: str) -> list[tuple[str, str, bool]]:
+def camera_routes(camera_id: str, frame_id: str, share_id: str, event_id: str) -> list[tuple[str, str, bool]]:
     """(method, path, whether it needs a login) of every route of one camera, from the
     OpenAPI document."""
     routes = []
     for op in OPERATIONS:
         if op.path.startswith("/cameras/{camera_id}"):
-            path = op.path.format(camera_id=camera_id, frame_id=frame_id, share_id=share_id)
+            path = op.path.format(camera_id=camera_id, frame_id=frame_id, share_id=share_id, event_id=event_id)
             routes.append((op.method.upper(), path, op.access == "user"))
     return routes
 
@@ -146,8 +147,9 @@ def test_private_camera_is_invisible_to_everyone_else(edge_stack: ApiStack) -> N
     other = create_camera(edge_stack, b)
     others_share = b.session.post(edge_stack.api(f"/cameras/{other['id']}/shares"), timeout=30).json()["token"]
 
-    routes = camera_routes(camera["id"], frame.frame_id, share["id"])
-    assert len(routes) == 15
+    save_events(edge_stack, [event_of([frame], [5.0], f"{camera['id']}-event")])
+    routes = camera_routes(camera["id"], frame.frame_id, share["id"], f"{camera['id']}-event")
+    assert len(routes) == 17
     for method, path, needs_login in routes:
         as_b = b.session.request(method, edge_stack.api(path), json={}, timeout=30)
         assert as_b.status_code == 404, (method, path, as_b.text)

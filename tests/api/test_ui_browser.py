@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import BrowserContext, Dialog, Page, expect, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
@@ -145,6 +146,12 @@ def image_loaded(page: Page, selector: str) -> dict[str, int]:
     return page.eval_on_selector(selector, "i => ({width: i.naturalWidth, height: i.naturalHeight})")
 
 
+def accessible(page: Page) -> None:
+    """axe-core finds no violation of its rules (WCAG 2 A/AA, colour contrast included)."""
+    results = Axe().run(page)
+    assert results.violations_count == 0, results.generate_report()
+
+
 def fits_the_screen(page: Page) -> bool:
     return page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
 
@@ -166,6 +173,7 @@ def test_sign_up_create_upload_with_curl_and_browse(page: Page, edge_stack: ApiS
     page.locator('button[data-copy="cred-password"]').click()
     expect(page.locator('button[data-copy="cred-password"]')).to_have_text("Copied")
     assert page.evaluate("() => navigator.clipboard.readText()") == password
+    accessible(page)
     shot(page, "new-camera")
 
     first = run_pasted(login["curl"], tmp_path, make_jpeg(640, 480, content="gradient", seed=1))
@@ -174,20 +182,24 @@ def test_sign_up_create_upload_with_curl_and_browse(page: Page, edge_stack: ApiS
     reload_until(page, "img.latest-thumb")
     assert image_loaded(page, "img.latest-thumb")["width"] == 320  # the catalog worker's thumbnail
     expect(page.locator("table.month a[data-count='1']")).to_have_count(1)
+    accessible(page)
     shot(page, "browse")
 
     page.goto(f"{stack.url}/cameras")
     image_loaded(page, f'li[data-camera-id="{login["id"]}"] img')
     expect(page.locator(f'li[data-camera-id="{login["id"]}"] .meta')).to_contain_text("1 frame")
+    accessible(page)
     shot(page, "camera-list")
 
     page.goto(base)
     page.locator("a[data-hour]").first.click()
     expect(page.locator(f'a[data-frame-id="{first["frame_id"]}"]')).to_be_visible()
     image_loaded(page, "ul.grid img")
+    accessible(page)
     shot(page, "hour")
     page.locator(f'a[data-frame-id="{first["frame_id"]}"]').click()
     assert image_loaded(page, "#frame-image") == {"width": 640, "height": 480}
+    accessible(page)
     shot(page, "viewer")
 
     second = run_pasted(login["wget"], tmp_path, make_jpeg(480, 360, content="gradient", seed=2))
@@ -202,6 +214,7 @@ def test_sign_up_create_upload_with_curl_and_browse(page: Page, edge_stack: ApiS
     page.get_by_role("button", name="Save settings").click()
     expect(page.get_by_text("Settings saved.")).to_be_visible()
     expect(page.locator("h1")).to_have_text("Front door (renamed)")
+    accessible(page)
     shot(page, "settings")
     page.get_by_role("button", name="Make a new password").click()  # asks first (accepted)
     expect(page.get_by_text("A new upload password was made")).to_be_visible()
@@ -213,12 +226,14 @@ def test_sign_up_create_upload_with_curl_and_browse(page: Page, edge_stack: ApiS
     page.get_by_role("button", name="Create share link").click()
     link = page.locator("#share-link").inner_text().strip()
     assert link.startswith(f"{base}?share=shr_")
+    accessible(page)
     shot(page, "shares")
     browser.context.clear_cookies()  # a visitor without an account, with only the link
     page.goto(link)
     expect(page.get_by_text("Shared with you")).to_be_visible()
     image_loaded(page, "img.latest-thumb")
     expect(page.get_by_role("link", name="Settings")).to_have_count(0)
+    accessible(page)
     shot(page, "shared-view")
 
 
@@ -242,6 +257,7 @@ def test_live_view_shows_a_frame_uploaded_while_it_is_open(page: Page, edge_stac
     assert page.eval_on_selector("#live-image", "i => i.naturalWidth") == 400
     expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
     expect(page.locator("#live-status")).to_have_text("Live · 400 × 300")
+    accessible(page)
     shot(page, "live")
 
 

@@ -19,7 +19,7 @@ from kafka import TopicPartition
 from sqlalchemy.engine import make_url
 
 from infra.process import ManagedProcess
-from launcher.service_stack import S3Endpoint, ServiceStack
+from launcher.service_stack import S3Endpoint, ServiceStack, start_group_at_end
 from launcher.services import ROOT, launch, service
 from sensr.broker import CAMERAS, make_consumer
 from sensr.cameras import CameraLogin
@@ -108,11 +108,14 @@ def stack_env(kafka_bootstrap: str, s3: S3Endpoint, database_url: str, data_dir:
 
 def start_stack(env: dict[str, str], log_dir: Path, *, edges: bool = False) -> ApiStack:
     """The api (and with `edges`, ingest_http and catalog_worker), ready to serve. The
-    bucket is made first, as `sensr run` does."""
+    bucket is made first, as `sensr run` does, and the catalog group put at the end of
+    `sensr.frames`, as `ServiceStack.start` does."""
     ensure_bucket(make_s3_client(S3Settings(s3_endpoint=env["SENSR_S3_ENDPOINT"],
                                             s3_access_key=env["SENSR_S3_ACCESS_KEY"],
                                             s3_secret_key=env["SENSR_S3_SECRET_KEY"])), env["SENSR_S3_BUCKET"])
     stack = ApiStack(url=f"http://127.0.0.1:{env['SENSR_API_PORT']}", env=env)
+    if edges:  # frames earlier tests left in the shared topic are not this stack's work
+        start_group_at_end(env["SENSR_KAFKA_BOOTSTRAP"], env["SENSR_CATALOG_GROUP_ID"])
     try:
         for module in EDGE_STACK if edges else ("api",):
             start_service(stack, module, log_dir)
@@ -141,7 +144,8 @@ def camera_record(bootstrap: str, username: str) -> CameraLogin | None:
     return None if found[-1] is None else CameraLogin.from_value(found[-1])
 
 
-def seed_frames(stack: ApiStack, username: str, timestamps_us: list[int]) -> list[tuple[FrameRecord, bytes]]:
+def seed_frames(stack: ApiStack, username: str, timestamps_us: list[int],
+                size: tuple[int, int] = (64, 48)) -> list[tuple[FrameRecord, bytes]]:
     """Store frames of `username` as the catalog worker does (objects in the bucket, rows in
     the index), without going through Kafka: for tests that need many frames at chosen
     times. Returns each record with its JPEG bytes."""
@@ -151,13 +155,13 @@ def seed_frames(stack: ApiStack, username: str, timestamps_us: list[int]) -> lis
     bucket = stack.env["SENSR_S3_BUCKET"]
     seeded = []
     for n, timestamp_us in enumerate(timestamps_us):
-        jpeg, thumbnail = make_jpeg(64, 48, seed=n), make_jpeg(32, 24, content="gradient", seed=n)
+        jpeg, thumbnail = make_jpeg(*size, seed=n), make_jpeg(32, 24, content="gradient", seed=n)
         frame_id = new_frame_id(timestamp_us)
         image_key, thumbnail_key = object_keys(username, timestamp_us, frame_id)
         for key, data in ((image_key, jpeg), (thumbnail_key, thumbnail)):
             s3.put_object(bucket, key, io.BytesIO(data), len(data), content_type="image/jpeg")
         seeded.append((FrameRecord(frame_id=frame_id, camera=username, timestamp_us=timestamp_us, size=len(jpeg),
-                                   width=64, height=48, source="http", object_key=image_key,
+                                   width=size[0], height=size[1], source="http", object_key=image_key,
                                    thumbnail_key=thumbnail_key, filename=f"seed{n}.jpg"), jpeg))
     index = FrameIndex.open(stack.env["SENSR_DATABASE_URL"])
     try:
