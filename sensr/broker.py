@@ -25,6 +25,9 @@ CATALOG = "sensr.catalog"
 FRAMES_DLQ = "sensr.frames.dlq"
 CAMERAS = "sensr.cameras"
 ACTIVITY = "sensr.activity"
+CLIP_JOBS = "sensr.clip-jobs"
+CLIP_PROGRESS = "sensr.clip-progress"
+CLIP_CANCELS = "sensr.clip-cancels"
 
 RECORD_OVERHEAD = 64 * 1024
 
@@ -57,6 +60,9 @@ def topic_specs(core: CoreSettings, kafka: KafkaSettings) -> list[NewTopic]:
         NewTopic(CATALOG, kafka.frames_partitions, 1),
         NewTopic(ACTIVITY, kafka.frames_partitions, 1),
         NewTopic(CAMERAS, 1, 1, topic_configs={"cleanup.policy": "compact", "min.compaction.lag.ms": "0"}),
+        NewTopic(CLIP_JOBS, kafka.frames_partitions, 1),
+        NewTopic(CLIP_PROGRESS, kafka.frames_partitions, 1),
+        NewTopic(CLIP_CANCELS, 1, 1, topic_configs={"retention.ms": str(7 * 86_400_000)}),
     ]
 
 
