@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import subprocess
+import urllib.request
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import Any
 from kafka import KafkaConsumer, TopicPartition
 from PIL import Image, ImageDraw
 
-from sensr.broker import CLIP_JOBS, CLIP_PROGRESS, make_consumer, make_producer
+from sensr.broker import CLIP_CANCELS, CLIP_JOBS, CLIP_PROGRESS, make_consumer, make_producer
 from sensr.clips import ClipJob, ClipProgress
 from sensr.frames import new_frame_id
 from sensr.index import FrameIndex, FrameRecord
@@ -117,3 +118,21 @@ def moov_before_mdat(path: Path) -> bool:
     """True when the MP4's index (`moov`) comes before its media (`faststart`)."""
     data = path.read_bytes()
     return 0 < data.find(b"moov") < data.find(b"mdat")
+
+
+def publish_cancel(bootstrap: str, job_id: str) -> None:
+    producer = make_producer(CoreSettings(), KafkaSettings(kafka_bootstrap=bootstrap))
+    try:
+        producer.send(CLIP_CANCELS, key=job_id.encode(), value=job_id.encode()).get(timeout=10)
+    finally:
+        producer.close()
+
+
+def rendering_now(ops_url: str) -> bool:
+    """Whether the worker whose ops endpoints are at `ops_url` is rendering a job."""
+    try:
+        with urllib.request.urlopen(f"{ops_url}/metrics", timeout=2) as response:
+            text = response.read().decode()
+    except OSError:
+        return False
+    return "\nsensr_clip_rendering 1.0" in text
