@@ -58,6 +58,8 @@ CAMERAS = sa.Table(
     sa.Column("enabled", sa.Boolean(), nullable=False),
     sa.Column("created_us", sa.BigInteger(), nullable=False),
     sa.Column("deleted_us", sa.BigInteger(), nullable=True),
+    sa.Column("daily_timelapse", sa.Boolean(), nullable=False, server_default=sa.false()),
+    sa.Column("time_zone", sa.String(), nullable=False, server_default="UTC"),
 )
 SHARES = sa.Table(
     "api_shares", metadata,
@@ -66,6 +68,38 @@ SHARES = sa.Table(
     sa.Column("token_hash", sa.String(), nullable=False, unique=True),
     sa.Column("label", sa.String(), nullable=True),
     sa.Column("created_us", sa.BigInteger(), nullable=False),
+    sa.Column("allow_clips", sa.Boolean(), nullable=False, server_default=sa.false()),
+)
+CLIPS = sa.Table(
+    "api_clips", metadata,
+    sa.Column("id", sa.String(), primary_key=True),
+    sa.Column("camera_id", sa.String(), sa.ForeignKey("api_cameras.id"), nullable=False),
+    sa.Column("kind", sa.String(), nullable=False),
+    sa.Column("day", sa.String(), nullable=True),
+    sa.Column("created_by", sa.String(), nullable=True),
+    sa.Column("share_id", sa.String(), nullable=True),
+    sa.Column("since_us", sa.BigInteger(), nullable=False),
+    sa.Column("until_us", sa.BigInteger(), nullable=False),
+    sa.Column("event_id", sa.String(), nullable=True),
+    sa.Column("speed", sa.String(), nullable=False),
+    sa.Column("factor", sa.Float(), nullable=False),
+    sa.Column("fps", sa.Float(), nullable=False),
+    sa.Column("max_width", sa.Integer(), nullable=False),
+    sa.Column("max_height", sa.Integer(), nullable=False),
+    sa.Column("timestamp", sa.Boolean(), nullable=False),
+    sa.Column("time_zone", sa.String(), nullable=False),
+    sa.Column("object_key", sa.String(), nullable=False),
+    sa.Column("state", sa.String(), nullable=False),
+    sa.Column("frames_done", sa.Integer(), nullable=False),
+    sa.Column("frames_total", sa.Integer(), nullable=False),
+    sa.Column("eta_seconds", sa.Float(), nullable=True),
+    sa.Column("size", sa.BigInteger(), nullable=True),
+    sa.Column("duration", sa.Float(), nullable=True),
+    sa.Column("reason", sa.String(), nullable=True),
+    sa.Column("created_us", sa.BigInteger(), nullable=False),
+    sa.Column("updated_us", sa.BigInteger(), nullable=False),
+    sa.UniqueConstraint("camera_id", "day", name="api_clips_one_daily_per_day"),
+    sa.Index("api_clips_camera_created", "camera_id", "created_us"),
 )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator
 from concurrent.futures import Executor
+from functools import partial
 from typing import Any
 
 from minio import Minio
@@ -72,12 +73,14 @@ class ObjectReader:
         self._bucket = bucket
         self._executor = executor
 
-    async def open(self, key: str) -> StoredObject:
-        """The object under `key`. Raises NotFound when it is gone (a frame removed by
-        retention after it was listed) and Unavailable when the store does not answer."""
+    async def open(self, key: str, offset: int = 0, length: int = 0) -> StoredObject:
+        """The object under `key` (from `offset`, `length` bytes; 0: to its end). Raises
+        NotFound when it is gone (a frame removed by retention after it was listed) and
+        Unavailable when the store does not answer."""
         loop = asyncio.get_running_loop()
+        get = partial(self._client.get_object, self._bucket, key, offset=offset, length=length)
         try:
-            response = await loop.run_in_executor(self._executor, self._client.get_object, self._bucket, key)
+            response = await loop.run_in_executor(self._executor, get)
         except S3Error as error:
             if error.code in _MISSING:
                 raise NotFound("the image is no longer stored") from None
@@ -87,6 +90,19 @@ class ObjectReader:
             log.warning("object_store_unreachable", key=key, error=str(error))
             raise Unavailable("the image store is unreachable; try again") from None
         return StoredObject(response, self._executor)
+
+    async def size(self, key: str) -> int:
+        """The object's size in bytes (errors as `open`)."""
+        loop = asyncio.get_running_loop()
+        try:
+            stat = await loop.run_in_executor(self._executor, self._client.stat_object, self._bucket, key)
+        except S3Error as error:
+            if error.code in _MISSING or error.code == "NoSuchObject":
+                raise NotFound("the object is no longer stored") from None
+            raise Unavailable("the object store failed to answer; try again") from None
+        except TransportError:
+            raise Unavailable("the object store is unreachable; try again") from None
+        return int(stat.size or 0)
 
     def ping(self) -> bool:
         """True when the bucket is reachable (blocks: for the readiness probe)."""

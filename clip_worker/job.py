@@ -46,9 +46,10 @@ class Cancelled(Exception):
 
 class JobRenderer:
     def __init__(self, index: FrameIndex, reader: FrameReader, store: ClipStore, producer: Any, read_threads: int,
-                 ack_timeout: float) -> None:
+                 ack_timeout: float, scratch: Path) -> None:
+        """`scratch`: the folder each MP4 is written to before its upload (one file per job)."""
         self._index, self._reader, self._store, self._producer = index, reader, store, producer
-        self._threads, self._ack_timeout = read_threads, ack_timeout
+        self._threads, self._ack_timeout, self._scratch = read_threads, ack_timeout, scratch
 
     def render(self, job: ClipJob, cancelled: Callable[[], bool]) -> ClipProgress:
         """Render `job` and publish its outcome, which is returned. Raises Cancelled once
@@ -96,7 +97,7 @@ class JobRenderer:
                 raise Cancelled(job.job_id)
             report.rendering(done)
 
-        with tempfile.TemporaryDirectory(prefix="sensr-clip-") as scratch:
+        with tempfile.TemporaryDirectory(prefix="clip-", dir=self._scratch) as scratch:
             path = Path(scratch) / "clip.mp4"
             pictures = (picture for picture in read_ahead(placed, prepared, self._threads) if picture is not None)
             try:

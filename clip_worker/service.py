@@ -89,7 +89,9 @@ class ClipWorker:
             resources.callback(close_quietly, "consumer", lambda: consumer.close(autocommit=False))
             ack_timeout = kafka.kafka_request_timeout_ms / 1000
             reader = FrameReader.connect(self._settings.s3, clips.clip_read_threads)
-            renderer = JobRenderer(index, reader, store, producer, clips.clip_read_threads, ack_timeout)
+            scratch = core.data_dir / "clip-scratch"
+            scratch.mkdir(parents=True, exist_ok=True)
+            renderer = JobRenderer(index, reader, store, producer, clips.clip_read_threads, ack_timeout, scratch)
             self._wait_for("cancelled jobs", lambda: _raise_unless(cancels.caught_up.wait(1.0)), TimeoutError)
             self._loop = JobLoop(consumer, renderer, cancels, producer, ack_timeout, RETRY_MAX_SECONDS)
             log.info("clip_worker_started", group=clips.clip_group_id)

@@ -23,7 +23,7 @@ from kafka.structs import OffsetAndMetadata
 
 from infra.process import ManagedProcess, free_ports
 from launcher.services import ROOT, SERVICE_NAMES, SERVICES, answers_ok, launch, service, setting, wait_ready
-from sensr.broker import CLIP_JOBS, FRAMES, make_consumer
+from sensr.broker import CLIP_JOBS, CLIP_PROGRESS, FRAMES, make_consumer
 from sensr.settings import CoreSettings, KafkaSettings, S3Settings
 from sensr.storage import ensure_bucket, make_s3_client
 
@@ -125,6 +125,8 @@ class ServiceStack:
             env["SENSR_DATABASE_URL"] = f"sqlite:///{self.data_dir / 'index.sqlite'}"
         if "catalog_worker" in self.services:
             env["SENSR_CATALOG_GROUP_ID"] = f"catalog-{uuid.uuid4().hex[:10]}"
+        if "api" in self.services:
+            env["SENSR_CLIP_PROGRESS_GROUP_ID"] = f"api-clips-{uuid.uuid4().hex[:10]}"
         if "clip_worker" in self.services:
             env["SENSR_CLIP_GROUP_ID"] = f"clips-{uuid.uuid4().hex[:10]}"
         ports = [name for row in rows for name in row.ports]
@@ -196,6 +198,8 @@ class ServiceStack:
             start_group_at_end(self.kafka_bootstrap, self.env["SENSR_CATALOG_GROUP_ID"])
         if "clip_worker" in self.services:
             start_group_at_end(self.kafka_bootstrap, self.env["SENSR_CLIP_GROUP_ID"], CLIP_JOBS)
+        if "api" in self.services:
+            start_group_at_end(self.kafka_bootstrap, self.env["SENSR_CLIP_PROGRESS_GROUP_ID"], CLIP_PROGRESS)
         try:
             for name in self.services:
                 self.start_service(name, timeout)

@@ -91,15 +91,15 @@ SERVICES: tuple[Service, ...] = (
     Service("catalog_worker", ports=("catalog_ops_port",), port_ranges=(),
             ops=("catalog_ops_host", "catalog_ops_port"), needs=frozenset({"kafka", "s3", "database"}),
             serves="catalog worker ops   http://{catalog_ops_host}:{catalog_ops_port}/metrics"),
+    Service("clip_worker", ports=("clip_ops_port",), port_ranges=(),
+            ops=("clip_ops_host", "clip_ops_port"), needs=frozenset({"kafka", "s3", "database"}),
+            serves="clip worker ops      http://{clip_ops_host}:{clip_ops_port}/metrics"),
     Service("ingest_http", ports=("http_port",), port_ranges=(), ops=("http_host", "http_port"),
             needs=frozenset({"kafka"}),
             serves="HTTP photo + MJPEG   http://{http_host}:{http_port}/photo/<camera>"),
     Service("ingest_ftp", ports=("ftp_port", "ftp_ops_port"), port_ranges=("ftp_passive_ports",),
             ops=("ftp_host", "ftp_ops_port"), needs=frozenset({"kafka"}),
             serves="FTP upload           ftp://{ftp_host}:{ftp_port}/ (passive {ftp_passive_ports})"),
-    Service("clip_worker", ports=("clip_ops_port",), port_ranges=(),
-            ops=("clip_ops_host", "clip_ops_port"), needs=frozenset({"kafka", "s3", "database"}),
-            serves="clip worker ops      http://{clip_ops_host}:{clip_ops_port}/metrics"),
 )
 """In start order: the api first (it owns the camera logins), the edges last, so a stack
 takes uploads only once everything behind the edges runs. Stop in the reverse order."""

@@ -152,6 +152,7 @@ class ClipSettings(_Section):
     clip_max_range_days: float = Field(31.0, gt=0, description="Longest time range one clip or time-lapse may cover.")
     clip_read_threads: int = Field(8, ge=1, description="Frames a clip_worker reads from the object store at once, ahead of the encoder.")
     clip_retention_days: int = Field(30, ge=1, description="Days a clip (and a daily time-lapse) is kept before it is deleted with its MP4.")
+    clip_progress_group_id: str = Field("api-clips", description="Kafka consumer group the api replicas share to record clip workers' progress reports (`sensr.clip-progress`) in the database.")
     clip_sweep_seconds: float = Field(300.0, gt=0, description="Seconds between the api's clip sweeps: clips past SENSR_CLIP_RETENTION_DAYS or of deleted cameras are removed, and days just ended get their daily time-lapse.")
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import tornado.web
 
 from api.callers import CallerResolver
+from api.clip_media import ClipVideoHandler
 from api.media import ImageHandler, LiveMjpegHandler, ThumbnailHandler
 from api.services import Services
 from api.ui.accounts import HomePage, LoginPage, LogoutPage, SignUpPage
@@ -45,6 +46,7 @@ ROUTES: tuple[tuple[str, type[tornado.web.RequestHandler]], ...] = (
     (_FRAME, FramePage),
     (_FRAME + r"/image", ImageHandler),
     (_FRAME + r"/thumbnail", ThumbnailHandler),
+    (_CAMERA + r"/clips/(?P<clip_id>[^/]+)/video\.mp4", ClipVideoHandler),
 )
 
 
