@@ -10,13 +10,14 @@ from typing import Any
 import tornado.web
 
 from api.callers import CallerResolver
-from api.clip_media import ClipVideoHandler
+from api.clip_media import ClipProgressStream, ClipVideoHandler
 from api.media import ImageHandler, LiveMjpegHandler, ThumbnailHandler
 from api.services import Services
 from api.ui.accounts import HomePage, LoginPage, LogoutPage, SignUpPage
 from api.ui.base import NotFoundPage
 from api.ui.browse import BrowsePage, FramePage, HourPage, LivePage
 from api.ui.cameras import CameraListPage, DeletePage, NewCameraPage, PasswordAction, SettingsPage, UploadLoginPage
+from api.ui.clips import ClipCancelAction, ClipsPage
 from api.ui.shares import RevokeShareAction, SharesPage
 
 PACKAGE = Path(__file__).resolve().parents[1]
@@ -46,6 +47,9 @@ ROUTES: tuple[tuple[str, type[tornado.web.RequestHandler]], ...] = (
     (_FRAME, FramePage),
     (_FRAME + r"/image", ImageHandler),
     (_FRAME + r"/thumbnail", ThumbnailHandler),
+    (_CAMERA + r"/clips", ClipsPage),
+    (_CAMERA + r"/clips/events", ClipProgressStream),
+    (_CAMERA + r"/clips/(?P<clip_id>[^/]+)/cancel", ClipCancelAction),
     (_CAMERA + r"/clips/(?P<clip_id>[^/]+)/video\.mp4", ClipVideoHandler),
 )
 

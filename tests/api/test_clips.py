@@ -222,3 +222,28 @@ def test_a_clip_plays_and_seeks_in_headless_chromium(clip_stack: ApiStack, tmp_p
                                    "&& v.readyState >= 2; }", timeout=30_000)
         finally:
             browser.close()
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (/usr/bin/chromium)")
+def test_the_web_ui_makes_a_clip_of_a_day_follows_it_and_plays_it(clip_stack: ApiStack) -> None:
+    from playwright.sync_api import expect, sync_playwright
+    account = sign_up(clip_stack)
+    camera = camera_with_frames(clip_stack, account, count=120)
+    day = datetime.fromtimestamp(START_US / SECOND, tz=UTC).date().isoformat()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page()
+            page.goto(f"{clip_stack.url}/login")
+            page.get_by_label("E-mail address").fill(account.email)
+            page.get_by_label("Password").fill("a long enough password")
+            page.get_by_role("button", name="Log in").click()
+            page.goto(f"{clip_stack.url}/cameras/{camera['id']}?day={day}")
+            page.get_by_role("button", name="Make a clip of this day").click()
+            expect(page).to_have_url(f"{clip_stack.url}/cameras/{camera['id']}/clips")
+            video = page.locator("li.clip.state-ready video")
+            expect(video).to_have_count(1, timeout=90_000)  # the page reloads when the progress stream says ready
+            page.wait_for_function("() => document.querySelector('li.clip video').readyState >= 1", timeout=30_000)
+            assert page.evaluate("() => document.querySelector('li.clip video').duration") == pytest.approx(4.0, abs=0.1)
+        finally:
+            browser.close()
