@@ -92,7 +92,7 @@ def test_every_reference_resolves(doc: dict[str, Any]) -> None:
 
 def test_channels_are_the_public_topics(doc: dict[str, Any]) -> None:
     addresses = {channel["address"] for channel in doc["channels"].values()}
-    assert addresses == {broker.FRAMES, broker.CATALOG, broker.FRAMES_DLQ}
+    assert addresses == {broker.FRAMES, broker.CATALOG, broker.FRAMES_DLQ, broker.CLIP_JOBS, broker.CLIP_PROGRESS}
     assert broker.CAMERAS not in addresses  # internal: carries password verifiers
 
 
@@ -228,3 +228,15 @@ def test_dead_letter_headers_equal_what_the_worker_writes(doc: dict[str, Any]) -
     assert _errors(schema_validator(doc, schema), headers) == []
     assert headers[dlq.H_ORIGIN] == "sensr.frames/3/1204"
     assert doc["channels"]["framesDeadLetter"]["address"] == broker.FRAMES_DLQ
+
+
+def test_clip_records_match_the_document(doc: dict[str, Any]) -> None:
+    """What the api and the clip workers publish is what the document describes."""
+    from jsonschema import Draft202012Validator
+
+    from sensr.clips import ClipJob, ClipProgress
+    job = ClipJob(job_id="abc", camera="cam1", since_us=1, until_us=2, object_key="cam1/clips/abc.mp4")
+    progress = ClipProgress(job_id="abc", camera="cam1", state="ready", frames_done=3, frames_total=3, size=10,
+                            duration=0.1, updated_us=5)
+    for schema, record in (("clipJob", job.value()), ("clipProgress", progress.value())):
+        Draft202012Validator(doc["components"]["schemas"][schema]).validate(json.loads(record))
