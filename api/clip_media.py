@@ -55,7 +55,7 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
 
 def download_name(camera_name: str, since_us: int, until_us: int) -> str:
     """`Front-door_2026-11-25T140000Z_2026-11-25T150000Z.mp4`: safe in any file system."""
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", camera_name).strip("-") or "camera"
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", camera_name).strip("-.") or "camera"
     stamp = [format_instant(t).replace(":", "")[:17] + "Z" for t in (since_us, until_us)]
     return f"{stem}_{stamp[0]}_{stamp[1]}.mp4"
 

@@ -106,6 +106,8 @@ class JobRenderer:
                 return report.final("failed", reason=f"a stored frame could not be decoded: {error}")
             if encoded == 0:
                 return report.final("failed", reason="the range's frames are no longer stored")
+            if cancelled():  # cancelled (or deleted) while the encoder finished: store nothing
+                raise Cancelled(job.job_id)
             self._store.upload(job.object_key, path)
             size_bytes = path.stat().st_size
         return report.final("ready", frames_done=encoded, size=size_bytes, duration=round(duration, 3))

@@ -72,3 +72,17 @@ def test_a_range_without_frames_fails_with_a_reason(
     publish_job(clip_stack.kafka_bootstrap, job)
     outcome = rendered(clip_stack, progress, job.job_id)
     assert (outcome.state, outcome.reason) == ("failed", "the camera has no frames in this range")
+
+
+def test_health_readiness_and_metrics_answer_on_the_side_port(clip_stack: ServiceStack) -> None:
+    import json
+    import urllib.request
+    base = clip_stack.ops_url("clip_worker")
+    with urllib.request.urlopen(f"{base}/healthz", timeout=5) as answer:
+        assert json.load(answer) == {"alive": True}
+    with urllib.request.urlopen(f"{base}/readyz", timeout=5) as answer:
+        assert json.load(answer)["checks"] == {"consuming": True, "cancels_loaded": True, "kafka": True,
+                                               "storage": True}
+    with urllib.request.urlopen(f"{base}/metrics", timeout=5) as answer:
+        text = answer.read().decode()
+    assert "sensr_clip_jobs_total" in text and "sensr_clip_frames_encoded_total" in text
