@@ -31,6 +31,7 @@ from api.users import UserService
 from sensr.broker import CATALOG, CLIP_PROGRESS, FRAMES, ensure_topics, make_consumer, make_producer
 from sensr.catalog_event import decode_catalog_event
 from sensr.clips import ClipProgress
+from sensr.frame_reader import FrameReader
 from sensr.frames import FrameEvent
 from sensr.index import FrameIndex, FrameRecord
 from sensr.lifecycle import kafka_reachable
@@ -103,7 +104,7 @@ class Services:
             users=UserService(db, api.min_password_length),
             tokens=TokenService(db, api.token_lifetime_days),
             cameras=cameras, shares=shares, access=AccessPolicy(cameras, shares), index=index,
-            objects=ObjectReader(s3, settings.s3.s3_bucket, executor),
+            objects=ObjectReader(FrameReader(s3, settings.s3.s3_bucket), executor),
             frames_feed=Fanout("frames", FRAMES, live_consumer, FrameEvent.from_record, api.live_queue_bytes,
                                weigh=lambda event: len(event.jpeg)),
             catalog_feed=Fanout("catalog", CATALOG, live_consumer, decode_catalog_event, CATALOG_QUEUE_EVENTS),
