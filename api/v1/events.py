@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-from contextlib import suppress
 from typing import Any
 
 from tornado.iostream import StreamClosedError
 
 from api.access import clip_access
 from api.clip_media import clip_event
-from api.errors import ApiError
+from api.errors import ApiError, Unavailable
 from api.live import Subscription
 from api.media import READY_TIMEOUT, FeedHandler
 from api.v1.frames import frame_out
@@ -36,8 +35,10 @@ class EventsHandler(FeedHandler[FrameRecord]):
             pass  # a reader who may not use clips gets frame events only
         else:
             self._clips = self.services.clips_feed.subscribe(access.camera.username)
-            with suppress(TimeoutError):
+            try:
                 await asyncio.wait_for(self._clips.ready.wait(), READY_TIMEOUT)
+            except TimeoutError:
+                raise Unavailable("the clip progress feed is not available right now; try again") from None
         self.start_stream("text/event-stream; charset=utf-8")
         pending: dict[asyncio.Task[Any], str] = {}
         try:

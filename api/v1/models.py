@@ -59,8 +59,8 @@ class CameraPatch(_Request):
     enabled: bool | Absent = None
     daily_timelapse: bool | Absent = Field(None, description="Make a time-lapse of each day once it has ended "
                                                              "in `time_zone`; it shows on the day's page.")
-    time_zone: str | Absent = Field(None, max_length=64, examples=["Europe/Paris"],
-                                    description="The owner's IANA time zone for this camera's days.")
+    time_zone: Annotated[str, Field(min_length=1, max_length=64)] | Absent = Field(
+        None, examples=["Europe/Paris"], description="The owner's IANA time zone for this camera's days.")
 
     @model_validator(mode="after")
     def _not_null(self) -> CameraPatch:
@@ -185,6 +185,13 @@ class ClipCreate(_Request):
     max_width: int = Field(1280, ge=16, le=3840, description="Largest output width (frames are scaled down to fit).")
     max_height: int = Field(720, ge=16, le=3840, description="Largest output height.")
     timestamp: bool = Field(False, description="Burn each frame's time (in the camera's time zone) into a corner.")
+
+    @model_validator(mode="after")
+    def _not_null(self) -> ClipCreate:
+        for name in ("since", "until", "event_id"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} may be left out but not null")
+        return self
 
 
 class ClipOut(BaseModel):

@@ -247,3 +247,26 @@ def test_the_web_ui_makes_a_clip_of_a_day_follows_it_and_plays_it(clip_stack: Ap
             assert page.evaluate("() => document.querySelector('li.clip video').duration") == pytest.approx(4.0, abs=0.1)
         finally:
             browser.close()
+
+
+def test_a_clip_of_an_event_covers_the_event_span(clip_stack: ApiStack) -> None:
+    from sensr.activity import Event, EventRecord, Transition
+    from sensr.index import FrameIndex
+    account = sign_up(clip_stack)
+    camera = camera_with_frames(clip_stack, account, count=60)
+    event = Event("evt" + camera["id"], camera["username"], START_US + 10 * SECOND, START_US + 29 * SECOND, 20, 20,
+                  0.9, "k")
+    index = FrameIndex.open(clip_stack.env["SENSR_DATABASE_URL"])
+    try:
+        index.save_events([EventRecord(Transition.END, event)])
+    finally:
+        index.close()
+    answer = account.session.post(clip_stack.api(f"/cameras/{camera['id']}/clips"),
+                                  json={"event_id": event.event_id, "speed": "realtime"}, timeout=30)
+    assert answer.status_code == 202, answer.text
+    done = until_final(clip_stack, account.session, answer.json())
+    assert (done["state"], done["frames_done"], done["event_id"]) == ("ready", 20, event.event_id)
+    assert done["duration"] == pytest.approx(19 + 1 / 30, abs=0.05)
+    missing = account.session.post(clip_stack.api(f"/cameras/{camera['id']}/clips"), json={"event_id": "nope"},
+                                   timeout=30)
+    assert missing.status_code == 404
