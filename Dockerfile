@@ -19,6 +19,7 @@ COPY catalog_worker/ catalog_worker/
 COPY api/ api/
 COPY activity_worker/ activity_worker/
 COPY notifier/ notifier/
+COPY clip_worker/ clip_worker/
 RUN pip wheel --no-deps --wheel-dir /wheels .
 
 # Stage 2: the runtime image: the wheel and its pinned dependencies (binary wheels from

@@ -11,6 +11,7 @@ not own answers 403. Methods block (database): call them from a worker thread.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from api.cameras import Camera, CameraService
@@ -68,3 +69,17 @@ class AccessPolicy:
 
 def _not_found() -> NotFound:
     return NotFound("no such camera")
+
+
+def clip_access(access: CameraAccess, caller: Caller, clips_share: Callable[[str, str], str | None]) -> str | None:
+    """Whether the caller, who may read the camera (`access`), may also make and watch
+    its clips: its owner (returns None), or the holder of a share link of it that allows
+    clips (returns the link's id; `clips_share(token, camera id)` finds it). Raises
+    Forbidden otherwise (the camera itself is visible to the caller, so 404 would lie)."""
+    if access.is_owner:
+        return None
+    if caller.share_token:
+        share_id = clips_share(caller.share_token, access.camera.id)
+        if share_id is not None:
+            return share_id
+    raise Forbidden("only the owner, or a share link that allows clips, may use this camera's clips")

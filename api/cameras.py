@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 from kafka.errors import KafkaError
@@ -41,7 +42,8 @@ USERNAME_PREFIX = "cam"
 MAX_NAME_LENGTH = 100
 MAX_RETENTION_DAYS = 36_500
 _USERNAME_ATTEMPTS = 5
-_MUTABLE = ("name", "password", "public", "retention_days", "enabled", *ACTIVITY_FIELDS)
+_MUTABLE = ("name", "password", "public", "retention_days", "enabled", *ACTIVITY_FIELDS, "daily_timelapse",
+            "time_zone")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +63,10 @@ class Camera:
     keep_what_matters: bool = False
     unmoving_keep_hours: int = 24
     offline_minutes: int = 10
+    daily_timelapse: bool = False
+    """Make a time-lapse of each day, once it has ended in `time_zone`."""
+    time_zone: str = "UTC"
+    """The owner's time zone for this camera's days (IANA name)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +104,14 @@ def validate_name(name: str) -> str:
     if len(cleaned) > MAX_NAME_LENGTH:
         raise InvalidInput(f"name must be at most {MAX_NAME_LENGTH} characters long")
     return cleaned
+
+
+def validate_time_zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidInput("time_zone must be an IANA time zone name, e.g. Europe/Paris") from None
+    return name
 
 
 def validate_retention(days: int | None) -> int | None:
@@ -165,9 +179,10 @@ class CameraService:
             return [_camera(row) for row in conn.execute(query)]
 
     def update(self, camera: Camera, **changes: Any) -> Camera:
-        """Change any of name, public, retention_days, enabled and the activity settings
-        (`api.activity_settings`), validated here."""
-        unknown = set(changes) - {"name", "public", "retention_days", "enabled", *ACTIVITY_FIELDS}
+        """Change any of name, public, retention_days, enabled, the activity settings
+        (`api.activity_settings`), daily_timelapse and time_zone, validated here."""
+        unknown = set(changes) - {"name", "public", "retention_days", "enabled", *ACTIVITY_FIELDS, "daily_timelapse",
+                                  "time_zone"}
         if unknown:
             raise InvalidInput(f"cannot change {', '.join(sorted(unknown))}")
         if "name" in changes:
@@ -175,6 +190,8 @@ class CameraService:
         if "retention_days" in changes:
             changes["retention_days"] = validate_retention(changes["retention_days"])
         changes.update(validate_activity(changes))
+        if "time_zone" in changes:
+            changes["time_zone"] = validate_time_zone(changes["time_zone"])
         if not changes:
             return camera
         updated = self._change(camera.id, lambda current: dataclasses.replace(current, **changes))

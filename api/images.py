@@ -10,21 +10,22 @@ no S3 request) and responses may be cached for a year, `immutable`.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from concurrent.futures import Executor
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
-from minio import Minio
 from minio.error import S3Error
 from urllib3.exceptions import HTTPError as TransportError
 
 from api.errors import NotFound, Unavailable
+from sensr.frame_reader import FrameGone, FrameReader
 from sensr.logs import get_logger
 
 log = get_logger(__name__)
 CHUNK_BYTES = 64 * 1024
 CACHE_FOREVER = "max-age=31536000, immutable"
-_MISSING = frozenset({"NoSuchKey", "NoSuchBucket"})
+T = TypeVar("T")
 
 
 def frame_etag(frame_id: str, variant: str) -> str:
@@ -64,30 +65,37 @@ class StoredObject:
 
 
 class ObjectReader:
-    """Reads frames' objects (originals, thumbnails) for the api; the catalog worker's
-    `ObjectWriter` writes them."""
+    """Streams stored objects (originals, thumbnails, clips) to the api's clients, through
+    the one reading module, `sensr.frame_reader.FrameReader`, on the worker pool; the
+    catalog worker's `ObjectWriter` writes frames."""
 
-    def __init__(self, client: Minio, bucket: str, executor: Executor) -> None:
-        self._client = client
-        self._bucket = bucket
+    def __init__(self, reader: FrameReader, executor: Executor) -> None:
+        self._reader = reader
         self._executor = executor
 
-    async def open(self, key: str) -> StoredObject:
-        """The object under `key`. Raises NotFound when it is gone (a frame removed by
-        retention after it was listed) and Unavailable when the store does not answer."""
+    async def open(self, key: str, offset: int = 0, length: int = 0) -> StoredObject:
+        """The object under `key` (from `offset`, `length` bytes; 0: to its end). Raises
+        NotFound when it is gone (a frame removed by retention after it was listed) and
+        Unavailable when the store does not answer."""
+        return StoredObject(await self._call(key, self._reader.open, key, offset, length), self._executor)
+
+    async def size(self, key: str) -> int:
+        """The object's size in bytes (errors as `open`)."""
+        return await self._call(key, self._reader.size, key)
+
+    async def _call(self, key: str, function: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
         try:
-            response = await loop.run_in_executor(self._executor, self._client.get_object, self._bucket, key)
+            return await loop.run_in_executor(self._executor, partial(function, *args))
+        except FrameGone:
+            raise NotFound("the image is no longer stored") from None
         except S3Error as error:
-            if error.code in _MISSING:
-                raise NotFound("the image is no longer stored") from None
             log.warning("object_read_failed", key=key, code=error.code)
             raise Unavailable("the image store failed to answer; try again") from None
         except TransportError as error:
             log.warning("object_store_unreachable", key=key, error=str(error))
             raise Unavailable("the image store is unreachable; try again") from None
-        return StoredObject(response, self._executor)
 
     def ping(self) -> bool:
         """True when the bucket is reachable (blocks: for the readiness probe)."""
-        return self._client.bucket_exists(self._bucket)
+        return self._reader.ping()

@@ -20,6 +20,8 @@ from sqlalchemy.exc import DBAPIError
 from api.access import AccessPolicy
 from api.alerts import AlertRuleService
 from api.cameras import CameraService, LoginPublisher
+from api.clip_tracking import ClipSweeper, ProgressRecorder
+from api.clips import ClipService, JobPublisher
 from api.db import Database, api_error
 from api.images import ObjectReader
 from api.live import Fanout
@@ -28,9 +30,11 @@ from api.shares import ShareService
 from api.tokens import TokenService
 from api.users import UserService
 from sensr.activity import ActivityRecord, decode_activity_record
-from sensr.broker import ACTIVITY, CATALOG, FRAMES, ensure_topics, make_consumer, make_producer
+from sensr.broker import ACTIVITY, CATALOG, CLIP_PROGRESS, FRAMES, ensure_topics, make_consumer, make_producer
 from sensr.catalog_event import decode_catalog_event
+from sensr.clips import ClipProgress
 from sensr.deliveries import DeliveryLog
+from sensr.frame_reader import FrameReader
 from sensr.frames import FrameEvent
 from sensr.index import FrameIndex, FrameRecord
 from sensr.lifecycle import kafka_reachable
@@ -58,6 +62,10 @@ class Services:
     catalog_feed: Fanout[FrameRecord]
     activity_feed: Fanout[ActivityRecord]
     producer: KafkaProducer
+    clips: ClipService
+    clips_feed: Fanout[ClipProgress]
+    clip_recorder: ProgressRecorder
+    clip_sweeper: ClipSweeper
     executor: ThreadPoolExecutor
     alerts: AlertRuleService
     login_throttle: InitVar[LoginThrottle]
@@ -89,12 +97,20 @@ class Services:
             return make_consumer(core, kafka, group_id=None, client_id="sensr-api-live",
                                  auto_offset_reset="latest", fetch_max_wait_ms=100)
 
+        s3 = make_s3_client(settings.s3)
+        clips = ClipService(db, index, JobPublisher(producer, kafka.kafka_request_timeout_ms / 1000), s3,
+                            settings.s3.s3_bucket, settings.clips)
+        recorder = ProgressRecorder(lambda: make_consumer(core, kafka, group_id=settings.clips.clip_progress_group_id,
+                                                          client_id="sensr-api-clips"), clips)
+        recorder.start()
+        sweeper = ClipSweeper(clips, settings.clips.clip_sweep_seconds)
+        sweeper.start()
         return cls(
             settings=settings, db=db,
             users=UserService(db, api.min_password_length),
             tokens=TokenService(db, api.token_lifetime_days),
             cameras=cameras, shares=shares, access=AccessPolicy(cameras, shares), index=index,
-            objects=ObjectReader(make_s3_client(settings.s3), settings.s3.s3_bucket, executor),
+            objects=ObjectReader(FrameReader(s3, settings.s3.s3_bucket), executor),
             frames_feed=Fanout("frames", FRAMES, live_consumer, FrameEvent.from_record, api.live_queue_bytes,
                                weigh=lambda event: len(event.jpeg)),
             catalog_feed=Fanout("catalog", CATALOG, live_consumer, decode_catalog_event, CATALOG_QUEUE_EVENTS),
@@ -104,6 +120,9 @@ class Services:
             activity_feed=Fanout("activity", ACTIVITY, live_consumer,
                                  lambda key, value, _headers: decode_activity_record(key, value),
                                  ACTIVITY_QUEUE_RECORDS),
+            clips=clips, clips_feed=Fanout("clips", CLIP_PROGRESS, live_consumer, ClipProgress.decode,
+                                           CATALOG_QUEUE_EVENTS),
+            clip_recorder=recorder, clip_sweeper=sweeper,
         )
 
     async def run(self, function: Callable[..., R], *args: Any) -> R:
@@ -124,6 +143,9 @@ class Services:
                 "s3": _answers(self.objects.ping)}
 
     def close(self) -> None:
+        self.clip_sweeper.stop()
+        self.clip_recorder.stop()
+        self.clips_feed.stop()
         self.frames_feed.stop()
         self.catalog_feed.stop()
         self.activity_feed.stop()

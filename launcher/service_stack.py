@@ -23,7 +23,7 @@ from kafka.structs import OffsetAndMetadata
 
 from infra.process import ManagedProcess, free_ports
 from launcher.services import ROOT, SERVICE_NAMES, SERVICES, answers_ok, launch, service, setting, wait_ready
-from sensr.broker import FRAMES, make_consumer
+from sensr.broker import CLIP_JOBS, CLIP_PROGRESS, FRAMES, make_consumer
 from sensr.settings import CoreSettings, KafkaSettings, S3Settings
 from sensr.storage import ensure_bucket, make_s3_client
 
@@ -31,6 +31,8 @@ LOOPBACK_LOAD: Mapping[str, str] = {
     # A killed worker's partitions go to its successor after this, not 45 s.
     "SENSR_CATALOG_SESSION_TIMEOUT_MS": "6000",
     "SENSR_CATALOG_RETRY_MAX_SECONDS": "2",
+    # A killed clip worker's job goes to another worker after this.
+    "SENSR_CLIP_SESSION_TIMEOUT_MS": "6000",
     # Tests and benchmarks send from one address, far faster than a camera.
     "SENSR_AUTH_FAILURE_LIMIT": "100000",
     "SENSR_FTP_AUTH_FAILURE_LIMIT": "100000",
@@ -127,6 +129,10 @@ class ServiceStack:
             env["SENSR_ACTIVITY_GROUP_ID"] = f"activity-{uuid.uuid4().hex[:10]}"
         if "notifier" in self.services:
             env["SENSR_NOTIFIER_GROUP_ID"] = f"notifier-{uuid.uuid4().hex[:10]}"
+        if "api" in self.services:
+            env["SENSR_CLIP_PROGRESS_GROUP_ID"] = f"api-clips-{uuid.uuid4().hex[:10]}"
+        if "clip_worker" in self.services:
+            env["SENSR_CLIP_GROUP_ID"] = f"clips-{uuid.uuid4().hex[:10]}"
         ports = [name for row in rows for name in row.ports]
         env.update({f"SENSR_{name.upper()}": str(port) for name, port in zip(ports, free_ports(len(ports)))})
         env.update({f"SENSR_{name.upper()}": passive_port_range() for row in rows for name in row.port_ranges})
@@ -196,6 +202,10 @@ class ServiceStack:
             start_group_at_end(self.kafka_bootstrap, self.env["SENSR_CATALOG_GROUP_ID"])
         if "activity_worker" in self.services:
             start_group_at_end(self.kafka_bootstrap, self.env["SENSR_ACTIVITY_GROUP_ID"])
+        if "clip_worker" in self.services:
+            start_group_at_end(self.kafka_bootstrap, self.env["SENSR_CLIP_GROUP_ID"], CLIP_JOBS)
+        if "api" in self.services:
+            start_group_at_end(self.kafka_bootstrap, self.env["SENSR_CLIP_PROGRESS_GROUP_ID"], CLIP_PROGRESS)
         try:
             for name in self.services:
                 self.start_service(name, timeout)

@@ -26,6 +26,9 @@ FRAMES_DLQ = "sensr.frames.dlq"
 CAMERAS = "sensr.cameras"
 ACTIVITY = "sensr.activity"
 ALERT_RULES = "sensr.alert-rules"
+CLIP_JOBS = "sensr.clip-jobs"
+CLIP_PROGRESS = "sensr.clip-progress"
+CLIP_CANCELS = "sensr.clip-cancels"
 
 RECORD_OVERHEAD = 64 * 1024
 
@@ -59,6 +62,9 @@ def topic_specs(core: CoreSettings, kafka: KafkaSettings) -> list[NewTopic]:
         NewTopic(ACTIVITY, kafka.frames_partitions, 1),
         NewTopic(CAMERAS, 1, 1, topic_configs={"cleanup.policy": "compact", "min.compaction.lag.ms": "0"}),
         NewTopic(ALERT_RULES, 1, 1, topic_configs={"cleanup.policy": "compact", "min.compaction.lag.ms": "0"}),
+        NewTopic(CLIP_JOBS, kafka.frames_partitions, 1),
+        NewTopic(CLIP_PROGRESS, kafka.frames_partitions, 1),
+        NewTopic(CLIP_CANCELS, 1, 1, topic_configs={"retention.ms": str(7 * 86_400_000)}),
     ]
 
 

@@ -540,6 +540,27 @@ class FrameIndex:
         with self._engine.connect() as conn:
             return [(int(hour), int(n)) for hour, n in conn.execute(query)]
 
+    def count(self, camera: str, since_us: int, until_us: int) -> int:
+        """How many frames a camera has in [since_us, until_us) (an index-only count)."""
+        query = (sa.select(sa.func.count()).select_from(FRAMES)
+                 .where(FRAMES.c.camera == camera, FRAMES.c.timestamp_us >= since_us, FRAMES.c.timestamp_us < until_us))
+        with self._engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
+
+    def first_in_slots(self, camera: str, bounds: Sequence[int]) -> list[FrameRecord]:
+        """The first frame of each slot [bounds[i], bounds[i+1]) that holds one, in time
+        order: a sample of a long range by timestamp that reads one row per slot (one
+        index seek each), however many frames the range holds."""
+        ts = FRAMES.c.timestamp_us
+        found = []
+        with self._engine.connect() as conn:
+            for low, high in zip(bounds, bounds[1:]):
+                row = conn.execute(sa.select(FRAMES).where(FRAMES.c.camera == camera, ts >= low, ts < high)
+                                   .order_by(ts, FRAMES.c.frame_id).limit(1)).first()
+                if row is not None:
+                    found.append(_record(row))
+        return found
+
     def totals(self, camera: str) -> tuple[int, int]:
         """(frames, bytes) indexed for a camera; (0, 0) for an unknown one."""
         query = sa.select(TOTALS.c.frames, TOTALS.c.bytes).where(TOTALS.c.camera == camera)

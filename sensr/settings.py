@@ -158,6 +158,17 @@ class ActivitySettings(_Section):
     activity_batch_size: int = Field(100, description="Most frames scored per batch (one index write, one flush of `sensr.activity`, one offset commit).")
     activity_retry_max_seconds: float = Field(30.0, description="Longest pause between retries while the index database or Kafka is unavailable (the wait doubles from 0.5 s up to this).")
     activity_tick_seconds: float = Field(1.0, gt=0, description="Seconds between the activity_worker's checks for events whose camera fell quiet (ended by the clock) and cameras gone offline.")
+class ClipSettings(_Section):
+    clip_ops_host: str = Field("127.0.0.1", description="clip_worker side HTTP address for /healthz, /readyz and /metrics.")
+    clip_ops_port: int = Field(8094, description="clip_worker side HTTP port for /healthz, /readyz and /metrics (0: pick a free port).")
+    clip_group_id: str = Field("clips", description="Kafka consumer group the clip_worker replicas share (each renders one job at a time; `sensr.clip-jobs` has SENSR_FRAMES_PARTITIONS partitions, so at most that many render at once).")
+    clip_session_timeout_ms: int = Field(45_000, description="How long the group waits for a silent clip_worker replica (crashed, cut off) before another one takes over its jobs and renders them again.")
+    clip_max_frames: int = Field(18_000, ge=1, description="Most frames in one clip's output (10 minutes at 30 fps); a longer range is sampled down to this many, picked by timestamp from the index.")
+    clip_max_range_days: float = Field(31.0, gt=0, description="Longest time range one clip or time-lapse may cover.")
+    clip_read_threads: int = Field(8, ge=1, description="Frames a clip_worker reads from the object store at once, ahead of the encoder.")
+    clip_retention_days: int = Field(30, ge=1, description="Days a clip (and a daily time-lapse) is kept before it is deleted with its MP4.")
+    clip_progress_group_id: str = Field("api-clips", description="Kafka consumer group the api replicas share to record clip workers' progress reports (`sensr.clip-progress`) in the database.")
+    clip_sweep_seconds: float = Field(300.0, gt=0, description="Seconds between the api's clip sweeps: clips past SENSR_CLIP_RETENTION_DAYS or of deleted cameras are removed, and days just ended get their daily time-lapse.")
 
 
 class Settings:
@@ -203,6 +214,10 @@ class Settings:
     def activity(self) -> ActivitySettings:
         return ActivitySettings()
 
+    @cached_property
+    def clips(self) -> ClipSettings:
+        return ClipSettings()
+
     def database_url(self) -> str:
         """The index database URL, defaulting to a SQLite file in the data folder."""
         return self.database.database_url or f"sqlite:///{(self.core.data_dir / 'index.sqlite').resolve()}"
@@ -211,7 +226,7 @@ class Settings:
 SECTIONS: tuple[type[_Section], ...] = (
     CoreSettings, KafkaSettings, S3Settings, DatabaseSettings,
     HttpIngestSettings, FtpIngestSettings, CatalogSettings, ApiSettings, NotifierSettings,
-    ActivitySettings,
+    ActivitySettings, ClipSettings,
 )
 
 

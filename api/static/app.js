@@ -108,3 +108,29 @@
     zone.value = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
   }
 })();
+
+// Clip list: progress bars follow the clip progress stream; a finished clip reloads the
+// page (to show its player). Without this script the list still shows each clip's state.
+(function () {
+  var list = document.querySelector("section.clips[data-events]");
+  if (!list || !window.EventSource) { return; }
+  var source = new EventSource(list.getAttribute("data-events"));
+  source.addEventListener("clip", function (event) {
+    var clip = JSON.parse(event.data);
+    var item = list.querySelector('[data-clip-id="' + clip.id + '"]');
+    if (!item) { return; }
+    var bar = item.querySelector("progress");
+    var text = item.querySelector(".progress-text");
+    var state = item.querySelector(".state");
+    if (state) { state.textContent = clip.state; }
+    if (bar) { bar.value = clip.percent; bar.textContent = clip.percent + " %"; }
+    if (text) {
+      var eta = clip.eta_seconds != null ? " · " + Math.ceil(clip.eta_seconds) + " s left" : "";
+      text.textContent = clip.frames_done + " / " + clip.frames_total + " frames" + eta;
+    }
+    if (clip.state === "ready" || clip.state === "failed" || clip.state === "cancelled") {
+      source.close();
+      window.location.reload();
+    }
+  });
+})();

@@ -12,8 +12,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from api.access import CameraAccess
-from api.errors import NotFound
+from api.access import CameraAccess, clip_access
+from api.errors import ApiError, NotFound
 from api.ui.base import PageHandler
 from api.ui.calendar import (
     DAY_US,
@@ -39,6 +39,14 @@ _SAME_INSTANT = 32  # frames sharing one microsecond that the viewer steps throu
 class _CameraPage(PageHandler):
     def render_camera(self, template: str, access: CameraAccess, **values: Any) -> None:
         self.render(template, camera=access.camera, owner=access.is_owner, **values)
+
+    async def may_clip(self, access: CameraAccess) -> bool:
+        """Whether the visitor may make this camera's clips (the owner, or a share link that allows them)."""
+        try:
+            await self.services.run(clip_access, access, self.caller, self.services.shares.clips_share)
+        except ApiError:
+            return False
+        return True
 
 
 class BrowsePage(_CameraPage):
@@ -66,8 +74,13 @@ class BrowsePage(_CameraPage):
             activity = await self.services.run(self.services.index.activity_counts, username, to_us(day),
                                                to_us(day) + DAY_US)
             hours = day_hours(day, counts, activity)
+        daily = None
+        if day is not None:
+            daily = await self.services.run(self.services.clips.daily, access.camera, day.isoformat())
+        day_start = None if day is None else to_us(day)
         self.render_camera("browse.html", access, title=access.camera.name, latest=latest, calendar=calendar,
-                           day=day, hours=hours, tab="browse")
+                           day=day, hours=hours, tab="browse", daily=daily, day_start=day_start,
+                           clips=await self.may_clip(access))
 
 
 class HourPage(_CameraPage):
@@ -89,7 +102,7 @@ class HourPage(_CameraPage):
                            frames=page.frames, next_cursor=page.next_cursor, first_page=cursor is None,
                            previous_hour=hour_key(before[-1][0]) if before else None,
                            next_hour=hour_key(after[0][0]) if after else None,
-                           day=to_datetime(start).date(), tab="browse")
+                           day=to_datetime(start).date(), tab="browse", clips=await self.may_clip(access))
 
 
 class FramePage(_CameraPage):

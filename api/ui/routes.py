@@ -10,6 +10,7 @@ from typing import Any
 import tornado.web
 
 from api.callers import CallerResolver
+from api.clip_media import ClipProgressStream, ClipVideoHandler
 from api.media import ImageHandler, LiveMjpegHandler, ThumbnailHandler
 from api.services import Services
 from api.ui.activity import EventPage, EventsPage, MotionSettingsAction
@@ -18,6 +19,7 @@ from api.ui.alerts import AlertsPage, RuleAction
 from api.ui.base import NotFoundPage
 from api.ui.browse import BrowsePage, FramePage, HourPage, LivePage
 from api.ui.cameras import CameraListPage, DeletePage, NewCameraPage, PasswordAction, SettingsPage, UploadLoginPage
+from api.ui.clips import ClipCancelAction, ClipsPage
 from api.ui.shares import RevokeShareAction, SharesPage
 
 PACKAGE = Path(__file__).resolve().parents[1]
@@ -52,6 +54,10 @@ ROUTES: tuple[tuple[str, type[tornado.web.RequestHandler]], ...] = (
     (_CAMERA + r"/events", EventsPage),
     (_CAMERA + r"/events/(?P<event_id>[^/]+)", EventPage),
     (_CAMERA + r"/motion", MotionSettingsAction),
+    (_CAMERA + r"/clips", ClipsPage),
+    (_CAMERA + r"/clips/events", ClipProgressStream),
+    (_CAMERA + r"/clips/(?P<clip_id>[^/]+)/cancel", ClipCancelAction),
+    (_CAMERA + r"/clips/(?P<clip_id>[^/]+)/video\.mp4", ClipVideoHandler),
 )
 
 

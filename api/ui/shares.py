@@ -22,7 +22,8 @@ class SharesPage(PageHandler):
         camera = await self.owned_camera(camera_id)
         label = self.get_body_argument("label", "") or None
         try:
-            share, token = await self.services.run(self.services.shares.create, camera, label)
+            share, token = await self.services.run(self.services.shares.create, camera, label,
+                                                   self.get_body_argument("allow_clips", "") == "on")
         except InvalidInput as error:
             self.set_status(error.status)
             await self._page(camera, error=error.message, label=label or "")

@@ -16,7 +16,8 @@ def camera_out(camera: Camera, is_owner: bool, settings: Settings) -> CameraOut:
     """A camera's JSON: the upload login (HOST, USERNAME, PASSWORD, upload URLs) and the
     activity settings for its owner only."""
     out = CameraOut(id=camera.id, name=camera.name, public=camera.public, retention_days=camera.retention_days,
-                    enabled=camera.enabled, created=format_instant(camera.created_us))
+                    enabled=camera.enabled, created=format_instant(camera.created_us),
+                    daily_timelapse=camera.daily_timelapse, time_zone=camera.time_zone)
     if not is_owner:
         return out
     login = upload_login(camera, settings)

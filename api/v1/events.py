@@ -1,22 +1,27 @@
 """A camera's live events as Server-Sent Events: `event: frame` for each frame stored
-(from `sensr.catalog`) and `event: activity` for each motion event's start, update and
-end (relayed from `sensr.activity`). The live view itself, MJPEG, is `api.media`'s,
-served to both surfaces."""
+(from `sensr.catalog`), `event: activity` for each motion event's start, update and end
+(relayed from `sensr.activity`), and, for callers who may use the camera's clips,
+`event: clip` with a clip's progress and outcome (from `sensr.clip-progress`). The live
+view itself, MJPEG, is `api.media`'s, served to both surfaces."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 from tornado.iostream import StreamClosedError
 
-from api.access import CameraAccess
-from api.live import Subscription
+from api.access import CameraAccess, clip_access
+from api.clip_media import clip_event
+from api.errors import ApiError
+from api.live import Fanout, Subscription
 from api.media import FeedHandler
 from api.v1.activity import event_out
 from api.v1.frames import frame_out
 from api.v1.models import ActivityMessage
 from sensr.activity import EventRecord, Transition
+from sensr.clips import ClipProgress
 from sensr.index import FrameRecord
 
 HEARTBEAT_SECONDS = 15.0
@@ -27,10 +32,13 @@ class EventsHandler(FeedHandler[Any]):
         """`event: frame` with the frame's JSON (as in the listing) each time one is
         stored, `event: activity` with an `ActivityMessage` each time a motion event
         starts, grows or ends (its `id` is the record's, the same when a record is sent
-        again: deduplicate by it); a comment line every 15 s keeps proxies from closing an
-        idle stream. Frames and activity are each in order, not with each other."""
-        subscriptions, access = await self.subscribe_all(camera_id, self.services.catalog_feed,
-                                                         self.services.activity_feed)
+        again: deduplicate by it), `event: clip` with a clip's progress; a comment line
+        every 15 s keeps proxies from closing an idle stream. Each kind is in order, not
+        with the others."""
+        feeds: list[Fanout[Any]] = [self.services.catalog_feed, self.services.activity_feed]
+        if await self._may_follow_clips(camera_id):
+            feeds.append(self.services.clips_feed)
+        subscriptions, access = await self.subscribe_all(camera_id, *feeds)
         self.start_stream("text/event-stream; charset=utf-8")
         waiting: dict[asyncio.Future[Any], Subscription[Any]] = {
             asyncio.ensure_future(sub.next()): sub for sub in subscriptions}
@@ -56,8 +64,18 @@ class EventsHandler(FeedHandler[Any]):
             for pending in waiting:
                 pending.cancel()
 
+    async def _may_follow_clips(self, camera_id: str) -> bool:
+        """Whether the caller may use the camera's clips (a reader who may not gets frame
+        and activity events only)."""
+        access = await self.readable_camera(camera_id)
+        try:
+            await self.services.run(clip_access, access, self.caller, self.services.shares.clips_share)
+        except ApiError:
+            return False
+        return True
 
-def _message(item: FrameRecord | Any, access: CameraAccess) -> bytes:
+
+def _message(item: Any, access: CameraAccess) -> bytes:
     """One server-sent event; nothing for an activity record that is no event's (a camera
     going offline or online is the notifier's to tell)."""
     if isinstance(item, FrameRecord):
@@ -66,4 +84,6 @@ def _message(item: FrameRecord | Any, access: CameraAccess) -> bytes:
         message = ActivityMessage(id=item.record_id, type=str(item.type),
                                   event=event_out(item.event, item.transition is Transition.END, access))
         return f"id: {item.record_id}\nevent: activity\ndata: {message.model_dump_json()}\n\n".encode()
+    if isinstance(item, ClipProgress):
+        return f"event: clip\ndata: {json.dumps(clip_event(item, access.camera.id))}\n\n".encode()
     return b""

@@ -8,7 +8,7 @@ pieces of a camera, the one-time token of a share).
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.json_schema import SkipJsonSchema
@@ -107,11 +107,15 @@ class CameraPatch(_Request):
     keep_what_matters: KeepWhatMatters = Field(None, json_schema_extra=_NO_DEFAULT)  # type: ignore[assignment]
     unmoving_keep_hours: UnmovingKeepHours = Field(None, json_schema_extra=_NO_DEFAULT)  # type: ignore[assignment]
     offline_minutes: OfflineMinutes = Field(None, json_schema_extra=_NO_DEFAULT)  # type: ignore[assignment]
+    daily_timelapse: bool | Absent = Field(None, description="Make a time-lapse of each day once it has ended "
+                                                             "in `time_zone`; it shows on the day's page.")
+    time_zone: Annotated[str, Field(min_length=1, max_length=64)] | Absent = Field(
+        None, examples=["Europe/Paris"], description="The owner's IANA time zone for this camera's days.")
 
     @model_validator(mode="after")
     def _not_null(self) -> CameraPatch:
         for name in self.model_fields_set - {"retention_days"}:
-            if name in self.model_fields_set and getattr(self, name) is None:
+            if getattr(self, name) is None:
                 raise ValueError(f"{name} may be left out but not null")
         return self
 
@@ -125,6 +129,8 @@ class CameraPatch(_Request):
 class ShareCreate(_Request):
     label: str | None = Field(None, max_length=MAX_LABEL_LENGTH, description="A note for the owner, e.g. who got it.",
                               json_schema_extra=PLAIN)
+    allow_clips: bool = Field(False, description="Whoever holds the link may also make, watch and download clips "
+                                                 "of this camera.")
 
 
 class Error(BaseModel):
@@ -156,6 +162,8 @@ class CameraOut(BaseModel):
     retention_days: int | None
     enabled: bool
     created: str = Field(description="ISO 8601, UTC.")
+    daily_timelapse: bool = False
+    time_zone: str = "UTC"
     host: str | Absent = Field(None, description="Owner only: the upload HOST.")
     username: str | Absent = Field(None, description="Owner only: the upload USERNAME.")
     password: str | Absent = Field(None, description="Owner only: the upload PASSWORD.")
@@ -218,6 +226,7 @@ class ShareOut(BaseModel):
     camera_id: str
     label: str | None
     created: str
+    allow_clips: bool = False
     token: str | Absent = Field(None, description="Only in the answer to POST: the share token.")
     url: str | Absent = Field(None, description="Only in the answer to POST: the camera's URL with the token.")
 
@@ -351,3 +360,58 @@ class ActivityMessage(BaseModel):
     id: str = Field(description="The same each time the same fact is sent again: deduplicate by it.")
     type: str = Field(description="`event.start`, `event.update` or `event.end`.")
     event: EventOut
+class ClipCreate(_Request):
+    """A clip of a time range (`since` and `until`) or of an event (`event_id`)."""
+
+    since: str | Absent = Field(None, description="Start, inclusive: ISO 8601 or epoch seconds.",
+                                examples=["2026-11-25T14:00:00Z"])
+    until: str | Absent = Field(None, description="End, exclusive: ISO 8601 or epoch seconds.",
+                                examples=["2026-11-25T15:00:00Z"])
+    event_id: str | Absent = Field(None, description="An activity event's id: its span is the range.")
+    speed: Literal["realtime", "factor", "timelapse"] = Field(
+        "timelapse", description="`realtime`: frames at their Sensr timestamps; `factor`: the same, `factor` times "
+                                 "faster; `timelapse`: one frame per output frame at `fps`.")
+    factor: float = Field(10.0, gt=1, le=100_000, description="Speed-up for `speed: factor`.")
+    fps: float = Field(30.0, ge=1, le=60, description="Output frames per second of a time-lapse.")
+    max_width: int = Field(1280, ge=16, le=3840, description="Largest output width (frames are scaled down to fit).")
+    max_height: int = Field(720, ge=16, le=3840, description="Largest output height.")
+    timestamp: bool = Field(False, description="Burn each frame's time (in the camera's time zone) into a corner.")
+
+    @model_validator(mode="after")
+    def _not_null(self) -> ClipCreate:
+        for name in ("since", "until", "event_id"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} may be left out but not null")
+        return self
+
+
+class ClipOut(BaseModel):
+    id: str
+    camera_id: str
+    kind: str = Field(description="`clip`, or `daily`: the camera's daily time-lapse of `day`.")
+    day: str | None = Field(description="For a daily time-lapse: the day, YYYY-MM-DD in the camera's time zone.")
+    state: str = Field(description="`queued`, `rendering`, `ready`, `failed` or `cancelled`.")
+    percent: float
+    frames_done: int
+    frames_total: int
+    eta_seconds: float | None = Field(description="While rendering: the estimated seconds left.")
+    size: int | None = Field(description="When ready: bytes of the MP4.")
+    duration: float | None = Field(description="When ready: seconds of video.")
+    reason: str | None = Field(description="When failed: why.")
+    since: str
+    until: str
+    event_id: str | None
+    speed: str
+    factor: float
+    fps: float
+    max_width: int
+    max_height: int
+    timestamp: bool
+    created: str
+    url: str = Field(description="This clip's JSON.")
+    video_url: str = Field(description="The MP4 (H.264, yuv420p, faststart), with range requests.")
+    download_url: str = Field(description="The MP4 as an attachment with a file name.")
+
+
+class ClipList(BaseModel):
+    clips: list[ClipOut]

@@ -81,6 +81,8 @@ _EVENT_PAGING = (
 )
 _CAMERA = "/cameras/{camera_id}"
 _FRAME = _CAMERA + "/frames/{frame_id}"
+_CLIP = _CAMERA + "/clips/{clip_id}"
+_CLIP_ACCESS = "For the owner, and for holders of a share link that allows clips (403 for other readers)."
 _JPEG = "The JPEG bytes (ETag from the frame id; cacheable for a year, immutable)."
 
 OPERATIONS: tuple[Operation, ...] = (
@@ -143,6 +145,23 @@ OPERATIONS: tuple[Operation, ...] = (
               description="The answer's token and url are shown only this once."),
     Operation("delete", _CAMERA + "/shares/{share_id}", "Revoke a share link", "user", {204: "Revoked."},
               errors=(401, 403, 404)),
+    Operation("get", _CAMERA + "/clips", "The camera's clips and time-lapses, newest first", "read",
+              {200: models.ClipList}, errors=(401, 403, 404), description=_CLIP_ACCESS),
+    Operation("post", _CAMERA + "/clips", "Ask for a clip or time-lapse (rendered in the background)", "read",
+              {202: models.ClipOut}, body=models.ClipCreate, errors=(400, 401, 403, 404, 503),
+              description="Answers at once with the queued clip (its URL in `Location`); its state and progress "
+                          "follow at that URL and as `event: clip` on the camera's event stream. " + _CLIP_ACCESS),
+    Operation("get", _CLIP, "A clip: state, progress, result", "read", {200: models.ClipOut},
+              errors=(401, 403, 404), description=_CLIP_ACCESS),
+    Operation("delete", _CLIP, "Delete a clip and its MP4 (cancelling it if unfinished)", "read",
+              {204: "Deleted."}, errors=(401, 403, 404, 503), description=_CLIP_ACCESS),
+    Operation("post", _CLIP + "/cancel", "Cancel a queued or rendering clip", "read", {200: models.ClipOut},
+              errors=(401, 403, 404, 503), description=_CLIP_ACCESS),
+    Operation("get", _CLIP + "/video.mp4", "The clip's MP4", "read",
+              {200: "The MP4 (H.264, yuv420p, faststart).", 206: "The requested byte range (`Range: bytes=a-b`)."},
+              content_type="video/mp4", errors=(401, 403, 404, 503),
+              query=(_query("download", "`1`: as an attachment with a file name.", {"type": "string"}),),
+              description="Single byte ranges are served, so players can seek. " + _CLIP_ACCESS),
     Operation("get", "/openapi.json", "This document", "none", {200: "The OpenAPI 3.1 document."}),
     Operation("get", _CAMERA + "/alerts", "The camera's alert rules", "user", {200: models.AlertRuleList},
               errors=(401, 403, 404), description="Owner only; webhook rules include their signing secret."),
@@ -167,6 +186,7 @@ OPERATIONS: tuple[Operation, ...] = (
 
 _ERROR_TEXT = {400: "Invalid input.", 401: "No valid credentials.", 403: "Not the owner.",
                404: "No such resource, or not visible to the caller.", 409: "Already taken.",
+               416: "The range is outside the content.",
                429: "Too many failed attempts.", 503: "A dependency did not answer; nothing changed."}
 _SECURITY: dict[Access, list[dict[str, list[str]]]] = {
     "none": [],
@@ -225,7 +245,7 @@ def _operation(op: Operation, schema_of: dict[Any, dict[str, Any]]) -> dict[str,
         if isinstance(answer, type):
             result["responses"][str(status)] = {"description": answer.__doc__ or answer.__name__,
                                                 "content": {"application/json": {"schema": schema_of[answer]}}}
-        elif status == 200:
+        elif status in (200, 206):
             body = {"type": "string", "format": "binary"} if op.content_type != "application/json" else {}
             result["responses"][str(status)] = {"description": answer, "content": {op.content_type: {"schema": body}}}
         else:

@@ -14,7 +14,9 @@ from api.v1 import openapi
 from api.v1.alerts import AlertRuleHandler, AlertRulesHandler, DeliveriesHandler, TestAlertHandler
 from api.v1.activity import MotionEventHandler, MotionEventsHandler
 from api.v1.base import ApiHandler, NotFoundHandler
+from api.clip_media import ClipVideoHandler
 from api.v1.cameras import CameraHandler, CamerasHandler, PasswordHandler
+from api.v1.clips import ClipCancelHandler, ClipHandler, ClipsHandler
 from api.v1.events import EventsHandler
 from api.v1.frames import CalendarHandler, FrameHandler, FramesHandler, LatestFrameHandler
 from api.v1.shares import ShareHandler, SharesHandler
@@ -52,6 +54,10 @@ ROUTES: tuple[tuple[str, type[JsonHandler]], ...] = (
     ("/cameras/{camera_id}/events", EventsHandler),
     ("/cameras/{camera_id}/shares", SharesHandler),
     ("/cameras/{camera_id}/shares/{share_id}", ShareHandler),
+    ("/cameras/{camera_id}/clips", ClipsHandler),
+    ("/cameras/{camera_id}/clips/{clip_id}", ClipHandler),
+    ("/cameras/{camera_id}/clips/{clip_id}/cancel", ClipCancelHandler),
+    ("/cameras/{camera_id}/clips/{clip_id}/video.mp4", ClipVideoHandler),
     ("/openapi.json", OpenApiHandler),
     ("/cameras/{camera_id}/alerts", AlertRulesHandler),
     ("/cameras/{camera_id}/alerts/deliveries", DeliveriesHandler),

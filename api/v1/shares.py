@@ -13,7 +13,7 @@ from api.v1.models import ShareCreate, ShareList, ShareOut
 
 def share_out(share: Share, **once: str) -> ShareOut:
     return ShareOut(id=share.id, camera_id=share.camera_id, label=share.label,
-                    created=format_instant(share.created_us), **once)
+                    created=format_instant(share.created_us), allow_clips=share.allow_clips, **once)
 
 
 class SharesHandler(ApiHandler):
@@ -26,7 +26,7 @@ class SharesHandler(ApiHandler):
         """A new share link: the answer's `url` opens the camera read-only for whoever has it."""
         camera = await self.services.run(self.services.access.owned, camera_id, self.caller)
         body = self.body_as(ShareCreate, optional=True)
-        share, token = await self.services.run(self.services.shares.create, camera, body.label)
+        share, token = await self.services.run(self.services.shares.create, camera, body.label, body.allow_clips)
         url = f"{public_base_url(self.services.settings)}/api/v1/cameras/{camera.id}?{SHARE_PARAMETER}={token}"
         self.send_json(share_out(share, token=token, url=url), status=201)
 

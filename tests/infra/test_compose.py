@@ -48,13 +48,14 @@ DOCKERFILE = ROOT / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
 SCHEMA = Path(__file__).resolve().parents[1] / "schemas" / "compose-spec.json"
 
-SERVICES = ("ingest_http", "ingest_ftp", "catalog_worker", "activity_worker", "notifier", "api")
+SERVICES = ("ingest_http", "ingest_ftp", "catalog_worker", "activity_worker", "notifier", "api", "clip_worker")
 SENSR_IMAGE = "sensr:local"
 
 # Settings (field name -> section) and their defaults, straight from sensr/settings.py.
 FIELDS = {name: section for section in SECTIONS for name in section.model_fields}
 # Variables compose.yaml uses that are not Sensr settings (documented in its header).
-COMPOSE_ONLY = {"CATALOG_REPLICAS", "NOTIFIER_REPLICAS", "POSTGRES_PASSWORD", "INFRA_BIND_ADDRESS", "KAFKA_HOST_PORT",
+COMPOSE_ONLY = {"CATALOG_REPLICAS", "NOTIFIER_REPLICAS", "CLIP_REPLICAS", "POSTGRES_PASSWORD", "INFRA_BIND_ADDRESS",
+                "KAFKA_HOST_PORT",
                 "KAFKA_ADVERTISED_HOST", "S3_HOST_PORT"}
 # Settings whose compose default differs from the native default on purpose.
 DIFFERENT_DEFAULTS = {
@@ -355,7 +356,7 @@ def test_services_run_their_package_from_the_one_image(model: dict[str, Any]) ->
 
 def test_every_long_running_service_has_a_health_check(model: dict[str, Any]) -> None:
     ops_ports = {"ingest_http": "8080", "ingest_ftp": "8021", "catalog_worker": "8091", "activity_worker": "8092",
-                 "api": "8000"}
+                 "notifier": "8093", "clip_worker": "8094", "api": "8000"}
     for name, service in model["services"].items():
         if service.get("restart") == "no":
             continue  # one-shot
@@ -376,7 +377,9 @@ def test_dependencies_wait_for_health(model: dict[str, Any]) -> None:
     needs = {"ingest_http": {"kafka", "kafka-init"}, "ingest_ftp": {"kafka", "kafka-init"},
              "catalog_worker": {"kafka", "kafka-init", "seaweedfs", "postgres"},
              "activity_worker": {"kafka", "kafka-init", "postgres"},
-             "api": {"kafka", "kafka-init", "seaweedfs", "postgres"}, "kafka-init": {"kafka"}}
+             "notifier": {"kafka", "kafka-init", "seaweedfs", "postgres"},
+             "api": {"kafka", "kafka-init", "seaweedfs", "postgres"}, "kafka-init": {"kafka"},
+             "clip_worker": {"kafka", "kafka-init", "seaweedfs", "postgres"}}
     for name, wanted in needs.items():
         assert set(services[name]["depends_on"]) == wanted, name
 

@@ -38,6 +38,7 @@ def test_readiness_urls_default_to_the_documented_ports() -> None:
         "ingest_http": "http://127.0.0.1:8080/readyz",
         "ingest_ftp": "http://127.0.0.1:8021/readyz",
         "notifier": "http://127.0.0.1:8093/readyz",
+        "clip_worker": "http://127.0.0.1:8094/readyz",
     }
 
 

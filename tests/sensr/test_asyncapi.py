@@ -93,6 +93,7 @@ def test_every_reference_resolves(doc: dict[str, Any]) -> None:
 def test_channels_are_the_public_topics(doc: dict[str, Any]) -> None:
     addresses = {channel["address"] for channel in doc["channels"].values()}
     assert addresses == {broker.FRAMES, broker.CATALOG, broker.FRAMES_DLQ, broker.ACTIVITY}
+    assert addresses == {broker.FRAMES, broker.CATALOG, broker.FRAMES_DLQ, broker.CLIP_JOBS, broker.CLIP_PROGRESS}
     assert broker.CAMERAS not in addresses  # internal: carries password verifiers
 
 
@@ -246,3 +247,13 @@ def test_activity_examples_and_every_kind_of_record_match_the_schema(doc: dict[s
     for record in records:
         assert _errors(check, json.loads(activity_value(record))) == [], record.type
     assert doc["operations"]["scoreFrames"]["bindings"]["kafka"]["groupId"]["const"] == "activity"
+def test_clip_records_match_the_document(doc: dict[str, Any]) -> None:
+    """What the api and the clip workers publish is what the document describes."""
+    from jsonschema import Draft202012Validator
+
+    from sensr.clips import ClipJob, ClipProgress
+    job = ClipJob(job_id="abc", camera="cam1", since_us=1, until_us=2, object_key="cam1/clips/abc.mp4")
+    progress = ClipProgress(job_id="abc", camera="cam1", state="ready", frames_done=3, frames_total=3, size=10,
+                            duration=0.1, updated_us=5)
+    for schema, record in (("clipJob", job.value()), ("clipProgress", progress.value())):
+        Draft202012Validator(doc["components"]["schemas"][schema]).validate(json.loads(record))

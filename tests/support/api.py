@@ -21,7 +21,7 @@ from sqlalchemy.engine import make_url
 from infra.process import ManagedProcess
 from launcher.service_stack import S3Endpoint, ServiceStack, start_group_at_end
 from launcher.services import ROOT, launch, service
-from sensr.broker import CAMERAS, make_consumer
+from sensr.broker import CAMERAS, CLIP_JOBS, CLIP_PROGRESS, make_consumer
 from sensr.cameras import CameraLogin
 from sensr.frames import new_frame_id
 from sensr.index import FrameIndex, FrameRecord
@@ -106,18 +106,21 @@ def stack_env(kafka_bootstrap: str, s3: S3Endpoint, database_url: str, data_dir:
     return stack.env
 
 
-def start_stack(env: dict[str, str], log_dir: Path, *, edges: bool = False) -> ApiStack:
-    """The api (and with `edges`, ingest_http and catalog_worker), ready to serve. The
-    bucket is made first, as `sensr run` does, and the catalog group put at the end of
-    `sensr.frames`, as `ServiceStack.start` does."""
+def start_stack(env: dict[str, str], log_dir: Path, *, edges: bool = False, clips: bool = False) -> ApiStack:
+    """The api (and with `edges`, ingest_http and catalog_worker; with `clips`, a
+    clip_worker), ready to serve. The bucket is made first, as `sensr run` does, and the
+    stack's consumer groups start at the ends of their topics, as `ServiceStack.start`
+    does (earlier tests' frames, jobs and reports are not this stack's)."""
     ensure_bucket(make_s3_client(S3Settings(s3_endpoint=env["SENSR_S3_ENDPOINT"],
                                             s3_access_key=env["SENSR_S3_ACCESS_KEY"],
                                             s3_secret_key=env["SENSR_S3_SECRET_KEY"])), env["SENSR_S3_BUCKET"])
     stack = ApiStack(url=f"http://127.0.0.1:{env['SENSR_API_PORT']}", env=env)
     if edges:  # frames earlier tests left in the shared topic are not this stack's work
         start_group_at_end(env["SENSR_KAFKA_BOOTSTRAP"], env["SENSR_CATALOG_GROUP_ID"])
+    start_group_at_end(env["SENSR_KAFKA_BOOTSTRAP"], env["SENSR_CLIP_PROGRESS_GROUP_ID"], CLIP_PROGRESS)
+    start_group_at_end(env["SENSR_KAFKA_BOOTSTRAP"], env["SENSR_CLIP_GROUP_ID"], CLIP_JOBS)
     try:
-        for module in EDGE_STACK if edges else ("api",):
+        for module in (*(EDGE_STACK if edges else ("api",)), *(("clip_worker",) if clips else ())):
             start_service(stack, module, log_dir)
     except BaseException:
         stack.stop()

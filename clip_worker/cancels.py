@@ -1,0 +1,63 @@
+"""The cancelled jobs, followed from `sensr.clip-cancels` by every worker (no group: each
+needs all of them). The topic keeps a week of cancels, read from its start, so a job
+cancelled before any worker took it is skipped when it is taken."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Callable
+
+from kafka import KafkaConsumer, TopicPartition
+
+from sensr.broker import CLIP_CANCELS
+from sensr.logs import get_logger
+
+log = get_logger(__name__)
+
+
+class CancelledJobs:
+    def __init__(self, open_consumer: Callable[[], KafkaConsumer]) -> None:
+        self._open_consumer = open_consumer
+        self._ids: set[str] = set()
+        self._lock = threading.Lock()
+        self.caught_up = threading.Event()
+        """Set once every cancel published before the worker started has been read."""
+        self._thread: threading.Thread | None = None
+
+    def __contains__(self, job_id: object) -> bool:
+        with self._lock:
+            return job_id in self._ids
+
+    def start(self, stop: threading.Event) -> None:
+        self._thread = threading.Thread(target=self._run, args=(stop,), name="clip-cancels", daemon=True)
+        self._thread.start()
+
+    def join(self) -> None:
+        if self._thread is not None:
+            self._thread.join(5)
+
+    def _run(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                self._follow(stop)
+            except Exception as error:  # the broker may be away: say so, retry, never die
+                log.warning("clip_cancels_retry", error=str(error))
+                stop.wait(1.0)
+
+    def _follow(self, stop: threading.Event) -> None:
+        consumer: Any = self._open_consumer()
+        try:
+            partitions = [TopicPartition(CLIP_CANCELS, p) for p in sorted(consumer.partitions_for_topic(CLIP_CANCELS) or ())]
+            if not partitions:
+                raise RuntimeError(f"topic {CLIP_CANCELS} has no partitions (not created yet?)")
+            consumer.assign(partitions)
+            consumer.seek_to_beginning(*partitions)
+            ends = consumer.end_offsets(partitions)
+            while not stop.is_set():
+                for records in consumer.poll(timeout_ms=200).values():
+                    with self._lock:
+                        self._ids.update(record.key.decode() for record in records if record.key)
+                if not self.caught_up.is_set() and all(consumer.position(tp) >= end for tp, end in ends.items()):
+                    self.caught_up.set()
+        finally:
+            consumer.close()
