@@ -10,7 +10,7 @@ no S3 request) and responses may be cached for a year, `immutable`.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Iterator
 from concurrent.futures import Executor
 from typing import Any
 
@@ -75,9 +75,24 @@ class ObjectReader:
     async def open(self, key: str) -> StoredObject:
         """The object under `key`. Raises NotFound when it is gone (a frame removed by
         retention after it was listed) and Unavailable when the store does not answer."""
-        loop = asyncio.get_running_loop()
+        response = await asyncio.get_running_loop().run_in_executor(self._executor, self._get, key)
+        return StoredObject(response, self._executor)
+
+    def read(self, key: str) -> Iterator[bytes]:
+        """The object under `key` in pieces of at most CHUNK_BYTES, for code that already
+        runs in a worker thread (the zip export, `api.exports`). Blocks; raises like `open`
+        when the first piece is asked for."""
+        response = self._get(key)
         try:
-            response = await loop.run_in_executor(self._executor, self._client.get_object, self._bucket, key)
+            yield from response.stream(CHUNK_BYTES, decode_content=False)
+        finally:
+            response.close()
+            response.release_conn()
+
+    def _get(self, key: str) -> Any:
+        """minio's response for `key` (blocks), its errors mapped to the api's."""
+        try:
+            return self._client.get_object(self._bucket, key)
         except S3Error as error:
             if error.code in _MISSING:
                 raise NotFound("the image is no longer stored") from None
@@ -86,7 +101,6 @@ class ObjectReader:
         except TransportError as error:
             log.warning("object_store_unreachable", key=key, error=str(error))
             raise Unavailable("the image store is unreachable; try again") from None
-        return StoredObject(response, self._executor)
 
     def ping(self) -> bool:
         """True when the bucket is reachable (blocks: for the readiness probe)."""

@@ -10,7 +10,8 @@ from typing import Any
 import tornado.web
 
 from api.callers import CallerResolver
-from api.media import ImageHandler, LiveMjpegHandler, ThumbnailHandler
+from api.exports import ZipHandler
+from api.media import DownloadHandler, ImageHandler, LiveMjpegHandler, ThumbnailHandler
 from api.services import Services
 from api.ui.accounts import HomePage, LoginPage, LogoutPage, SignUpPage
 from api.ui.base import NotFoundPage
@@ -45,6 +46,8 @@ ROUTES: tuple[tuple[str, type[tornado.web.RequestHandler]], ...] = (
     (_FRAME, FramePage),
     (_FRAME + r"/image", ImageHandler),
     (_FRAME + r"/thumbnail", ThumbnailHandler),
+    (_FRAME + r"/download", DownloadHandler),
+    (_CAMERA + r"/frames\.zip", ZipHandler),
 )
 
 

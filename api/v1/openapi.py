@@ -122,6 +122,17 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("delete", _CAMERA + "/shares/{share_id}", "Revoke a share link", "user", {204: "Revoked."},
               errors=(401, 403, 404)),
     Operation("get", "/openapi.json", "This document", "none", {200: "The OpenAPI 3.1 document."}),
+    Operation("get", _FRAME + "/download", "A frame's JPEG as a file to save", "read",
+              {200: "The JPEG bytes with `Content-Disposition: attachment` (named after the camera and the "
+                    "frame's UTC timestamp).", 304: "Not modified."},
+              content_type="image/jpeg", errors=(401, 404, 503)),
+    Operation("get", _CAMERA + "/frames.zip", "Frames of a time range as one zip", "read",
+              {200: "A zip (entries stored uncompressed, named by UTC timestamp), streamed as it is built, with "
+                    "its Content-Length known in advance. A frame removed while the zip streams cuts the "
+                    "body short (the length does not match), never a wrong zip."},
+              query=tuple({**parameter, "required": True} for parameter in _TIME_RANGE),
+              content_type="application/zip", errors=(400, 401, 404, 503),
+              description="`since` and `until` are required; at most 366 days and SENSR_ZIP_MAX_FRAMES frames."),
 )
 
 _ERROR_TEXT = {400: "Invalid input.", 401: "No valid credentials.", 403: "Not the owner.",

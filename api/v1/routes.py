@@ -8,7 +8,8 @@ from typing import Any
 
 from api.callers import CallerResolver
 from api.handlers import JsonHandler
-from api.media import ImageHandler, LiveMjpegHandler, ThumbnailHandler
+from api.exports import ZipHandler
+from api.media import DownloadHandler, ImageHandler, LiveMjpegHandler, ThumbnailHandler
 from api.services import Services
 from api.v1 import openapi
 from api.v1.base import ApiHandler, NotFoundHandler
@@ -50,6 +51,8 @@ ROUTES: tuple[tuple[str, type[JsonHandler]], ...] = (
     ("/cameras/{camera_id}/shares", SharesHandler),
     ("/cameras/{camera_id}/shares/{share_id}", ShareHandler),
     ("/openapi.json", OpenApiHandler),
+    ("/cameras/{camera_id}/frames/{frame_id}/download", DownloadHandler),
+    ("/cameras/{camera_id}/frames.zip", ZipHandler),
 )
 
 
