@@ -1,7 +1,7 @@
 """Downloads: one frame as a file, and a camera's frames over a time range as one zip.
 
 The zip is streamed as it is built: no temporary file, and no frame is ever whole in
-memory (each is copied from the bucket in `api.images.CHUNK_BYTES` pieces). The library
+memory (each is copied from the bucket in pieces of at most SEND_BYTES). The library
 is zipstream-ng: it writes entries as they are iterated and, for entries of known size
 stored uncompressed, computes the archive's exact length before the first byte, so the
 response has a `Content-Length` and the browser shows the download's progress. JPEGs
@@ -14,13 +14,15 @@ entry, written after every entry), so the export keeps about half a kilobyte per
 100,000-frame zip holds about 50 MB whatever the frames weigh. `SENSR_ZIP_MAX_FRAMES`
 bounds it.
 
-The archive is built in the worker pool (index pages, then lazy entries), and each
-piece is produced there too (`Services.run`), so the event loop never blocks on S3;
-Tornado's `flush()` is awaited after each piece, so a slow client holds one piece.
+The archive is built in the worker pool (index pages, then lazy entries), and its bytes
+are produced there too (`Services.run`), half a megabyte at a time, the next while the
+event loop sends the previous; Tornado's `flush()` is awaited after each, so a slow
+client holds at most two.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -40,6 +42,7 @@ from sensr.logs import get_logger
 log = get_logger(__name__)
 INDEX_PAGE_FRAMES = 1000
 MAX_RANGE_US = 366 * 86_400_000_000
+SEND_BYTES = 512 * 1024  # per hand-over from the pool to the event loop; two are held at most
 _UNSAFE = re.compile(r"[^\w.-]+")
 
 
@@ -77,7 +80,18 @@ class _StoredFrame:
         self._key = key
 
     def __iter__(self) -> Iterator[bytes]:
-        return self._objects.read(self._key)
+        return self._objects.read(self._key, SEND_BYTES)
+
+
+def _take(pieces: Iterator[bytes]) -> bytes:
+    """The archive's next pieces, joined up to about SEND_BYTES (b"" at its end): fewer
+    hops between the pool and the event loop than one per 64 KiB piece."""
+    taken: list[bytes] = []
+    size = 0
+    while size < SEND_BYTES and (piece := next(pieces, None)) is not None:
+        taken.append(piece)
+        size += len(piece)
+    return b"".join(taken)
 
 
 def frame_archive(index: FrameIndex, objects: ObjectReader, camera: str, since_us: int, until_us: int,
@@ -124,9 +138,11 @@ class ZipHandler(JsonHandler):
         self.set_header("Content-Length", len(archive))
         self.set_header("Content-Disposition", attachment(name))
         pieces = iter(archive)
+        ahead = asyncio.ensure_future(services.run(_take, pieces))
         try:
-            while (piece := await services.run(next, pieces, None)) is not None:
-                self.write(piece)
+            while buffer := await ahead:
+                ahead = asyncio.ensure_future(services.run(_take, pieces))  # read on while this is sent
+                self.write(buffer)
                 await self.flush()
         except StreamClosedError:
             return  # the client went away
@@ -136,6 +152,8 @@ class ZipHandler(JsonHandler):
                 self.request.connection.close()  # the client sees a short body, never a wrong zip
             return
         finally:
+            await asyncio.wait([ahead])  # the generator may be running in the pool: let it finish first
+            ahead.exception()  # seen (it was handled above, or the client is gone)
             pieces.close()
         self.finish()
 

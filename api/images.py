@@ -78,13 +78,13 @@ class ObjectReader:
         response = await asyncio.get_running_loop().run_in_executor(self._executor, self._get, key)
         return StoredObject(response, self._executor)
 
-    def read(self, key: str) -> Iterator[bytes]:
-        """The object under `key` in pieces of at most CHUNK_BYTES, for code that already
+    def read(self, key: str, piece_bytes: int = CHUNK_BYTES) -> Iterator[bytes]:
+        """The object under `key` in pieces of at most `piece_bytes`, for code that already
         runs in a worker thread (the zip export, `api.exports`). Blocks; raises like `open`
         when the first piece is asked for."""
         response = self._get(key)
         try:
-            yield from response.stream(CHUNK_BYTES, decode_content=False)
+            yield from response.stream(piece_bytes, decode_content=False)
         finally:
             response.close()
             response.release_conn()
