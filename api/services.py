@@ -20,6 +20,7 @@ from sqlalchemy.exc import DBAPIError
 from api.access import AccessPolicy
 from api.cameras import CameraService, LoginPublisher
 from api.db import Database, api_error
+from api.frame_removal import FrameRemover
 from api.images import ObjectReader
 from api.live import Fanout
 from api.login import LoginFlow, LoginThrottle
@@ -50,6 +51,7 @@ class Services:
     access: AccessPolicy
     index: FrameIndex
     objects: ObjectReader
+    removal: FrameRemover
     frames_feed: Fanout[FrameEvent]
     catalog_feed: Fanout[FrameRecord]
     producer: KafkaProducer
@@ -78,6 +80,7 @@ class Services:
         executor = ThreadPoolExecutor(WORKER_THREADS, thread_name_prefix="api-worker")
         cameras = CameraService(db, LoginPublisher(producer, timeout=kafka.kafka_request_timeout_ms / 1000))
         shares = ShareService(db)
+        s3 = make_s3_client(settings.s3)
 
         def live_consumer() -> KafkaConsumer:
             return make_consumer(core, kafka, group_id=None, client_id="sensr-api-live",
@@ -88,7 +91,8 @@ class Services:
             users=UserService(db, api.min_password_length),
             tokens=TokenService(db, api.token_lifetime_days),
             cameras=cameras, shares=shares, access=AccessPolicy(cameras, shares), index=index,
-            objects=ObjectReader(make_s3_client(settings.s3), settings.s3.s3_bucket, executor),
+            objects=ObjectReader(s3, settings.s3.s3_bucket, executor),
+            removal=FrameRemover(index, s3, settings.s3.s3_bucket),
             frames_feed=Fanout("frames", FRAMES, live_consumer, FrameEvent.from_record, api.live_queue_bytes,
                                weigh=lambda event: len(event.jpeg)),
             catalog_feed=Fanout("catalog", CATALOG, live_consumer, decode_catalog_event, CATALOG_QUEUE_EVENTS),

@@ -38,6 +38,8 @@ NOTICES = {
     "deleted": "The camera was deleted.",
     "revoked": "The share link was revoked: it opens nothing any more.",
     "logged-out": "You are logged out.",
+    "frame-deleted": "The frame was deleted.",
+    "frames-deleted": "The frames were deleted.",
 }
 
 

@@ -17,6 +17,7 @@ from api.ui.accounts import HomePage, LoginPage, LogoutPage, SignUpPage
 from api.ui.base import NotFoundPage
 from api.ui.browse import BrowsePage, FramePage, HourPage, LivePage
 from api.ui.cameras import CameraListPage, DeletePage, NewCameraPage, PasswordAction, SettingsPage, UploadLoginPage
+from api.ui.deletions import DeleteFrameAction, DeleteFramesPage
 from api.ui.shares import RevokeShareAction, SharesPage
 
 PACKAGE = Path(__file__).resolve().parents[1]
@@ -48,6 +49,8 @@ ROUTES: tuple[tuple[str, type[tornado.web.RequestHandler]], ...] = (
     (_FRAME + r"/thumbnail", ThumbnailHandler),
     (_FRAME + r"/download", DownloadHandler),
     (_CAMERA + r"/frames\.zip", ZipHandler),
+    (_CAMERA + r"/delete-frames", DeleteFramesPage),
+    (_FRAME + r"/delete", DeleteFrameAction),
 )
 
 

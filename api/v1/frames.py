@@ -13,7 +13,7 @@ from api.callers import SHARE_PARAMETER
 from api.errors import InvalidInput, NotFound
 from api.times import format_instant
 from api.v1.base import ApiHandler
-from api.v1.models import CalendarOut, FrameOut, FramePageOut, HourCount
+from api.v1.models import CalendarOut, FrameOut, FramePageOut, FramesDeletedOut, HourCount
 from sensr.frames import now_us
 from sensr.index import FrameRecord, InvalidCursor
 
@@ -54,6 +54,18 @@ class FramesHandler(ApiHandler):
         self.send_json(FramePageOut(frames=[frame_out(frame, access) for frame in page.frames],
                                     next_cursor=page.next_cursor, next=self._next_url(page.next_cursor)))
 
+    async def delete(self, camera_id: str) -> None:
+        """Delete the camera's frames in [since, until) (both required; the owner only):
+        their images first, then their rows."""
+        camera = await self.services.run(self.services.access.owned, camera_id, self.caller)
+        since, until = self.instant_argument("since"), self.instant_argument("until")
+        if since is None or until is None:
+            raise InvalidInput("since and until are required: the range of frames to delete")
+        if until <= since:
+            raise InvalidInput("until must be later than since")
+        removed = await self.services.run(self.services.removal.remove_range, camera.username, since, until)
+        self.send_json(FramesDeletedOut(deleted=removed))
+
     def _next_url(self, cursor: str | None) -> str | None:
         if cursor is None:
             return None
@@ -75,6 +87,15 @@ class FrameHandler(ApiHandler):
     async def get(self, camera_id: str, frame_id: str) -> None:
         access = await self.readable_camera(camera_id)
         self.send_json(frame_out(await self.frame(access, frame_id), access))
+
+    async def delete(self, camera_id: str, frame_id: str) -> None:
+        """Delete one frame (the owner only): its images first, then its row."""
+        camera = await self.services.run(self.services.access.owned, camera_id, self.caller)
+        frame = await self.services.run(self.services.index.get, camera.username, frame_id)
+        if frame is None:
+            raise NotFound("no such frame")
+        await self.services.run(self.services.removal.remove, [frame])
+        self.send_no_content()
 
 
 class CalendarHandler(ApiHandler):

@@ -158,3 +158,9 @@ class ShareOut(BaseModel):
 
 class ShareList(BaseModel):
     shares: list[ShareOut]
+
+
+class FramesDeletedOut(BaseModel):
+    """How many frames a range deletion removed."""
+
+    deleted: int

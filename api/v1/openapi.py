@@ -133,6 +133,12 @@ OPERATIONS: tuple[Operation, ...] = (
               query=tuple({**parameter, "required": True} for parameter in _TIME_RANGE),
               content_type="application/zip", errors=(400, 401, 404, 503),
               description="`since` and `until` are required; at most 366 days and SENSR_ZIP_MAX_FRAMES frames."),
+    Operation("delete", _FRAME, "Delete a frame", "user", {204: "Deleted: its images, then its index row."},
+              errors=(401, 403, 404, 503)),
+    Operation("delete", _CAMERA + "/frames", "Delete the frames of a time range", "user",
+              {200: models.FramesDeletedOut}, query=tuple({**parameter, "required": True} for parameter in _TIME_RANGE),
+              errors=(400, 401, 403, 404, 503),
+              description="Images first, then index rows; the calendar's counts follow at once."),
 )
 
 _ERROR_TEXT = {400: "Invalid input.", 401: "No valid credentials.", 403: "Not the owner.",
