@@ -36,6 +36,7 @@ from api.errors import ApiError, InvalidInput
 from api.handlers import JsonHandler
 from api.images import ObjectReader
 from api.times import parse_instant
+from api.zones import zone
 from sensr.index import FrameIndex, FrameRecord
 from sensr.logs import get_logger
 
@@ -121,7 +122,7 @@ def frame_archive(index: FrameIndex, objects: ObjectReader, camera: str, since_u
 
 class ZipHandler(JsonHandler):
     """`GET .../frames.zip?since=...&until=...`: the camera's frames in [since, until) as
-    one zip (instants as in `api.times`; at most 366 days)."""
+    one zip (instants as in `api.times`, `tz` as in the JSON API; at most 366 days)."""
 
     async def get(self, camera_id: str) -> None:
         access = await self.readable_camera(camera_id)
@@ -161,4 +162,5 @@ class ZipHandler(JsonHandler):
         text = self.get_query_argument(name, None)
         if not text:
             raise InvalidInput(f"{name} is required")
-        return parse_instant(text, name)
+        tz = self.get_query_argument("tz", None)
+        return parse_instant(text, name, zone(tz) if tz else UTC)

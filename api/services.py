@@ -18,6 +18,7 @@ from kafka import KafkaConsumer, KafkaProducer
 from sqlalchemy.exc import DBAPIError
 
 from api.access import AccessPolicy
+from api.accounts import AccountService
 from api.cameras import CameraService, LoginPublisher
 from api.db import Database, api_error
 from api.frame_removal import FrameRemover
@@ -52,6 +53,7 @@ class Services:
     index: FrameIndex
     objects: ObjectReader
     removal: FrameRemover
+    accounts: AccountService
     frames_feed: Fanout[FrameEvent]
     catalog_feed: Fanout[FrameRecord]
     producer: KafkaProducer
@@ -81,6 +83,7 @@ class Services:
         cameras = CameraService(db, LoginPublisher(producer, timeout=kafka.kafka_request_timeout_ms / 1000))
         shares = ShareService(db)
         s3 = make_s3_client(settings.s3)
+        users, tokens = UserService(db, api.min_password_length), TokenService(db, api.token_lifetime_days)
 
         def live_consumer() -> KafkaConsumer:
             return make_consumer(core, kafka, group_id=None, client_id="sensr-api-live",
@@ -88,11 +91,11 @@ class Services:
 
         return cls(
             settings=settings, db=db,
-            users=UserService(db, api.min_password_length),
-            tokens=TokenService(db, api.token_lifetime_days),
+            users=users, tokens=tokens,
             cameras=cameras, shares=shares, access=AccessPolicy(cameras, shares), index=index,
             objects=ObjectReader(s3, settings.s3.s3_bucket, executor),
             removal=FrameRemover(index, s3, settings.s3.s3_bucket),
+            accounts=AccountService(users, tokens, cameras, shares, index),
             frames_feed=Fanout("frames", FRAMES, live_consumer, FrameEvent.from_record, api.live_queue_bytes,
                                weigh=lambda event: len(event.jpeg)),
             catalog_feed=Fanout("catalog", CATALOG, live_consumer, decode_catalog_event, CATALOG_QUEUE_EVENTS),

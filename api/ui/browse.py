@@ -19,6 +19,7 @@ from api.ui.calendar import (
     DAY_US,
     HOUR_US,
     day_hours,
+    day_span_us,
     hour_key,
     month,
     month_span_us,
@@ -47,6 +48,7 @@ class BrowsePage(_CameraPage):
     async def get(self, camera_id: str) -> None:
         access = await self.readable_camera(camera_id)
         username = access.camera.username
+        zone = self.zone
         latest = await self.services.run(self.services.index.latest, username)
         day_text, month_text = self.get_query_argument("day", None), self.get_query_argument("month", None)
         day: date | None = parse_day(day_text) if day_text else None
@@ -55,12 +57,14 @@ class BrowsePage(_CameraPage):
         elif month_text:
             first = parse_month(month_text)
         else:
-            day = to_datetime(latest.timestamp_us).date() if latest else to_datetime(now_us()).date()
+            day = to_datetime(latest.timestamp_us if latest else now_us(), zone).date()
             first = day.replace(day=1)
-        since, until = month_span_us(first)
+        since, until = month_span_us(first, zone)
+        if day is not None:  # a day of the next month shown in the last week: its hours too
+            since, until = min(since, day_span_us(day, zone)[0]), max(until, day_span_us(day, zone)[1])
         counts = await self.services.run(self.services.index.hourly_counts, username, since, until)
-        calendar = month(first, counts)
-        hours = day_hours(day, counts) if day is not None else None
+        calendar = month(first, counts, zone)
+        hours = day_hours(day, counts, zone) if day is not None else None
         self.render_camera("browse.html", access, title=access.camera.name, latest=latest, calendar=calendar,
                            day=day, hours=hours, tab="browse")
 
@@ -84,7 +88,7 @@ class HourPage(_CameraPage):
                            frames=page.frames, next_cursor=page.next_cursor, first_page=cursor is None,
                            previous_hour=hour_key(before[-1][0]) if before else None,
                            next_hour=hour_key(after[0][0]) if after else None,
-                           day=to_datetime(start).date(), tab="browse")
+                           day=to_datetime(start, self.zone).date(), tab="browse")
 
 
 class FramePage(_CameraPage):

@@ -38,7 +38,7 @@ class DeleteFramesPage(PageHandler):
         camera = await self.owned_camera(camera_id)
         since, until = self._range()
         await self.services.run(self.services.removal.remove_range, camera.username, since, until)
-        day = to_datetime(since).date().isoformat()
+        day = to_datetime(since, self.zone).date().isoformat()
         self.redirect(f"/cameras/{camera.id}?{urlencode({'day': day, 'done': 'frames-deleted'})}")
 
     def _range(self) -> tuple[int, int]:

@@ -13,6 +13,7 @@ from api.callers import CallerResolver
 from api.exports import ZipHandler
 from api.media import DownloadHandler, ImageHandler, LiveMjpegHandler, ThumbnailHandler
 from api.services import Services
+from api.ui import account
 from api.ui.accounts import HomePage, LoginPage, LogoutPage, SignUpPage
 from api.ui.base import NotFoundPage
 from api.ui.browse import BrowsePage, FramePage, HourPage, LivePage
@@ -51,6 +52,12 @@ ROUTES: tuple[tuple[str, type[tornado.web.RequestHandler]], ...] = (
     (_CAMERA + r"/frames\.zip", ZipHandler),
     (_CAMERA + r"/delete-frames", DeleteFramesPage),
     (_FRAME + r"/delete", DeleteFrameAction),
+    (r"/account", account.AccountPage),
+    (r"/account/password", account.PasswordAction),
+    (r"/account/time-zone", account.TimeZoneAction),
+    (r"/account/sign-out-everywhere", account.SignOutEverywhereAction),
+    (r"/account/tokens/(?P<token_id>[^/]+)/revoke", account.RevokeTokenAction),
+    (r"/account/delete", account.CloseAccountPage),
 )
 
 

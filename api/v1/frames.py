@@ -5,7 +5,9 @@ these answers."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from functools import partial
+from zoneinfo import ZoneInfo
 from urllib.parse import quote, urlencode
 
 from api.access import CameraAccess
@@ -13,9 +15,10 @@ from api.callers import SHARE_PARAMETER
 from api.errors import InvalidInput, NotFound
 from api.times import format_instant
 from api.v1.base import ApiHandler
-from api.v1.models import CalendarOut, FrameOut, FramePageOut, FramesDeletedOut, HourCount
+from api.v1.models import CalendarOut, DayCount, FrameOut, FramePageOut, FramesDeletedOut, HourCount
+from api.zones import day_span_us, local_iso
 from sensr.frames import now_us
-from sensr.index import FrameRecord, InvalidCursor
+from sensr.index import HOUR_US, FrameRecord, InvalidCursor
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
@@ -98,10 +101,26 @@ class FrameHandler(ApiHandler):
         self.send_no_content()
 
 
+def local_days(counts: list[tuple[int, int]], zone: ZoneInfo) -> list[DayCount]:
+    """Per-hour counts summed by local date in `zone` (each hour by its start), with each
+    day's length: 23 or 25 hours when clocks change."""
+    per_day: dict[date, int] = {}
+    for start, count in counts:
+        day = datetime.fromtimestamp(start // 1_000_000, tz=zone).date()
+        per_day[day] = per_day.get(day, 0) + count
+    days = []
+    for day, count in sorted(per_day.items()):
+        start, end = day_span_us(day, zone)
+        days.append(DayCount(date=day.isoformat(), start=local_iso(start, zone), hours=(end - start) // HOUR_US,
+                             count=count))
+    return days
+
+
 class CalendarHandler(ApiHandler):
     async def get(self, camera_id: str) -> None:
         """Frames per UTC hour in [since, until) (default: the last 31 days; at most 366;
-        an empty range has no hours)."""
+        an empty range has no hours). With `tz` (an IANA zone), also per local day, and
+        dates or date-times without an offset in since and until are in that zone."""
         access = await self.readable_camera(camera_id)
         until, since = self.instant_argument("until"), self.instant_argument("since")
         until = now_us() if until is None else until
@@ -109,6 +128,15 @@ class CalendarHandler(ApiHandler):
         if until - since > CALENDAR_MAX_US:
             raise InvalidInput("a calendar spans at most 366 days")
         counts = await self.services.run(self.services.index.hourly_counts, access.camera.username, since, until)
-        hours = [HourCount(start=format_instant(start), start_us=start, count=count) for start, count in counts]
+        zone = self.zone_argument()
+        if zone is None:
+            hours = [HourCount(start=format_instant(start), start_us=start, count=count) for start, count in counts]
+            self.send_json(CalendarOut(camera_id=access.camera.id, since=format_instant(since),
+                                       until=format_instant(until), total=sum(hour.count for hour in hours),
+                                       hours=hours))
+            return
+        hours = [HourCount(start=format_instant(start), start_us=start, count=count,
+                           local_start=local_iso(start, zone)) for start, count in counts]
         self.send_json(CalendarOut(camera_id=access.camera.id, since=format_instant(since), until=format_instant(until),
-                                   total=sum(hour.count for hour in hours), hours=hours))
+                                   total=sum(hour.count for hour in hours), hours=hours, time_zone=str(zone),
+                                   days=local_days(counts, zone)))

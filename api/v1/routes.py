@@ -12,6 +12,7 @@ from api.exports import ZipHandler
 from api.media import DownloadHandler, ImageHandler, LiveMjpegHandler, ThumbnailHandler
 from api.services import Services
 from api.v1 import openapi
+from api.v1.account import MyTokenHandler, MyTokensHandler, PasswordChangeHandler
 from api.v1.base import ApiHandler, NotFoundHandler
 from api.v1.cameras import CameraHandler, CamerasHandler, PasswordHandler
 from api.v1.events import EventsHandler
@@ -53,6 +54,9 @@ ROUTES: tuple[tuple[str, type[JsonHandler]], ...] = (
     ("/openapi.json", OpenApiHandler),
     ("/cameras/{camera_id}/frames/{frame_id}/download", DownloadHandler),
     ("/cameras/{camera_id}/frames.zip", ZipHandler),
+    ("/me/password", PasswordChangeHandler),
+    ("/me/tokens", MyTokensHandler),
+    ("/me/tokens/{token_id}", MyTokenHandler),
 )
 
 
