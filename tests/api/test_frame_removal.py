@@ -7,29 +7,13 @@ from __future__ import annotations
 from urllib.parse import quote
 
 import requests
-from minio.error import S3Error
-
-from sensr.settings import S3Settings
-from sensr.storage import make_s3_client
-from tests.support.api import ApiStack, create_camera, seed_frames, sign_up
+from tests.support.api import ApiStack, create_camera, object_stored, seed_frames, sign_up
 from tests.support.ui import Visitor, field
 from tests.support.ui import create_camera as ui_create_camera
 from tests.support.ui import sign_up as ui_sign_up
 
 HOUR_US = 3_600_000_000
 DAY_START_US = 1_795_996_800_000_000  # 2026-11-30T00:00:00Z
-
-
-def stored(stack: ApiStack, key: str) -> bool:
-    s3 = make_s3_client(S3Settings(s3_endpoint=stack.env["SENSR_S3_ENDPOINT"],
-                                   s3_access_key=stack.env["SENSR_S3_ACCESS_KEY"],
-                                   s3_secret_key=stack.env["SENSR_S3_SECRET_KEY"]))
-    try:
-        s3.stat_object(stack.env["SENSR_S3_BUCKET"], key)
-    except S3Error as error:
-        assert error.code == "NoSuchKey", error
-        return False
-    return True
 
 
 def calendar(stack: ApiStack, session: requests.Session, camera_id: str) -> dict[str, int]:
@@ -55,8 +39,8 @@ def test_the_owner_deletes_one_frame_and_a_range(api_stack: ApiStack) -> None:
     assert requests.delete(api_stack.api(path), params={"share": share["token"]}, timeout=30).status_code == 401
 
     assert owner.session.delete(api_stack.api(path), timeout=30).status_code == 204
-    assert not stored(api_stack, one.object_key) and not stored(api_stack, one.thumbnail_key)
-    assert stored(api_stack, seeded[0].object_key)
+    assert not object_stored(api_stack, one.object_key) and not object_stored(api_stack, one.thumbnail_key)
+    assert object_stored(api_stack, seeded[0].object_key)
     assert owner.session.get(api_stack.api(path), timeout=30).status_code == 404
     assert owner.session.delete(api_stack.api(path), timeout=30).status_code == 404
     assert calendar(api_stack, owner.session, camera["id"]) == {"00": 2, "01": 4}
@@ -69,7 +53,7 @@ def test_the_owner_deletes_one_frame_and_a_range(api_stack: ApiStack) -> None:
     assert stranger.session.delete(frames, params=hour, timeout=30).status_code == 404
     answer = owner.session.delete(frames, params=hour, timeout=30)
     assert answer.status_code == 200 and answer.json() == {"deleted": 4}
-    assert all(not stored(api_stack, record.object_key) for record in seeded[3:])
+    assert all(not object_stored(api_stack, record.object_key) for record in seeded[3:])
     assert calendar(api_stack, owner.session, camera["id"]) == {"00": 2}
     left = owner.session.get(frames, timeout=30).json()["frames"]
     assert [frame["id"] for frame in left] == [seeded[0].frame_id, seeded[2].frame_id]
@@ -83,7 +67,7 @@ def test_a_public_camera_is_readable_but_not_deletable_by_others(api_stack: ApiS
     path = api_stack.api(f"/cameras/{camera['id']}/frames/{quote(frame.frame_id)}")
     assert visitor.session.get(path, timeout=30).status_code == 200
     assert visitor.session.delete(path, timeout=30).status_code == 403
-    assert stored(api_stack, frame.object_key)
+    assert object_stored(api_stack, frame.object_key)
 
 
 def test_the_ui_deletes_a_frame_and_a_day_after_saying_how_many(api_stack: ApiStack) -> None:
@@ -98,7 +82,7 @@ def test_the_ui_deletes_a_frame_and_a_day_after_saying_how_many(api_stack: ApiSt
     assert answer.status_code == 302
     assert answer.headers["Location"] == f"/cameras/{camera_id}/hours/2026-11-30T00?done=frame-deleted"
     assert "The frame was deleted." in visitor.get(answer.headers["Location"]).text
-    assert not stored(api_stack, seeded[0].object_key)
+    assert not object_stored(api_stack, seeded[0].object_key)
 
     day = visitor.get(f"/cameras/{camera_id}", params={"day": "2026-11-30"}).text
     assert "Download this day (zip, 4 frames)" in day and 'id="delete-day"' in day
@@ -110,7 +94,7 @@ def test_the_ui_deletes_a_frame_and_a_day_after_saying_how_many(api_stack: ApiSt
     assert done.status_code == 302 and done.headers["Location"].endswith("day=2026-11-30&done=frames-deleted")
     after = visitor.get(done.headers["Location"]).text
     assert "The frames were deleted." in after and "Download this day" not in after
-    assert not any(stored(api_stack, record.object_key) for record in seeded)
+    assert not any(object_stored(api_stack, record.object_key) for record in seeded)
 
     # Others: no button, and the actions answer 404 (or send a stranger to log in).
     other, _ = ui_sign_up(api_stack)
