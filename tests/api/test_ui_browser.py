@@ -17,6 +17,7 @@ import re
 import shlex
 import subprocess
 import uuid
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -334,3 +335,26 @@ def test_sign_out_everywhere_in_a_browser(page: Page, edge_stack: ApiStack) -> N
     expect(page.get_by_text("You are signed out everywhere")).to_be_visible()
     page.goto(f"{edge_stack.url}/account")
     expect(page).to_have_url(re.compile(r"/login\?next=%2Faccount"))
+
+
+def test_downloads_in_a_browser(page: Page, edge_stack: ApiStack) -> None:
+    """The day's zip and one frame download as files, with the zip's size known up front
+    (what lets the browser show progress)."""
+    sign_up(page, edge_stack)
+    login = create_camera(page, edge_stack, "Gate")
+    seeded = seed_frames(edge_stack, login["username"], [1_795_996_800_000_000 + n * 60_000_000 for n in range(3)])
+    page.goto(f"{edge_stack.url}/cameras/{login['id']}?day=2026-11-30")
+    link = page.get_by_role("link", name="Download this day (zip, 3 frames)")
+    with page.expect_download() as saving:
+        link.click()
+    download = saving.value
+    assert download.suggested_filename == "Gate_2026-11-30T00-00-00.000000Z_2026-12-01T00-00-00.000000Z.zip"
+    with zipfile.ZipFile(download.path()) as archive:
+        assert [archive.read(name) for name in archive.namelist()] == [jpeg for _, jpeg in seeded]
+    again = page.request.get(f"{edge_stack.url}{link.get_attribute('href')}")  # the browser's cookies
+    assert int(again.headers["content-length"]) == Path(download.path()).stat().st_size
+    page.goto(f"{edge_stack.url}/cameras/{login['id']}/frames/{seeded[0][0].frame_id}")
+    with page.expect_download() as saving:
+        page.locator("#download-frame").click()
+    assert saving.value.suggested_filename == "Gate_2026-11-30T00-00-00.000000Z.jpg"
+    assert Path(saving.value.path()).read_bytes() == seeded[0][1]
