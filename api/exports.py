@@ -148,6 +148,8 @@ class ZipHandler(JsonHandler):
         except StreamClosedError:
             return  # the client went away
         except ApiError as error:  # a frame removed (or the store gone) after the listing
+            if not self._headers_written:
+                raise  # nothing sent yet: an error answer (404 or 503) says what went wrong
             log.warning("zip_export_cut_short", camera=camera_id, error=error.message)
             if self.request.connection is not None:
                 self.request.connection.close()  # the client sees a short body, never a wrong zip

@@ -13,6 +13,8 @@ from urllib.parse import quote
 import requests
 
 from api.exports import attachment, file_stem, stamp
+from sensr.settings import S3Settings
+from sensr.storage import make_s3_client
 from tests.support.api import ApiStack, create_camera, seed_frames, sign_up
 from tests.support.ui import Visitor, field
 from tests.support.ui import create_camera as ui_create_camera
@@ -113,3 +115,25 @@ def test_the_ui_links_hour_day_and_frame_downloads(api_stack: ApiStack) -> None:
     assert saved.headers["Content-Disposition"].startswith('attachment; filename="Garden_2026-11-30T00-20-00')
     assert Visitor(api_stack).get(f"/cameras/{camera_id}/frames.zip",
                                   params={"since": "2026-11-30", "until": "2026-12-01"}).status_code == 404
+
+
+def test_a_frame_gone_before_or_while_zipping(api_stack: ApiStack, tmp_path: Path) -> None:
+    """Gone before the first byte: an error answer. Gone once the zip is under way: the
+    body stops short of its Content-Length (curl: partial file), never a wrong zip."""
+    owner = sign_up(api_stack)
+    camera = create_camera(api_stack, owner, name="Gaps")
+    seeded = seed_frames(api_stack, camera["username"], [BASE_US + n * 1000 for n in range(400)])
+    s3 = make_s3_client(S3Settings(s3_endpoint=api_stack.env["SENSR_S3_ENDPOINT"],
+                                   s3_access_key=api_stack.env["SENSR_S3_ACCESS_KEY"],
+                                   s3_secret_key=api_stack.env["SENSR_S3_SECRET_KEY"]))
+    s3.remove_object(api_stack.env["SENSR_S3_BUCKET"], seeded[0][0].object_key)
+    s3.remove_object(api_stack.env["SENSR_S3_BUCKET"], seeded[-1][0].object_key)
+    url = api_stack.api(f"/cameras/{camera['id']}/frames.zip")
+    first = owner.session.get(url, params={"since": BASE_US / 1e6, "until": (BASE_US + 1000) / 1e6}, timeout=30)
+    assert first.status_code == 404 and first.json()["message"] == "the image is no longer stored"
+    target = tmp_path / "cut.zip"
+    cut = subprocess.run(["curl", "-sS", "-o", str(target), "-H", f"Authorization: Bearer {owner.token}",
+                          f"{url}?since={(BASE_US + 1000) / 1e6}&until={(BASE_US + 400_000) / 1e6}"],
+                         capture_output=True, text=True)
+    assert cut.returncode == 18, cut.stderr  # CURLE_PARTIAL_FILE
+    assert target.stat().st_size > 512 * 1024  # the missing frame is the last: much was sent first
