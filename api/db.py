@@ -38,6 +38,7 @@ USERS = sa.Table(
     sa.Column("email", sa.String(), nullable=False, unique=True),
     sa.Column("password_hash", sa.String(), nullable=False),
     sa.Column("created_us", sa.BigInteger(), nullable=False),
+    sa.Column("time_zone", sa.String(), nullable=True),  # IANA name; None: the browser's
 )
 TOKENS = sa.Table(
     "api_tokens", metadata,
@@ -45,6 +46,7 @@ TOKENS = sa.Table(
     sa.Column("user_id", sa.String(), sa.ForeignKey("api_users.id"), nullable=False, index=True),
     sa.Column("created_us", sa.BigInteger(), nullable=False),
     sa.Column("expires_us", sa.BigInteger(), nullable=False),
+    sa.Column("kind", sa.String(), nullable=False, server_default="api"),  # "api" or "session"
 )
 CAMERAS = sa.Table(
     "api_cameras", metadata,

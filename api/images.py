@@ -10,8 +10,9 @@ no S3 request) and responses may be cached for a year, `immutable`.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Callable, Iterator
 from concurrent.futures import Executor
+from contextlib import contextmanager
 from functools import partial
 from typing import Any, TypeVar
 
@@ -83,19 +84,37 @@ class ObjectReader:
         """The object's size in bytes (errors as `open`)."""
         return await self._call(key, self._reader.size, key)
 
-    async def _call(self, key: str, function: Callable[..., T], *args: Any) -> T:
-        loop = asyncio.get_running_loop()
+    def read(self, key: str, piece_bytes: int = CHUNK_BYTES) -> Iterator[bytes]:
+        """The object under `key` in pieces of at most `piece_bytes`, for code that already
+        runs in a worker thread (the zip export, `api.exports`). Blocks; raises like `open`
+        when the first piece is asked for."""
+        with _store_errors(key):
+            response = self._reader.open(key)
         try:
-            return await loop.run_in_executor(self._executor, partial(function, *args))
-        except FrameGone:
-            raise NotFound("the image is no longer stored") from None
-        except S3Error as error:
-            log.warning("object_read_failed", key=key, code=error.code)
-            raise Unavailable("the image store failed to answer; try again") from None
-        except TransportError as error:
-            log.warning("object_store_unreachable", key=key, error=str(error))
-            raise Unavailable("the image store is unreachable; try again") from None
+            yield from response.stream(piece_bytes, decode_content=False)
+        finally:
+            response.close()
+            response.release_conn()
+
+    async def _call(self, key: str, function: Callable[..., T], *args: Any) -> T:
+        with _store_errors(key):
+            return await asyncio.get_running_loop().run_in_executor(self._executor, partial(function, *args))
 
     def ping(self) -> bool:
         """True when the bucket is reachable (blocks: for the readiness probe)."""
         return self._reader.ping()
+
+
+@contextmanager
+def _store_errors(key: str) -> Iterator[None]:
+    """The reading module's and the store's failures as the api's errors."""
+    try:
+        yield
+    except FrameGone:
+        raise NotFound("the image is no longer stored") from None
+    except S3Error as error:
+        log.warning("object_read_failed", key=key, code=error.code)
+        raise Unavailable("the image store failed to answer; try again") from None
+    except TransportError as error:
+        log.warning("object_store_unreachable", key=key, error=str(error))
+        raise Unavailable("the image store is unreachable; try again") from None

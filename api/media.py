@@ -21,10 +21,12 @@ from tornado.iostream import StreamClosedError
 
 from api.access import CameraAccess
 from api.errors import Unavailable
+from api.exports import attachment, frame_file_name
 from api.handlers import JsonHandler
 from api.images import CACHE_FOREVER, etag_matches, frame_etag
 from api.live import Fanout, Subscription
 from sensr.frames import FrameEvent
+from sensr.index import FrameRecord
 
 T = TypeVar("T")
 BOUNDARY = "sensrframe"
@@ -50,7 +52,8 @@ class ImageHandler(JsonHandler):
             self.clear_header("Content-Type")
             self.finish()
             return
-        key = frame.object_key if self.variant == "image" else frame.thumbnail_key
+        self.describe_file(access, frame)
+        key = frame.thumbnail_key if self.variant == "thumbnail" else frame.object_key
         stored = await self.services.objects.open(key)
         self.set_header("Content-Type", "image/jpeg")
         if stored.size is not None:
@@ -63,6 +66,20 @@ class ImageHandler(JsonHandler):
         except StreamClosedError:
             return  # the client went away mid-image
         self.finish()
+
+
+    def describe_file(self, access: CameraAccess, frame: FrameRecord) -> None:
+        """Headers that say what the file is, beyond its type; none for an image to show."""
+
+
+class DownloadHandler(ImageHandler):
+    """The original JPEG as a file to save (`Content-Disposition: attachment`), named after
+    the camera and the frame's timestamp."""
+
+    variant = "download"
+
+    def describe_file(self, access: CameraAccess, frame: FrameRecord) -> None:
+        self.set_header("Content-Disposition", attachment(frame_file_name(access.camera.name, frame)))
 
 
 class ThumbnailHandler(ImageHandler):

@@ -19,10 +19,12 @@ from sqlalchemy.exc import DBAPIError
 
 from api.access import AccessPolicy
 from api.alerts import AlertRuleService
+from api.accounts import AccountService
 from api.cameras import CameraService, LoginPublisher
 from api.clip_tracking import ClipSweeper, ProgressRecorder
 from api.clips import ClipService, JobPublisher
 from api.db import Database, api_error
+from api.frame_removal import FrameRemover
 from api.images import ObjectReader
 from api.live import Fanout
 from api.login import LoginFlow, LoginThrottle
@@ -58,6 +60,8 @@ class Services:
     access: AccessPolicy
     index: FrameIndex
     objects: ObjectReader
+    removal: FrameRemover
+    accounts: AccountService
     frames_feed: Fanout[FrameEvent]
     catalog_feed: Fanout[FrameRecord]
     activity_feed: Fanout[ActivityRecord]
@@ -92,6 +96,8 @@ class Services:
         executor = ThreadPoolExecutor(WORKER_THREADS, thread_name_prefix="api-worker")
         cameras = CameraService(db, LoginPublisher(producer, timeout=kafka.kafka_request_timeout_ms / 1000))
         shares = ShareService(db)
+        s3 = make_s3_client(settings.s3)
+        users, tokens = UserService(db, api.min_password_length), TokenService(db, api.token_lifetime_days)
 
         def live_consumer() -> KafkaConsumer:
             return make_consumer(core, kafka, group_id=None, client_id="sensr-api-live",
@@ -107,10 +113,11 @@ class Services:
         sweeper.start()
         return cls(
             settings=settings, db=db,
-            users=UserService(db, api.min_password_length),
-            tokens=TokenService(db, api.token_lifetime_days),
+            users=users, tokens=tokens,
             cameras=cameras, shares=shares, access=AccessPolicy(cameras, shares), index=index,
             objects=ObjectReader(FrameReader(s3, settings.s3.s3_bucket), executor),
+            removal=FrameRemover(index, s3, settings.s3.s3_bucket),
+            accounts=AccountService(users, tokens, cameras, shares, index),
             frames_feed=Fanout("frames", FRAMES, live_consumer, FrameEvent.from_record, api.live_queue_bytes,
                                weigh=lambda event: len(event.jpeg)),
             catalog_feed=Fanout("catalog", CATALOG, live_consumer, decode_catalog_event, CATALOG_QUEUE_EVENTS),

@@ -73,7 +73,7 @@ async def start_session(handler: tornado.web.RequestHandler, services: Services,
     browser had before, is revoked."""
     if replacing is not None:
         await services.run(services.tokens.revoke, replacing)
-    issued = await services.run(services.tokens.issue, user)
+    issued = await services.run(services.tokens.issue, user, "session")
     api = services.settings.api
     handler.set_signed_cookie(SESSION_COOKIE, issued.token, expires_days=api.token_lifetime_days,
                               httponly=True, samesite="Lax", secure=api.secure_cookies)

@@ -32,6 +32,8 @@ class User:
     id: str
     email: str
     created_us: int
+    time_zone: str | None = None
+    """The IANA time zone the user chose (`api.zones`); None: the browser's."""
 
 
 def normalize_email(email: str) -> str:
@@ -54,10 +56,7 @@ class UserService:
     def sign_up(self, email: str, password: str) -> User:
         """Create a user. Raises InvalidInput (address, password length) or Conflict (taken)."""
         address = normalize_email(email)
-        if len(password) < self._min_password_length:
-            raise InvalidInput(f"password must be at least {self._min_password_length} characters long")
-        if len(password) > MAX_PASSWORD_LENGTH:
-            raise InvalidInput(f"password must be at most {MAX_PASSWORD_LENGTH} characters long")
+        self._check_new(password)
         user = User(id=new_id(), email=address, created_us=now_us())
         try:
             with self._db.write() as conn:
@@ -87,13 +86,53 @@ class UserService:
             with self._db.write() as conn:
                 conn.execute(sa.update(USERS).where(USERS.c.id == row.id)
                              .values(password_hash=self._hasher.hash(password)))
-        return User(id=row.id, email=row.email, created_us=row.created_us)
+        return User(id=row.id, email=row.email, created_us=row.created_us, time_zone=row.time_zone)
 
     def get(self, user_id: str) -> User | None:
         with self._db.read() as conn:
-            row = conn.execute(sa.select(USERS.c.id, USERS.c.email, USERS.c.created_us)
+            row = conn.execute(sa.select(USERS.c.id, USERS.c.email, USERS.c.created_us, USERS.c.time_zone)
                                .where(USERS.c.id == user_id)).first()
-        return None if row is None else User(id=row.id, email=row.email, created_us=row.created_us)
+        return None if row is None else User(id=row.id, email=row.email, created_us=row.created_us,
+                                              time_zone=row.time_zone)
+
+    def change_password(self, user: User, current: str, new: str) -> None:
+        """Replace the password after checking the current one. Raises InvalidInput (wrong
+        current password, new one too short or too long). Ending the other sessions and
+        tokens is the caller's part (`TokenService.revoke_all`)."""
+        with self._db.read() as conn:
+            stored = conn.execute(sa.select(USERS.c.password_hash).where(USERS.c.id == user.id)).scalar()
+        if stored is None or len(current) > MAX_PASSWORD_LENGTH or not self._verify(stored, current):
+            raise InvalidInput("the current password is not right")
+        self._check_new(new)
+        with self._db.write() as conn:
+            conn.execute(sa.update(USERS).where(USERS.c.id == user.id).values(password_hash=self._hasher.hash(new)))
+
+    def confirm(self, user: User, password: str) -> None:
+        """Raises InvalidInput unless `password` is the user's (before deleting the account)."""
+        with self._db.read() as conn:
+            stored = conn.execute(sa.select(USERS.c.password_hash).where(USERS.c.id == user.id)).scalar()
+        if stored is None or len(password) > MAX_PASSWORD_LENGTH or not self._verify(stored, password):
+            raise InvalidInput("the password is not right")
+
+    def set_time_zone(self, user: User, zone: str | None) -> User:
+        """Keep `zone` (a valid IANA name, or None: the browser's) as the user's."""
+        with self._db.write() as conn:
+            conn.execute(sa.update(USERS).where(USERS.c.id == user.id).values(time_zone=zone))
+        return User(id=user.id, email=user.email, created_us=user.created_us, time_zone=zone)
+
+    def forget(self, user: User) -> None:
+        """Close the account: its e-mail address is freed and no password opens it again.
+        The row stays (as an empty shell, like a deleted camera's) because the deleted
+        cameras' rows, which keep their upload usernames taken, point to it."""
+        with self._db.write() as conn:
+            conn.execute(sa.update(USERS).where(USERS.c.id == user.id)
+                         .values(email=f"deleted-{user.id}@deleted.invalid", password_hash="!", time_zone=None))
+
+    def _check_new(self, password: str) -> None:
+        if len(password) < self._min_password_length:
+            raise InvalidInput(f"password must be at least {self._min_password_length} characters long")
+        if len(password) > MAX_PASSWORD_LENGTH:
+            raise InvalidInput(f"password must be at most {MAX_PASSWORD_LENGTH} characters long")
 
     def _verify(self, password_hash: str, password: str) -> bool:
         try:

@@ -24,7 +24,6 @@ from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 import certifi
 import urllib3
 from minio import Minio
-from minio.deleteobjects import DeleteObject
 
 from catalog_worker import metrics
 from catalog_worker.decode_budget import DecodeBudget, decode_cost
@@ -35,7 +34,7 @@ from sensr.frames import FrameEvent
 from sensr.index import FrameRecord
 from sensr.logs import get_logger
 from sensr.settings import S3Settings
-from sensr.storage import ensure_bucket, make_s3_client, object_keys
+from sensr.storage import ensure_bucket, make_s3_client, object_keys, remove_objects
 
 log = get_logger(__name__)
 JPEG = "image/jpeg"
@@ -128,7 +127,7 @@ class ObjectWriter:
 
     def _remove(self, keys: Sequence[str]) -> None:
         with storage_errors():
-            errors = list(self._client.remove_objects(self._bucket, [DeleteObject(key) for key in keys]))
+            errors = remove_objects(self._client, self._bucket, keys)
         if errors:
             raise TransientError("storage", f"{len(errors)} deletes refused, first: {errors[0]}")
 

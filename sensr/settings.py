@@ -121,6 +121,7 @@ class ApiSettings(_Section):
     login_failure_max_delay: float = Field(900.0, description="Longest wait between login attempts that failures can impose.")
     login_failure_window: float = Field(900.0, description="Seconds without a failed login after which an address's (or address and account's) failures are forgotten.")
     live_queue_bytes: int = Field(8 * MIB, description="Bytes of frames buffered per live viewer; a viewer that falls further behind skips the oldest frames (the newest is always kept).")
+    zip_max_frames: int = Field(200_000, description="Most frames one zip download may hold (the api keeps about half a kilobyte per frame while it streams one: the zip's central directory).")
 
 
 class NotifierSettings(_Section):

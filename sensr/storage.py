@@ -6,8 +6,11 @@ Ceph, AWS) works by settings alone.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import urllib3
 from minio import Minio
+from minio.deleteobjects import DeleteError, DeleteObject
 
 from sensr.frames import timestamp_to_datetime
 from sensr.settings import S3Settings
@@ -39,3 +42,10 @@ def object_keys(camera: str, timestamp_us: int, frame_id: str) -> tuple[str, str
     when = timestamp_to_datetime(timestamp_us)
     stem = f"{camera}/{when:%Y/%m/%d/%H}/{when:%Y%m%dT%H%M%S%fZ}-{frame_id}"
     return f"{stem}.jpg", f"{stem}.thumb.jpg"
+
+
+def remove_objects(client: Minio, bucket: str, keys: Sequence[str]) -> list[DeleteError]:
+    """Delete `keys` (at most 1,000: S3's limit per request) in one multi-object delete;
+    missing keys are fine. Returns the deletes the store refused. Raises the SDK's errors
+    when the store cannot be reached."""
+    return list(client.remove_objects(bucket, [DeleteObject(key) for key in keys]))

@@ -107,6 +107,21 @@
   if (zone && !zone.value && window.Intl) {
     zone.value = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
   }
+
+  // Local time: tell the server the browser's time zone (the `sensr_tz` cookie); a page
+  // drawn in another zone than the browser's, where the user chose none, is drawn again.
+  var zone = "";
+  try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { zone = ""; }
+  if (zone) {
+    var cookie = "sensr_tz=" + encodeURIComponent(zone);
+    var known = document.cookie.split("; ").indexOf(cookie) >= 0;
+    document.cookie = cookie + "; path=/; max-age=31536000; samesite=lax";
+    var html = document.documentElement;
+    if (!known && html.getAttribute("data-zone-source") === "browser" && html.getAttribute("data-zone") !== zone &&
+        document.cookie.split("; ").indexOf(cookie) >= 0) {
+      window.location.reload();
+    }
+  }
 })();
 
 // Clip list: progress bars follow the clip progress stream; a finished clip reloads the

@@ -11,6 +11,8 @@ first, since the camera may well be theirs.
 from __future__ import annotations
 
 import http
+from datetime import UTC, tzinfo
+from functools import partial
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -23,6 +25,7 @@ from api.errors import ApiError, NotFound
 from api.handlers import ServiceHandler
 from api.times import format_instant
 from api.ui.calendar import to_datetime
+from api.ui.zone import browser_zone_name, page_zone
 from api.users import User
 
 CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -42,6 +45,13 @@ NOTICES = {
     "alert-deleted": "Alert rule deleted.",
     "alert-test": "Test alert queued: it shows in the delivery log in a moment.",
     "motion-saved": "Motion settings saved.",
+    "frame-deleted": "The frame was deleted.",
+    "frames-deleted": "The frames were deleted.",
+    "password-changed": "Your password was changed. Every other session and API token was signed out.",
+    "time-zone": "Time zone saved.",
+    "token-revoked": "Signed out: that session or token opens nothing any more.",
+    "signed-out-everywhere": "You are signed out everywhere: every session and API token has ended.",
+    "account-deleted": "Your account was deleted, with its cameras, frames and share links.",
 }
 
 
@@ -94,6 +104,11 @@ class PageHandler(ServiceHandler):
             raise NotFound("no such camera")
         return access.camera
 
+    @property
+    def zone(self) -> tzinfo:
+        """The time zone this page shows days and hours in (`api.ui.zone`)."""
+        return page_zone(self, self.current_user)
+
     # -- rendering ---------------------------------------------------------------------
 
     def link(self, path: str, **params: Any) -> str:
@@ -106,7 +121,10 @@ class PageHandler(ServiceHandler):
     def get_template_namespace(self) -> dict[str, Any]:
         namespace = super().get_template_namespace()
         done = self.get_query_argument("done", None) if self.request.method == "GET" else None
-        namespace.update(user=self.current_user, share=self.caller.share_token, link=self.link, when=when,
+        user: User | None = self.current_user
+        namespace.update(user=user, share=self.caller.share_token, link=self.link, when=partial(when, zone=self.zone),
+                         zone_name=str(self.zone), zone_source="user" if user and user.time_zone else "browser",
+                         browser_zone=browser_zone_name(self),
                          iso=format_instant, size=human_size, q=path_part, notice=NOTICES.get(done or ""),
                          error=None, title="Sensr", owner=False, tab="")
         return namespace
@@ -133,12 +151,12 @@ class NotFoundPage(PageHandler):
         raise NotFound("There is no such page here.")
 
 
-def when(timestamp_us: int, precise: bool = False) -> str:
-    """`2026-11-25 14:30:05 UTC` (with milliseconds when `precise`)."""
-    moment = to_datetime(timestamp_us)
+def when(timestamp_us: int, precise: bool = False, zone: tzinfo = UTC) -> str:
+    """`2026-11-25 15:30:05 CET` in `zone` (with milliseconds when `precise`)."""
+    moment = to_datetime(timestamp_us, zone)
     if precise:
-        return moment.strftime("%Y-%m-%d %H:%M:%S.") + f"{moment.microsecond // 1000:03d} UTC"
-    return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
+        return moment.strftime("%Y-%m-%d %H:%M:%S.") + f"{moment.microsecond // 1000:03d} {moment:%Z}"
+    return moment.strftime("%Y-%m-%d %H:%M:%S %Z")
 
 
 def path_part(text: str) -> str:

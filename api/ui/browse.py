@@ -19,6 +19,7 @@ from api.ui.calendar import (
     DAY_US,
     HOUR_US,
     day_hours,
+    day_span_us,
     hour_key,
     month,
     month_span_us,
@@ -26,7 +27,6 @@ from api.ui.calendar import (
     parse_hour,
     parse_month,
     to_datetime,
-    to_us,
 )
 from sensr.frames import now_us
 from sensr.index import FrameIndex, FrameRecord, InvalidCursor
@@ -56,6 +56,7 @@ class BrowsePage(_CameraPage):
     async def get(self, camera_id: str) -> None:
         access = await self.readable_camera(camera_id)
         username = access.camera.username
+        zone = self.zone
         latest = await self.services.run(self.services.index.latest, username)
         day_text, month_text = self.get_query_argument("day", None), self.get_query_argument("month", None)
         day: date | None = parse_day(day_text) if day_text else None
@@ -64,20 +65,19 @@ class BrowsePage(_CameraPage):
         elif month_text:
             first = parse_month(month_text)
         else:
-            day = to_datetime(latest.timestamp_us).date() if latest else to_datetime(now_us()).date()
+            day = to_datetime(latest.timestamp_us if latest else now_us(), zone).date()
             first = day.replace(day=1)
-        since, until = month_span_us(first)
+        since, until = month_span_us(first, zone)
+        if day is not None:  # a day of the next month shown in the last week: its hours too
+            since, until = min(since, day_span_us(day, zone)[0]), max(until, day_span_us(day, zone)[1])
         counts = await self.services.run(self.services.index.hourly_counts, username, since, until)
-        calendar = month(first, counts)
-        hours = None
+        calendar = month(first, counts, zone)
+        hours = daily = day_start = None
         if day is not None:
-            activity = await self.services.run(self.services.index.activity_counts, username, to_us(day),
-                                               to_us(day) + DAY_US)
-            hours = day_hours(day, counts, activity)
-        daily = None
-        if day is not None:
+            day_start, day_end = day_span_us(day, zone)
+            activity = await self.services.run(self.services.index.activity_counts, username, day_start, day_end)
+            hours = day_hours(day, counts, zone, activity)
             daily = await self.services.run(self.services.clips.daily, access.camera, day.isoformat())
-        day_start = None if day is None else to_us(day)
         self.render_camera("browse.html", access, title=access.camera.name, latest=latest, calendar=calendar,
                            day=day, hours=hours, tab="browse", daily=daily, day_start=day_start,
                            clips=await self.may_clip(access))
@@ -102,7 +102,7 @@ class HourPage(_CameraPage):
                            frames=page.frames, next_cursor=page.next_cursor, first_page=cursor is None,
                            previous_hour=hour_key(before[-1][0]) if before else None,
                            next_hour=hour_key(after[0][0]) if after else None,
-                           day=to_datetime(start).date(), tab="browse", clips=await self.may_clip(access))
+                           day=to_datetime(start, self.zone).date(), tab="browse", clips=await self.may_clip(access))
 
 
 class FramePage(_CameraPage):

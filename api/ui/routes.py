@@ -11,8 +11,10 @@ import tornado.web
 
 from api.callers import CallerResolver
 from api.clip_media import ClipProgressStream, ClipVideoHandler
-from api.media import ImageHandler, LiveMjpegHandler, ThumbnailHandler
+from api.exports import ZipHandler
+from api.media import DownloadHandler, ImageHandler, LiveMjpegHandler, ThumbnailHandler
 from api.services import Services
+from api.ui import account
 from api.ui.activity import EventPage, EventsPage, MotionSettingsAction
 from api.ui.accounts import HomePage, LoginPage, LogoutPage, SignUpPage
 from api.ui.alerts import AlertsPage, RuleAction
@@ -20,6 +22,7 @@ from api.ui.base import NotFoundPage
 from api.ui.browse import BrowsePage, FramePage, HourPage, LivePage
 from api.ui.cameras import CameraListPage, DeletePage, NewCameraPage, PasswordAction, SettingsPage, UploadLoginPage
 from api.ui.clips import ClipCancelAction, ClipsPage
+from api.ui.deletions import DeleteFrameAction, DeleteFramesPage
 from api.ui.shares import RevokeShareAction, SharesPage
 
 PACKAGE = Path(__file__).resolve().parents[1]
@@ -58,6 +61,16 @@ ROUTES: tuple[tuple[str, type[tornado.web.RequestHandler]], ...] = (
     (_CAMERA + r"/clips/events", ClipProgressStream),
     (_CAMERA + r"/clips/(?P<clip_id>[^/]+)/cancel", ClipCancelAction),
     (_CAMERA + r"/clips/(?P<clip_id>[^/]+)/video\.mp4", ClipVideoHandler),
+    (_FRAME + r"/download", DownloadHandler),
+    (_CAMERA + r"/frames\.zip", ZipHandler),
+    (_CAMERA + r"/delete-frames", DeleteFramesPage),
+    (_FRAME + r"/delete", DeleteFrameAction),
+    (r"/account", account.AccountPage),
+    (r"/account/password", account.PasswordAction),
+    (r"/account/time-zone", account.TimeZoneAction),
+    (r"/account/sign-out-everywhere", account.SignOutEverywhereAction),
+    (r"/account/tokens/(?P<token_id>[^/]+)/revoke", account.RevokeTokenAction),
+    (r"/account/delete", account.CloseAccountPage),
 )
 
 

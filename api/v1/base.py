@@ -7,7 +7,9 @@ a share link's token.
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import TypeVar
+from zoneinfo import ZoneInfo
 
 import pydantic
 
@@ -15,6 +17,7 @@ from api.errors import InvalidInput, NotFound, Unauthorized
 from api.handlers import JsonHandler
 from api.times import parse_instant
 from api.users import User
+from api.zones import zone
 
 M = TypeVar("M", bound=pydantic.BaseModel)
 
@@ -27,9 +30,15 @@ class ApiHandler(JsonHandler):
         return user
 
     def instant_argument(self, name: str) -> int | None:
-        """A query parameter holding an instant (see `api.times`), in µs; None if absent."""
+        """A query parameter holding an instant (see `api.times`; without an offset it is
+        in the `tz` parameter's zone), in µs; None if absent."""
         text = self.get_query_argument(name, None)
-        return None if text is None or text == "" else parse_instant(text, name)
+        return None if text is None or text == "" else parse_instant(text, name, self.zone_argument() or UTC)
+
+    def zone_argument(self) -> ZoneInfo | None:
+        """The `tz` parameter's time zone (an IANA name), None if absent."""
+        name = self.get_query_argument("tz", None)
+        return None if not name else zone(name)
 
     def int_argument(self, name: str, default: int, low: int, high: int) -> int:
         text = self.get_query_argument(name, None)

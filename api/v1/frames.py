@@ -6,7 +6,9 @@ these answers."""
 from __future__ import annotations
 
 import math
+from datetime import date, datetime
 from functools import partial
+from zoneinfo import ZoneInfo
 from urllib.parse import quote, urlencode
 
 from api.access import CameraAccess
@@ -14,9 +16,10 @@ from api.callers import SHARE_PARAMETER
 from api.errors import InvalidInput, NotFound
 from api.times import format_instant
 from api.v1.base import ApiHandler
-from api.v1.models import CalendarOut, FrameOut, FramePageOut, HourCount
+from api.v1.models import CalendarOut, DayCount, FrameOut, FramePageOut, FramesDeletedOut, HourCount
+from api.zones import day_span_us, local_iso
 from sensr.frames import now_us
-from sensr.index import FrameIndex, FramePage, FrameRecord, FrameScore, InvalidCursor
+from sensr.index import HOUR_US, FrameIndex, FramePage, FrameRecord, FrameScore, InvalidCursor
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
@@ -72,6 +75,18 @@ class FramesHandler(ApiHandler):
             raise InvalidInput("cursor is not one this API handed out for this listing") from None
         return frames_out(page.frames, access, self.services.index), page
 
+    async def delete(self, camera_id: str) -> None:
+        """Delete the camera's frames in [since, until) (both required; the owner only):
+        their images first, then their rows."""
+        camera = await self.services.run(self.services.access.owned, camera_id, self.caller)
+        since, until = self.instant_argument("since"), self.instant_argument("until")
+        if since is None or until is None:
+            raise InvalidInput("since and until are required: the range of frames to delete")
+        if until <= since:
+            raise InvalidInput("until must be later than since")
+        removed = await self.services.run(self.services.removal.remove_range, camera.username, since, until)
+        self.send_json(FramesDeletedOut(deleted=removed))
+
     def score_argument(self, name: str) -> float | None:
         text = self.get_query_argument(name, None)
         if text is None or text == "":
@@ -109,11 +124,37 @@ class FrameHandler(ApiHandler):
         frame = await self.frame(access, frame_id)
         self.send_json((await self.services.run(frames_out, [frame], access, self.services.index))[0])
 
+    async def delete(self, camera_id: str, frame_id: str) -> None:
+        """Delete one frame (the owner only): its images first, then its row."""
+        camera = await self.services.run(self.services.access.owned, camera_id, self.caller)
+        frame = await self.services.run(self.services.index.get, camera.username, frame_id)
+        if frame is None:
+            raise NotFound("no such frame")
+        await self.services.run(self.services.removal.remove, [frame])
+        self.send_no_content()
+
+
+def local_days(counts: list[tuple[int, int]], zone: ZoneInfo) -> list[DayCount]:
+    """Per-hour counts summed by local date in `zone` (each hour by its start), with each
+    day's length: 23 or 25 hours when clocks change."""
+    per_day: dict[date, int] = {}
+    for start, count in counts:
+        day = datetime.fromtimestamp(start // 1_000_000, tz=zone).date()
+        per_day[day] = per_day.get(day, 0) + count
+    days = []
+    for day, count in sorted(per_day.items()):
+        start, end = day_span_us(day, zone)
+        days.append(DayCount(date=day.isoformat(), start=local_iso(start, zone), hours=(end - start) // HOUR_US,
+                             count=count))
+    return days
+
 
 class CalendarHandler(ApiHandler):
     async def get(self, camera_id: str) -> None:
         """Frames, moving frames and motion events per UTC hour in [since, until) (default:
-        the last 31 days; at most 366; an empty range has no hours)."""
+        the last 31 days; at most 366; an empty range has no hours). With `tz` (an IANA
+        zone), also frames per local day, and dates or date-times without an offset in
+        since and until are in that zone."""
         access = await self.readable_camera(camera_id)
         until, since = self.instant_argument("until"), self.instant_argument("since")
         until = now_us() if until is None else until
@@ -121,10 +162,14 @@ class CalendarHandler(ApiHandler):
         if until - since > CALENDAR_MAX_US:
             raise InvalidInput("a calendar spans at most 366 days")
         counts = await self.services.run(hour_counts, self.services.index, access.camera.username, since, until)
+        zone = self.zone_argument()
         hours = [HourCount(start=format_instant(start), start_us=start, count=count, moving_frames=moving,
-                           events=events) for start, (count, moving, events) in sorted(counts.items())]
+                           events=events, **({} if zone is None else {"local_start": local_iso(start, zone)}))
+                 for start, (count, moving, events) in sorted(counts.items())]
+        local = {} if zone is None else {"time_zone": str(zone),
+                                         "days": local_days([(hour.start_us, hour.count) for hour in hours], zone)}
         self.send_json(CalendarOut(camera_id=access.camera.id, since=format_instant(since), until=format_instant(until),
-                                   total=sum(hour.count for hour in hours), hours=hours))
+                                   total=sum(hour.count for hour in hours), hours=hours, **local))
 
 
 def hour_counts(index: FrameIndex, camera: str, since_us: int, until_us: int) -> dict[int, tuple[int, int, int]]:

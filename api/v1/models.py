@@ -142,6 +142,8 @@ class UserOut(BaseModel):
     id: str
     email: str
     created: str = Field(description="ISO 8601, UTC.")
+    time_zone: str | None = Field(None, description="IANA time zone the user chose for days and hours; "
+                                                    "null: the browser's (the web UI) or UTC (this API).")
 
 
 class TokenOut(BaseModel):
@@ -210,6 +212,15 @@ class HourCount(BaseModel):
     count: int
     moving_frames: int = Field(0, description="Frames of the hour found moving.")
     events: int = Field(0, description="Motion events that started in the hour.")
+    local_start: str | Absent = Field(None, description="With `tz`: the start in that zone, with its offset "
+                                                        "(`2026-10-25T02:00:00+01:00`).")
+
+
+class DayCount(BaseModel):
+    date: str = Field(description="The local date in `tz`: `2026-10-25`.")
+    start: str = Field(description="Local midnight, ISO 8601 with the zone's offset.")
+    hours: int = Field(description="Length of the day in hours: 24, or 23 / 25 when clocks change.")
+    count: int
 
 
 class CalendarOut(BaseModel):
@@ -219,6 +230,8 @@ class CalendarOut(BaseModel):
     total: int
     hours: list[HourCount] = Field(description="Hours holding frames or activity, ascending; empty hours are "
                                                "left out.")
+    time_zone: str | Absent = Field(None, description="With `tz`: the zone days are counted in.")
+    days: list[DayCount] | Absent = Field(None, description="With `tz`: local days holding frames, ascending.")
 
 
 class ShareOut(BaseModel):
@@ -415,3 +428,43 @@ class ClipOut(BaseModel):
 
 class ClipList(BaseModel):
     clips: list[ClipOut]
+class FramesDeletedOut(BaseModel):
+    """How many frames a range deletion removed."""
+
+    deleted: int
+
+
+class MePatch(_Request):
+    time_zone: str | None = Field(description="IANA name (`Europe/Berlin`); null: the browser's.",
+                                  max_length=64, examples=["Europe/Berlin"])
+
+
+class PasswordChange(_Request):
+    """Ends every other session and token of the user; the token of this request stays."""
+
+    current_password: str = Field(max_length=MAX_PASSWORD_LENGTH)
+    new_password: str = Field(max_length=MAX_PASSWORD_LENGTH)
+
+
+class AccountDelete(_Request):
+    password: str = Field(max_length=MAX_PASSWORD_LENGTH, description="The account's password, to confirm.")
+
+
+class AccountDeletedOut(BaseModel):
+    """What went with the account (frames and their images go within minutes, as for a deleted camera)."""
+
+    cameras: int
+    frames: int
+    share_links: int
+
+
+class TokenInfoOut(BaseModel):
+    id: str = Field(description="Derived from the token's hash: names it for revocation, opens nothing.")
+    kind: str = Field(description="`api` (POST /tokens) or `session` (a web UI login).")
+    created: str = Field(description="ISO 8601, UTC.")
+    expires: str = Field(description="ISO 8601, UTC.")
+    current: bool = Field(description="The token of this request.")
+
+
+class TokenList(BaseModel):
+    tokens: list[TokenInfoOut]

@@ -27,7 +27,8 @@ header (`shareHeader`). Read routes of a public camera need no credentials. A ca
 is neither yours, public nor shared with you answers 404.
 
 Instants (`since`, `until`): ISO 8601 (`2026-11-25T14:30:00Z`; a date means midnight UTC;
-no offset means UTC) or seconds since the Unix epoch (`1795617000`, fractions allowed).
+no offset means UTC, or the `tz` parameter's zone where given) or seconds since the Unix
+epoch (`1795617000`, fractions allowed).
 Answers give instants as ISO 8601 UTC strings, and frame times also in microseconds.
 
 Errors: a JSON object `{"error": code, "message": text}` with the HTTP status."""
@@ -61,6 +62,9 @@ _INSTANT = {"type": "string", "examples": ["2026-11-25T14:30:00Z", "1795617000"]
 _TIME_RANGE = (
     _query("since", "Earliest instant, inclusive: ISO 8601 or epoch seconds.", _INSTANT),
     _query("until", "Latest instant, exclusive: ISO 8601 or epoch seconds.", _INSTANT),
+    _query("tz", "IANA time zone (`Europe/Berlin`) for dates and date-times without an offset in since and until "
+                 "(default UTC); the calendar also counts local days in it.", {"type": "string",
+                                                                             "examples": ["Europe/Berlin"]}),
 )
 _PAGING = (
     *_TIME_RANGE,
@@ -182,6 +186,39 @@ OPERATIONS: tuple[Operation, ...] = (
               errors=(401, 403, 404, 503)),
     Operation("post", _CAMERA + "/alerts/{rule_id}/test", "Send a test alert", "user", {202: models.DeliveryOut},
               errors=(401, 403, 404), description="Queued for the notifier; the delivery log shows the outcome."),
+    Operation("get", _FRAME + "/download", "A frame's JPEG as a file to save", "read",
+              {200: "The JPEG bytes with `Content-Disposition: attachment` (named after the camera and the "
+                    "frame's UTC timestamp).", 304: "Not modified."},
+              content_type="image/jpeg", errors=(401, 404, 503)),
+    Operation("get", _CAMERA + "/frames.zip", "Frames of a time range as one zip", "read",
+              {200: "A zip (entries stored uncompressed, named by UTC timestamp), streamed as it is built, with "
+                    "its Content-Length known in advance. A frame removed while the zip streams cuts the "
+                    "body short (the length does not match), never a wrong zip."},
+              query=tuple({**parameter, "required": parameter["name"] != "tz"} for parameter in _TIME_RANGE),
+              content_type="application/zip", errors=(400, 401, 404, 503),
+              description="`since` and `until` are required; at most 366 days and SENSR_ZIP_MAX_FRAMES frames."),
+    Operation("delete", _FRAME, "Delete a frame", "user", {204: "Deleted: its images, then its index row."},
+              errors=(401, 403, 404, 503)),
+    Operation("delete", _CAMERA + "/frames", "Delete the frames of a time range", "user",
+              {200: models.FramesDeletedOut},
+              query=tuple({**parameter, "required": parameter["name"] != "tz"} for parameter in _TIME_RANGE),
+              errors=(400, 401, 403, 404, 503),
+              description="Images first, then index rows; the calendar's counts follow at once."),
+    Operation("patch", "/me", "Choose a time zone", "user", {200: models.UserOut}, body=models.MePatch,
+              errors=(400, 401)),
+    Operation("delete", "/me", "Close the account", "user", {200: models.AccountDeletedOut},
+              body=models.AccountDelete, errors=(400, 401, 503),
+              description="Its cameras (as DELETE /cameras/{id} does: share links, upload login, frames and "
+                          "images), its sessions and tokens go; the e-mail address is freed."),
+    Operation("post", "/me/password", "Change the password", "user", {204: "Changed."},
+              body=models.PasswordChange, errors=(400, 401),
+              description="Every other session and token of the user ends; the token of this request stays."),
+    Operation("get", "/me/tokens", "The user's sessions and tokens", "user", {200: models.TokenList},
+              errors=(401,)),
+    Operation("delete", "/me/tokens", "Sign out everywhere", "user", {204: "Every session and token ended."},
+              errors=(401,)),
+    Operation("delete", "/me/tokens/{token_id}", "Revoke a session or token", "user", {204: "Revoked."},
+              errors=(401, 404)),
 )
 
 _ERROR_TEXT = {400: "Invalid input.", 401: "No valid credentials.", 403: "Not the owner.",

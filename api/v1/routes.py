@@ -8,11 +8,13 @@ from typing import Any
 
 from api.callers import CallerResolver
 from api.handlers import JsonHandler
-from api.media import ImageHandler, LiveMjpegHandler, ThumbnailHandler
+from api.exports import ZipHandler
+from api.media import DownloadHandler, ImageHandler, LiveMjpegHandler, ThumbnailHandler
 from api.services import Services
 from api.v1 import openapi
 from api.v1.alerts import AlertRuleHandler, AlertRulesHandler, DeliveriesHandler, TestAlertHandler
 from api.v1.activity import MotionEventHandler, MotionEventsHandler
+from api.v1.account import MyTokenHandler, MyTokensHandler, PasswordChangeHandler
 from api.v1.base import ApiHandler, NotFoundHandler
 from api.clip_media import ClipVideoHandler
 from api.v1.cameras import CameraHandler, CamerasHandler, PasswordHandler
@@ -65,6 +67,11 @@ ROUTES: tuple[tuple[str, type[JsonHandler]], ...] = (
     ("/cameras/{camera_id}/alerts/{rule_id}/test", TestAlertHandler),
     ("/cameras/{camera_id}/motion-events", MotionEventsHandler),
     ("/cameras/{camera_id}/motion-events/{event_id}", MotionEventHandler),
+    ("/cameras/{camera_id}/frames/{frame_id}/download", DownloadHandler),
+    ("/cameras/{camera_id}/frames.zip", ZipHandler),
+    ("/me/password", PasswordChangeHandler),
+    ("/me/tokens", MyTokensHandler),
+    ("/me/tokens/{token_id}", MyTokenHandler),
 )
 
 

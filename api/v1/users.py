@@ -5,11 +5,12 @@ from __future__ import annotations
 from api.times import format_instant
 from api.users import User
 from api.v1.base import ApiHandler
-from api.v1.models import Credentials, TokenOut, UserOut
+from api.v1.models import AccountDelete, AccountDeletedOut, Credentials, MePatch, TokenOut, UserOut
+from api.zones import zone
 
 
 def user_out(user: User) -> UserOut:
-    return UserOut(id=user.id, email=user.email, created=format_instant(user.created_us))
+    return UserOut(id=user.id, email=user.email, created=format_instant(user.created_us), time_zone=user.time_zone)
 
 
 class UsersHandler(ApiHandler):
@@ -43,4 +44,21 @@ class CurrentTokenHandler(ApiHandler):
 class MeHandler(ApiHandler):
     def get(self) -> None:
         self.send_json(user_out(self.current_user_or_401()))
+
+    async def patch(self) -> None:
+        """Choose a time zone (null: the browser's)."""
+        user = self.current_user_or_401()
+        body = self.body_as(MePatch)
+        if body.time_zone is not None:
+            zone(body.time_zone, "time_zone")
+        self.send_json(user_out(await self.services.run(self.services.users.set_time_zone, user, body.time_zone)))
+
+    async def delete(self) -> None:
+        """Close the account (password confirmed): its cameras, share links, frames and
+        images, sessions and tokens all go (`api.accounts`)."""
+        user = self.current_user_or_401()
+        body = self.body_as(AccountDelete)
+        held = await self.services.run(self.services.accounts.close, user, body.password)
+        self.send_json(AccountDeletedOut(cameras=len(held.cameras), frames=held.frames,
+                                         share_links=held.share_links))
 

@@ -17,6 +17,7 @@ import re
 import shlex
 import subprocess
 import uuid
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +32,7 @@ from launcher.services import launch, service
 from tests.support.alert_receivers import smtp_server
 from tests.support.harness import eventually
 from tests.support.jpegs import make_jpeg
-from tests.support.api import PASSWORD, ApiStack
+from tests.support.api import PASSWORD, ApiStack, seed_frames
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -335,3 +336,90 @@ def test_alert_settings_test_alert_and_delivery_log(page: Page, edge_stack: ApiS
             shot(page, "camera-alerts")
         finally:
             notifier.stop()
+
+
+def test_local_time_follows_the_browser_and_the_account_page(page: Page, edge_stack: ApiStack) -> None:
+    """The browser says it is in Berlin: days and hours follow, a day when clocks go back
+    shows 25 hours; the account page picks another zone."""
+    page.context.new_cdp_session(page).send("Emulation.setTimezoneOverride", {"timezoneId": "Europe/Berlin"})
+    sign_up(page, edge_stack)
+    login = create_camera(page, edge_stack, "Clock tower")
+    fall_back = 1_792_879_200_000_000  # 2026-10-25 00:00 in Berlin (CEST); clocks go back at 03:00
+    seed_frames(edge_stack, login["username"], [fall_back + n * 3_600_000_000 + 60_000_000 for n in range(25)])
+    page.goto(f"{edge_stack.url}/cameras/{login['id']}?day=2026-10-25")
+    expect(page.locator("footer")).to_contain_text("times are Europe/Berlin")  # app.js told the server, page redrawn
+    expect(page.locator("#day-length")).to_have_text("This day has 25 hours: clocks went back (Europe/Berlin).")
+    expect(page.locator("ol.hours li")).to_have_count(25)
+    expect(page.get_by_text("02:00 UTC+01:00")).to_be_visible()
+    shot(page, "local-time-dst-day")
+    page.get_by_role("link", name="02:00 UTC+01:00").click()
+    expect(page.locator(".hour-nav h2")).to_contain_text("02:00–03:00 CET")
+
+    page.goto(f"{edge_stack.url}/account")
+    expect(page.locator("#time-zone-select option").first).to_contain_text("Europe/Berlin")
+    page.locator("#time-zone-select").select_option("Asia/Tokyo")
+    page.get_by_role("button", name="Save time zone").click()
+    expect(page.get_by_text("Time zone saved.")).to_be_visible()
+    expect(page.locator("footer")).to_contain_text("times are Asia/Tokyo")
+    page.goto(f"{edge_stack.url}/cameras/{login['id']}?day=2026-10-25")
+    expect(page.locator("ol.hours li")).to_have_count(24)  # Tokyo keeps its clocks
+    expect(page.locator("#day-length")).to_have_count(0)
+
+
+def test_the_account_page_in_a_browser(page: Page, edge_stack: ApiStack) -> None:
+    """Change the password, sign out everywhere, then delete the account after reading what goes."""
+    email = sign_up(page, edge_stack)
+    login = create_camera(page, edge_stack, "Orchard")
+    seed_frames(edge_stack, login["username"], [1_795_996_800_000_000 + n for n in range(2)])
+    page.get_by_role("link", name=email).click()
+    expect(page).to_have_url(f"{edge_stack.url}/account")
+    expect(page.locator("#sessions tbody tr")).to_have_count(1)
+    expect(page.get_by_text("(this browser)")).to_be_visible()
+    shot(page, "account")
+
+    page.get_by_label("Current password").fill(PASSWORD)
+    page.get_by_label("New password").fill("a brand new password")
+    page.get_by_role("button", name="Change password").click()
+    expect(page.get_by_text("Your password was changed.")).to_be_visible()
+
+    page.get_by_role("link", name="Delete account…").click()
+    expect(page.locator("#what-goes")).to_contain_text("1 camera (“Orchard”)")
+    expect(page.locator("#what-goes")).to_contain_text("2 frames")
+    shot(page, "account-delete")
+    page.get_by_label("Your password, to confirm").fill("a brand new password")
+    page.get_by_role("button", name="Delete my account").click()
+    expect(page.get_by_text("Your account was deleted")).to_be_visible()
+    page.goto(f"{edge_stack.url}/cameras/{login['id']}")
+    expect(page).to_have_url(re.compile(r"/login\?next="))
+
+
+def test_sign_out_everywhere_in_a_browser(page: Page, edge_stack: ApiStack) -> None:
+    sign_up(page, edge_stack)
+    page.goto(f"{edge_stack.url}/account")
+    page.get_by_role("button", name="Sign out everywhere").click()
+    expect(page.get_by_text("You are signed out everywhere")).to_be_visible()
+    page.goto(f"{edge_stack.url}/account")
+    expect(page).to_have_url(re.compile(r"/login\?next=%2Faccount"))
+
+
+def test_downloads_in_a_browser(page: Page, edge_stack: ApiStack) -> None:
+    """The day's zip and one frame download as files, with the zip's size known up front
+    (what lets the browser show progress)."""
+    sign_up(page, edge_stack)
+    login = create_camera(page, edge_stack, "Gate")
+    seeded = seed_frames(edge_stack, login["username"], [1_795_996_800_000_000 + n * 60_000_000 for n in range(3)])
+    page.goto(f"{edge_stack.url}/cameras/{login['id']}?day=2026-11-30")
+    link = page.get_by_role("link", name="Download this day (zip, 3 frames)")
+    with page.expect_download() as saving:
+        link.click()
+    download = saving.value
+    assert download.suggested_filename == "Gate_2026-11-30T00-00-00.000000Z_2026-12-01T00-00-00.000000Z.zip"
+    with zipfile.ZipFile(download.path()) as archive:
+        assert [archive.read(name) for name in archive.namelist()] == [jpeg for _, jpeg in seeded]
+    again = page.request.get(f"{edge_stack.url}{link.get_attribute('href')}")  # the browser's cookies
+    assert int(again.headers["content-length"]) == Path(download.path()).stat().st_size
+    page.goto(f"{edge_stack.url}/cameras/{login['id']}/frames/{seeded[0][0].frame_id}")
+    with page.expect_download() as saving:
+        page.locator("#download-frame").click()
+    assert saving.value.suggested_filename == "Gate_2026-11-30T00-00-00.000000Z.jpg"
+    assert Path(saving.value.path()).read_bytes() == seeded[0][1]

@@ -16,6 +16,7 @@ from typing import Any
 import psycopg
 import requests
 from kafka import TopicPartition
+from minio.error import S3Error
 from sqlalchemy.engine import make_url
 
 from infra.process import ManagedProcess
@@ -172,3 +173,16 @@ def seed_frames(stack: ApiStack, username: str, timestamps_us: list[int],
     finally:
         index.close()
     return seeded
+
+
+def object_stored(stack: ApiStack, key: str) -> bool:
+    """Whether the stack's bucket holds `key`."""
+    s3 = make_s3_client(S3Settings(s3_endpoint=stack.env["SENSR_S3_ENDPOINT"],
+                                   s3_access_key=stack.env["SENSR_S3_ACCESS_KEY"],
+                                   s3_secret_key=stack.env["SENSR_S3_SECRET_KEY"]))
+    try:
+        s3.stat_object(stack.env["SENSR_S3_BUCKET"], key)
+    except S3Error as error:
+        assert error.code == "NoSuchKey", error
+        return False
+    return True
