@@ -123,9 +123,11 @@ class ActivityLoop:
         """A partition kept through a rebalance whose records resume past the last one
         handled here was read by another member meanwhile (this one had been cut off from
         the group): its cameras' state is stale, so they are taken over again."""
-        stale = {record.partition for record in records
-                 if record.partition in self._handled and record.offset > self._handled[record.partition] + 1
-                 and record.offset == min(r.offset for r in records if r.partition == record.partition)}
+        first: dict[int, int] = {}
+        for record in records:
+            first.setdefault(record.partition, record.offset)
+        stale = {partition for partition, offset in first.items()
+                 if partition in self._handled and offset > self._handled[partition] + 1}
         if not stale:
             return
         log.info("partitions_read_elsewhere", partitions=sorted(stale))
