@@ -21,8 +21,9 @@ state is rebuilt from it, never carried between replicas:
 
 **Presence.** A camera the replica owns and that has sent frames before is announced
 offline once when no frame came for its `offline_minutes` (by the Sensr clock, and only
-when the replica has read its partition to the end, so that working through a backlog
-never announces one), unless it is disabled; the first frame after that (or any frame
+when the replica has read its partition to the end and got no frame of the camera for
+`OFFLINE_SETTLE_SECONDS`, so that working through a backlog never announces one), unless
+it is disabled; the first frame after that (or any frame
 that comes `offline_minutes` after the one before) announces it online. Record ids name
 the frames (`sensr.activity`), so repeating them after a takeover is deduplicated
 downstream.
@@ -46,6 +47,10 @@ from sensr.logs import get_logger
 log = get_logger(__name__)
 
 MINUTE_US = 60_000_000
+OFFLINE_SETTLE_SECONDS = 5.0
+"""A camera whose frames still arrive is not offline, however old their timestamps (a
+backlog read in batches, or a camera uploading old files): it must also have sent nothing
+to this worker for this long."""
 
 
 def motion_settings(login: CameraLogin | None) -> MotionSettings:
@@ -166,7 +171,8 @@ class CameraActivity:
         if event is not None and quiet_us >= self.tracker.settings.gap_us:
             records.extend(self.tracker.expire(max(self.last_frame_us or 0, event.end_us) + quiet_us))
         window = self._offline_window_us()
-        if (window and caught_up and not self.offline_announced and self.last_frame_id is not None
+        settled = self.clock() - self.last_arrival >= OFFLINE_SETTLE_SECONDS
+        if (window and caught_up and settled and not self.offline_announced and self.last_frame_id is not None
                 and self.last_frame_us is not None and now_us - self.last_frame_us >= window
                 and self.login is not None and self.login.enabled):
             self.offline_announced = True

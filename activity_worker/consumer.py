@@ -9,8 +9,13 @@ handles one batch at a time and tells the processor to forget what it must rebui
   the batch's partitions are rewound to its first record, all partitions are paused for
   the backoff (`sensr.lifecycle`'s retry policy), then the same records come again and
   each camera is taken over from the index (`camera.CameraActivity.resume`);
-* after a rebalance: the cameras of revoked partitions are dropped (the listener only
-  notes them; the loop applies that before it handles the next records).
+* after a rebalance: the cameras of partitions revoked and not assigned back in the same
+  rebalance are dropped (the listener only notes them; the loop applies that before it
+  handles the next records). A partition that comes straight back (kafka-python 3 rejoins
+  once soon after start, and a member that missed a heartbeat gets its own partitions
+  again) keeps its cameras: no other member can have read it in between. Its records up
+  to the last one handled here may come again (a commit refused in the rebalance): the
+  loop skips them, since their effects are in the index and in the cameras' state.
 
 Offsets are committed only after a batch's scores, events and records are durable. A
 refused commit (the partition moved) is only counted: the next owner redoes the batch,
@@ -63,7 +68,12 @@ class ActivityLoop:
         self._clock = clock
         self._failures = 0
         self._revoked: set[int] = set()
+        """Partitions revoked in the rebalance under way (until the assignment that ends it)."""
+        self._lost: set[int] = set()
+        """Partitions revoked and not assigned back: their cameras are to be forgotten."""
         self._revoked_lock = threading.Lock()
+        self._handled: dict[int, int] = {}
+        """Per partition, the offset of the last record handled with the cameras' state as it is."""
         self._caught_up: set[int] = set()
         self._next_tick = 0.0
         self.failing: str | None = None
@@ -94,15 +104,38 @@ class ActivityLoop:
 
     def _handle(self, records: Sequence[ConsumerRecord]) -> None:
         started = time.perf_counter()
+        self._forget_stale(records)
         frames: list[FrameEvent] = []
         for record in records:
+            if record.offset <= self._handled.get(record.partition, -1):
+                continue  # redelivered after a rebalance that gave the partition back: already in the state
             try:
                 frames.append(FrameEvent.from_record(record.key, record.value, record.headers))
             except FrameEventError as error:  # the catalog worker dead-letters it; nothing to score
                 log.warning("frame_record_invalid", partition=record.partition, offset=record.offset, error=str(error))
         self._processor.process(frames)
+        for record in records:
+            self._handled[record.partition] = max(record.offset, self._handled.get(record.partition, -1))
         self._commit(records)
         metrics.BATCH_SECONDS.observe(time.perf_counter() - started)
+
+    def _forget_stale(self, records: Sequence[ConsumerRecord]) -> None:
+        """A partition kept through a rebalance whose records resume past the last one
+        handled here was read by another member meanwhile (this one had been cut off from
+        the group): its cameras' state is stale, so they are taken over again."""
+        first: dict[int, int] = {}
+        for record in records:
+            first.setdefault(record.partition, record.offset)
+        stale = {partition for partition, offset in first.items()
+                 if partition in self._handled and offset > self._handled[partition] + 1}
+        if not stale:
+            return
+        log.info("partitions_read_elsewhere", partitions=sorted(stale))
+        for partition in stale:
+            self._handled.pop(partition)
+        partitions = self._consumer.partitions_for_topic(FRAMES) or {0}
+        self._processor.forget([camera for camera in self._processor.cameras()
+                                if partition_of(camera, len(partitions)) in stale])
 
     def _commit(self, records: Sequence[ConsumerRecord]) -> None:
         offsets: dict[TopicPartition, OffsetAndMetadata] = {}
@@ -123,6 +156,7 @@ class ActivityLoop:
         wait = retry_delay(self._failures, self._max_backoff)
         log.warning("batch_retry", error=str(error), records=len(records), wait_seconds=round(wait, 2))
         self._processor.forget()
+        self._handled.clear()
         first: dict[TopicPartition, int] = {}
         for record in records:
             first.setdefault(TopicPartition(record.topic, record.partition), record.offset)
@@ -165,12 +199,14 @@ class ActivityLoop:
 
     def _forget_revoked(self) -> None:
         with self._revoked_lock:
-            revoked, self._revoked = self._revoked, set()
-        if not revoked:
+            lost, self._lost = self._lost, set()
+        if not lost:
             return
+        for partition in lost:
+            self._handled.pop(partition, None)
         partitions = self._consumer.partitions_for_topic(FRAMES) or {0}
         self._processor.forget([camera for camera in self._processor.cameras()
-                                if partition_of(camera, len(partitions)) in revoked])
+                                if partition_of(camera, len(partitions)) in lost])
 
     def _note_revoked(self, partitions: set[TopicPartition]) -> None:
         log.info("partitions_revoked", partitions=sorted(p.partition for p in partitions))
@@ -182,6 +218,12 @@ class ActivityLoop:
             except KeyError:
                 pass  # no lag was reported for it yet
 
+    def _note_assigned(self, partitions: set[TopicPartition]) -> None:
+        log.info("partitions_assigned", partitions=sorted(p.partition for p in partitions))
+        with self._revoked_lock:
+            self._lost |= self._revoked - {p.partition for p in partitions}
+            self._revoked = set()
+
 
 class _Listener(ConsumerRebalanceListener):
     def __init__(self, loop: ActivityLoop) -> None:
@@ -191,4 +233,4 @@ class _Listener(ConsumerRebalanceListener):
         self._loop._note_revoked(set(revoked))
 
     def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
-        log.info("partitions_assigned", partitions=sorted(p.partition for p in assigned))
+        self._loop._note_assigned(set(assigned))

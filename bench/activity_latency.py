@@ -194,7 +194,7 @@ def main() -> int:
     parser.add_argument("--cameras", type=int, default=100)
     parser.add_argument("--moving", type=int, default=10)
     parser.add_argument("--seconds", type=float, default=90.0)
-    parser.add_argument("--drain", type=float, default=5.0, help="seconds to wait for records after the uploads")
+    parser.add_argument("--drain", type=float, default=30.0, help="seconds to wait for records after the uploads")
     args = parser.parse_args()
     print(machine(), f"; load average {os.getloadavg()[0]:.2f}", flush=True)
 

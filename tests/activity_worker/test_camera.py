@@ -95,6 +95,8 @@ def test_offline_once_when_caught_up_and_silent_then_online_with_the_next_frame(
     frames = frames_of("cam", sequence[:3])
     run(state, index, frames[:2])
     last = frames[1]
+    assert state.tick(last.timestamp_us + 2 * MINUTE_US, caught_up=True) == []  # frames still arriving
+    clock.now += 10
     assert state.tick(last.timestamp_us + 2 * MINUTE_US, caught_up=False) == []  # a backlog: never
     assert state.tick(last.timestamp_us + 30_000_000, caught_up=True) == []  # not silent long enough
     [offline] = state.tick(last.timestamp_us + 2 * MINUTE_US, caught_up=True)
@@ -106,9 +108,11 @@ def test_offline_once_when_caught_up_and_silent_then_online_with_the_next_frame(
 
 
 def test_a_disabled_camera_is_never_announced_offline(index: FrameIndex, sequence: list[bytes]) -> None:
-    state, _ = CameraActivity.resume("cam", login(offline_minutes=1, enabled=False), index)
+    clock = Clock()
+    state, _ = CameraActivity.resume("cam", login(offline_minutes=1, enabled=False), index, clock)
     frames = frames_of("cam", sequence[:2])
     run(state, index, frames)
+    clock.now += 10
     assert state.tick(frames[-1].timestamp_us + 5 * MINUTE_US, caught_up=True) == []
 
 

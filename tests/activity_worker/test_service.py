@@ -67,7 +67,7 @@ def test_a_static_noisy_scene_at_jpeg_qualities_50_to_95_gives_no_event(
     assert result.events == []
     assert result.scene_changes == 0
     assert event_records(activity_tail.records({cam})) == []
-    assert worker.get("/readyz")[0] == 200
+    assert worker.get("/readyz")[0] == 200 and worker.get("/healthz")[0] == 200
     assert worker.metric('sensr_activity_frames_scored_total{verdict="quiet"}') >= 600 - WARMUP_FRAMES
 
 
@@ -195,7 +195,8 @@ def test_a_camera_silent_for_its_offline_minutes_is_announced_offline_once_and_o
     send(kafka_bootstrap, old + old_disabled)
     scored(activity_index, old)
     cameras = {cam, disabled, f"{unique_name}-never"}
-    [offline] = eventually(lambda: activity_tail.records(cameras), 30, what="the offline record")
+    [offline] = eventually(lambda: list({r.record_id: r for r in activity_tail.records(cameras)}.values()), 30,
+                           what="the offline record")
     assert isinstance(offline, PresenceRecord) and offline.type is RecordType.CAMERA_OFFLINE
     assert (offline.camera, offline.last_frame_id, offline.last_frame_us) == \
            (cam, old[-1].frame_id, old[-1].timestamp_us)
@@ -205,12 +206,13 @@ def test_a_camera_silent_for_its_offline_minutes_is_announced_offline_once_and_o
     scored(activity_index, back)
     records = eventually(lambda: r if len(r := activity_tail.records(cameras)) >= 2 else None, 30,
                          what="the online record")
-    assert [(r.type, r.record_id) for r in records] == [
+    # At least once: a record may be read twice; readers deduplicate by id, so ids are what count.
+    assert list(dict.fromkeys((r.type, r.record_id) for r in records)) == [
         (RecordType.CAMERA_OFFLINE, f"{old[-1].frame_id}:offline"),
-        (RecordType.CAMERA_ONLINE, f"{back[0].frame_id}:online")]
+        (RecordType.CAMERA_ONLINE, f"{back[0].frame_id}:online")], (records, [f.frame_id for f in old + back])
     ticks = worker.metric("sensr_activity_frames_scored_total")
     eventually(lambda: worker.metric("sensr_activity_frames_scored_total") >= ticks, 5)
-    assert len(activity_tail.records(cameras, timeout=2)) == 2  # nothing more, several ticks later
+    assert len({r.record_id for r in activity_tail.records(cameras, timeout=2)}) == 2  # nothing more, ticks later
 
 
 def test_sigkill_in_the_middle_of_an_event_then_restart_gives_the_events_of_an_uninterrupted_run(
@@ -231,9 +233,8 @@ def test_sigkill_in_the_middle_of_an_event_then_restart_gives_the_events_of_an_u
         start_group_at_end(kafka_bootstrap, group)
         runs[run] = dict(stack_env, SENSR_ACTIVITY_GROUP_ID=group, SENSR_ACTIVITY_BATCH_SIZE="4",
                          SENSR_DATABASE_URL=f"sqlite:///{tmp_path / f'{run}.sqlite'}")
-    through = activity_workers(runs["through"])
     killed = activity_workers(runs["killed"])
-    eventually(lambda: ready(killed) and ready(through), 60, what="both workers ready")
+    eventually(lambda: ready(killed), 60, what="the worker ready")
     indexes = {run: FrameIndex.open(env["SENSR_DATABASE_URL"]) for run, env in runs.items()}
     try:
         send(kafka_bootstrap, frames[:230])  # the second event opens at frame 190
@@ -243,6 +244,7 @@ def test_sigkill_in_the_middle_of_an_event_then_restart_gives_the_events_of_an_u
         assert indexes["killed"].open_events(cam)
         activity_workers(runs["killed"])
         send(kafka_bootstrap, frames[230:])
+        activity_workers(runs["through"])  # only now: all the frames at once, no pause the clock would end an event in
         results = {run: scored(index, frames) for run, index in indexes.items()}
         expected = [(e.event.event_id, e.event.start_us, e.event.end_us, e.event.frame_count, e.ended)
                     for e in results["through"].events]
