@@ -11,7 +11,6 @@ from typing import Any
 
 from tornado.iostream import StreamClosedError
 
-from api.access import clip_access
 from api.clip_media import clip_event
 from api.errors import ApiError, Unavailable
 from api.live import Subscription
@@ -30,7 +29,7 @@ class EventsHandler(FeedHandler[FrameRecord]):
         """A comment line every 15 s keeps proxies from closing an idle stream."""
         subscription, access = await self.subscribe(self.services.catalog_feed, camera_id)
         try:
-            await self.services.run(clip_access, access, self.caller, self.services.shares.clips_share)
+            await self.clip_camera(camera_id)
         except ApiError:
             pass  # a reader who may not use clips gets frame events only
         else:
