@@ -14,7 +14,6 @@ from typing import Any
 
 from tornado.iostream import StreamClosedError
 
-from api.access import clip_access
 from api.errors import ApiError, NotFound
 from api.handlers import JsonHandler
 from api.media import FeedHandler
@@ -65,8 +64,7 @@ class ClipVideoHandler(JsonHandler):
         return None  # set by get(): the clip id names its content
 
     async def get(self, camera_id: str, clip_id: str) -> None:
-        access = await self.readable_camera(camera_id)
-        await self.services.run(clip_access, access, self.caller, self.services.shares.clips_share)
+        access, _ = await self.clip_camera(camera_id)
         clip = await self.services.run(self.services.clips.get, access.camera, clip_id)
         if clip is None:
             raise NotFound("no such clip")
@@ -107,8 +105,7 @@ class ClipProgressStream(FeedHandler[ClipProgress]):
     UI's progress bars (the JSON API relays the same events on the camera's `/events`)."""
 
     async def get(self, camera_id: str) -> None:
-        access = await self.readable_camera(camera_id)
-        await self.services.run(clip_access, access, self.caller, self.services.shares.clips_share)
+        await self.clip_camera(camera_id)
         subscription, _ = await self.subscribe(self.services.clips_feed, camera_id)
         self.start_stream("text/event-stream; charset=utf-8")
         try:

@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 import pydantic
 import tornado.web
 
-from api.access import CameraAccess, Caller
+from api.access import CameraAccess, Caller, clip_access
 from api.callers import Resolve
 from api.errors import ApiError, NotFound, RateLimited
 from api.services import Services
@@ -48,6 +48,13 @@ class ServiceHandler(tornado.web.RequestHandler):
     async def readable_camera(self, camera_id: str) -> CameraAccess:
         """The camera if the caller may read it; raises NotFound otherwise."""
         return await self.services.run(self.services.access.readable, camera_id, self.caller)
+
+    async def clip_camera(self, camera_id: str) -> tuple[CameraAccess, str | None]:
+        """The camera if the caller may use its clips, and for a share-link holder the
+        link's id (`api.access.clip_access`); raises NotFound or Forbidden otherwise."""
+        access = await self.readable_camera(camera_id)
+        share_id = await self.services.run(clip_access, access, self.caller, self.services.shares.clips_share)
+        return access, share_id
 
     async def frame(self, access: CameraAccess, frame_id: str) -> FrameRecord:
         """The camera's frame `frame_id`; raises NotFound when it has none of that id."""

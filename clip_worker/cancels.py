@@ -5,7 +5,8 @@ cancelled before any worker took it is skipped when it is taken."""
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from kafka import KafkaConsumer, TopicPartition
 

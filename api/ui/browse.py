@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from api.access import CameraAccess, clip_access
+from api.access import CameraAccess
 from api.errors import ApiError, NotFound
 from api.ui.base import PageHandler
 from api.ui.calendar import (
@@ -43,7 +43,7 @@ class _CameraPage(PageHandler):
     async def may_clip(self, access: CameraAccess) -> bool:
         """Whether the visitor may make this camera's clips (the owner, or a share link that allows them)."""
         try:
-            await self.services.run(clip_access, access, self.caller, self.services.shares.clips_share)
+            await self.clip_camera(access.camera.id)
         except ApiError:
             return False
         return True

@@ -5,7 +5,6 @@ holder of a share link that allows clips (the share token rides along in the lin
 
 from __future__ import annotations
 
-from api.access import CameraAccess, clip_access
 from api.clips import Clip, ClipOptions
 from api.errors import InvalidInput, NotFound
 from api.ui.base import PageHandler
@@ -13,14 +12,7 @@ from api.ui.base import PageHandler
 FORM_SPEEDS = {"timelapse", "factor", "realtime"}
 
 
-class _ClipPage(PageHandler):
-    async def clip_camera(self, camera_id: str) -> tuple[CameraAccess, str | None]:
-        access = await self.readable_camera(camera_id)
-        share_id = await self.services.run(clip_access, access, self.caller, self.services.shares.clips_share)
-        return access, share_id
-
-
-class ClipsPage(_ClipPage):
+class ClipsPage(PageHandler):
     async def get(self, camera_id: str) -> None:
         access, _ = await self.clip_camera(camera_id)
         clips = await self.services.run(self.services.clips.of_camera, access.camera)
@@ -50,7 +42,7 @@ class ClipsPage(_ClipPage):
         return self.link(f"/cameras/{clip.camera_id}/clips/{clip.id}/video.mp4", **params)
 
 
-class ClipCancelAction(_ClipPage):
+class ClipCancelAction(PageHandler):
     async def post(self, camera_id: str, clip_id: str) -> None:
         access, _ = await self.clip_camera(camera_id)
         clip = await self.services.run(self.services.clips.get, access.camera, clip_id)

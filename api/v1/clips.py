@@ -7,7 +7,7 @@ from __future__ import annotations
 from functools import partial
 from urllib.parse import quote
 
-from api.access import CameraAccess, clip_access
+from api.access import CameraAccess
 from api.callers import SHARE_PARAMETER
 from api.clips import Clip, ClipOptions
 from api.errors import NotFound
@@ -32,13 +32,6 @@ def clip_out(clip: Clip, access: CameraAccess) -> ClipOut:
 
 
 class ClipBase(ApiHandler):
-    async def clip_camera(self, camera_id: str) -> tuple[CameraAccess, str | None]:
-        """The camera and, for a share-link holder, the link's id; raises NotFound or
-        Forbidden when the caller may not use its clips."""
-        access = await self.readable_camera(camera_id)
-        share_id = await self.services.run(clip_access, access, self.caller, self.services.shares.clips_share)
-        return access, share_id
-
     async def clip(self, access: CameraAccess, clip_id: str) -> Clip:
         clip = await self.services.run(self.services.clips.get, access.camera, clip_id)
         if clip is None:

@@ -12,7 +12,7 @@ from typing import Any
 
 from tornado.iostream import StreamClosedError
 
-from api.access import CameraAccess, clip_access
+from api.access import CameraAccess
 from api.clip_media import clip_event
 from api.errors import ApiError
 from api.live import Fanout, Subscription
@@ -67,9 +67,8 @@ class EventsHandler(FeedHandler[Any]):
     async def _may_follow_clips(self, camera_id: str) -> bool:
         """Whether the caller may use the camera's clips (a reader who may not gets frame
         and activity events only)."""
-        access = await self.readable_camera(camera_id)
         try:
-            await self.services.run(clip_access, access, self.caller, self.services.shares.clips_share)
+            await self.clip_camera(camera_id)
         except ApiError:
             return False
         return True
