@@ -43,7 +43,7 @@ RULE_WAIT = timedelta(minutes=10)
 of a rule created a moment ago) before it fails as "rule removed"."""
 KEY_FRAME_WAIT = timedelta(minutes=2)
 """How long a motion alert waits for its key frame to be stored before it goes without."""
-KEY_FRAME_QUICK_WAIT = 3.0
+KEY_FRAME_QUICK_WAIT = 10.0
 """Seconds a send looks again for a key frame not stored yet before it is postponed."""
 _POSTPONE_SECONDS = 1.0
 
@@ -176,7 +176,7 @@ class Dispatcher:
             while (frame := self._key_frames.read(rule.camera, frame_id)) is None and waited < KEY_FRAME_QUICK_WAIT:
                 time.sleep(pause)
                 waited += pause
-                pause = min(pause * 2, 0.4)
+                pause = min(pause * 2, 0.2)
         except (S3Error, TransportError) as error:
             raise _NotYet(f"the key frame could not be read: {error}") from None
         if frame is None and self._clock() - delivery.created_us < KEY_FRAME_WAIT.total_seconds() * 1e6:
