@@ -107,7 +107,7 @@ class NotifierService:
         deliveries = DeliveryLog(index.engine)
         self._deliveries = deliveries
         key_frames = KeyFrames(index, make_s3_client(settings.s3), settings.s3.s3_bucket)
-        self._dispatcher = Dispatcher(deliveries, self._rules, key_frames, channels, public_base_url(settings),
+        self._dispatcher = Dispatcher(deliveries, self._rules, self._cameras, key_frames, channels, public_base_url(settings),
                                       notifier.notifier_first_retry_seconds)
         self._intake = Intake(self._rules, self._cameras, deliveries, notifier.notifier_lease_seconds, now_us)
         self._slots = asyncio.Semaphore(notifier.notifier_concurrency)
