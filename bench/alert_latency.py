@@ -2,9 +2,10 @@
 and to e-mail received, with the whole stack running.
 
     python bench/alert_latency.py [--seconds 30] [--cameras 100] [--moving 10] [--event-every 2]
+                                  [--database sqlite|postgresql]
 
 Starts its own Kafka and SeaweedFS (infra/, temporary folders) and the services (api,
-catalog_worker, ingest_http, notifier; SQLite index), an SMTP server (aiosmtpd) and a
+catalog_worker, ingest_http, notifier; SQLite index, or a PostgreSQL of its own), an SMTP server (aiosmtpd) and a
 webhook receiver (Tornado) on 127.0.0.1. Creates `--cameras` cameras through the API and,
 for the `--moving` ones, two alert rules each (webhook and e-mail, no spacing), through
 the API. Then for `--seconds`: every camera uploads one photo a second (HTTP PUT); every
@@ -44,6 +45,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from infra.kafka_server import KafkaServer  # noqa: E402
+from infra.postgres import PostgresCluster  # noqa: E402
 from infra.process import free_port  # noqa: E402
 from infra.seaweedfs import SeaweedS3  # noqa: E402
 from launcher.service_stack import LOOPBACK_LOAD, S3Endpoint, ServiceStack  # noqa: E402
@@ -150,6 +152,8 @@ def main() -> None:
     parser.add_argument("--moving", type=int, default=10)
     parser.add_argument("--event-every", type=float, default=2.0, help="seconds between a moving camera's events")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite",
+                        help="the index database (and delivery log): SQLite file, or a PostgreSQL of its own")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (services' logs) and say where")
     args = parser.parse_args()
 
@@ -167,6 +171,13 @@ def main() -> None:
         s3 = SeaweedS3(folder / "s3")
         s3.start()
         cleanup.callback(s3.stop)
+        database: dict[str, str] = {}
+        if args.database == "postgresql":
+            folder.chmod(0o755)  # the server runs as `postgres`, which must enter its data folder
+            postgres = PostgresCluster(folder / "postgres", port=free_port())
+            postgres.start()
+            cleanup.callback(postgres.stop)
+            database["SENSR_DATABASE_URL"] = postgres.url
         smtp_port = free_port()
         smtp = Controller(_Mailbox(arrivals), hostname="127.0.0.1", port=smtp_port)
         smtp.start()
@@ -177,7 +188,7 @@ def main() -> None:
                              overrides={**LOOPBACK_LOAD, "SENSR_LOG_LEVEL": "WARNING",
                                         "SENSR_SMTP_HOST": "127.0.0.1", "SENSR_SMTP_PORT": str(smtp_port),
                                         "SENSR_SMTP_SECURITY": "plain",
-                                        "SENSR_NOTIFIER_ALLOWED_NETWORKS": "127.0.0.0/8"}).start()
+                                        "SENSR_NOTIFIER_ALLOWED_NETWORKS": "127.0.0.0/8", **database}).start()
         cleanup.callback(stack.stop)
         user = ApiClient(stack.api_url)
         cameras = [user.create_camera(f"Camera {n}") for n in range(args.cameras)]

@@ -33,6 +33,7 @@ from notifier.rules import RuleTable
 from notifier.webhooks import Attempt, Outcome, WebhookSender, retry_delay
 from sensr.activity import EventRecord, RecordType, decode_activity_record
 from sensr.alert_rules import AlertRule, Channel
+from sensr.cameras import CameraTable
 from sensr.deliveries import Delivery, DeliveryLog, DeliveryState
 from sensr.frames import now_us
 from sensr.logs import get_logger
@@ -43,7 +44,7 @@ RULE_WAIT = timedelta(minutes=10)
 of a rule created a moment ago) before it fails as "rule removed"."""
 KEY_FRAME_WAIT = timedelta(minutes=2)
 """How long a motion alert waits for its key frame to be stored before it goes without."""
-KEY_FRAME_QUICK_WAIT = 3.0
+KEY_FRAME_QUICK_WAIT = 10.0
 """Seconds a send looks again for a key frame not stored yet before it is postponed."""
 _POSTPONE_SECONDS = 1.0
 
@@ -62,11 +63,12 @@ class Channels:
 
 
 class Dispatcher:
-    def __init__(self, deliveries: DeliveryLog, rules: RuleTable, key_frames: KeyFrames, channels: Channels,
-                 base_url: str, first_retry: float, clock: Callable[[], int] = now_us,
+    def __init__(self, deliveries: DeliveryLog, rules: RuleTable, cameras: CameraTable, key_frames: KeyFrames,
+                 channels: Channels, base_url: str, first_retry: float, clock: Callable[[], int] = now_us,
                  rng: random.Random | None = None) -> None:
         self._log = deliveries
         self._rules = rules
+        self._cameras = cameras
         self._key_frames = key_frames
         self._channels = channels
         self._base_url = base_url
@@ -152,7 +154,9 @@ class Dispatcher:
         """The alert a delivery tells (blocks: reads the key frame)."""
         kind = AlertKind(delivery.kind)
         camera_link = f"{self._base_url}/cameras/{rule.camera_id}"
-        common = {"camera_id": rule.camera_id, "camera_name": rule.camera_name, "time_zone": rule.zone}
+        login = self._cameras.get(rule.camera)
+        name = (login.name if login is not None else "") or rule.camera_name  # sensr.cameras has the latest name
+        common = {"camera_id": rule.camera_id, "camera_name": name, "time_zone": rule.zone}
         if delivery.record is None:  # a test alert
             return Alert(kind=kind, at=_at(delivery.created_us), link=camera_link, **common)
         record = decode_activity_record(None, delivery.record.encode())
@@ -176,7 +180,7 @@ class Dispatcher:
             while (frame := self._key_frames.read(rule.camera, frame_id)) is None and waited < KEY_FRAME_QUICK_WAIT:
                 time.sleep(pause)
                 waited += pause
-                pause = min(pause * 2, 0.4)
+                pause = min(pause * 2, 0.2)
         except (S3Error, TransportError) as error:
             raise _NotYet(f"the key frame could not be read: {error}") from None
         if frame is None and self._clock() - delivery.created_us < KEY_FRAME_WAIT.total_seconds() * 1e6:

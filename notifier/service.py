@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, suppress
 from typing import Any, TypeVar
 
-from kafka.errors import CommitFailedError, KafkaError
+from kafka.errors import KafkaError
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from notifier import metrics
@@ -107,7 +107,7 @@ class NotifierService:
         deliveries = DeliveryLog(index.engine)
         self._deliveries = deliveries
         key_frames = KeyFrames(index, make_s3_client(settings.s3), settings.s3.s3_bucket)
-        self._dispatcher = Dispatcher(deliveries, self._rules, key_frames, channels, public_base_url(settings),
+        self._dispatcher = Dispatcher(deliveries, self._rules, self._cameras, key_frames, channels, public_base_url(settings),
                                       notifier.notifier_first_retry_seconds)
         self._intake = Intake(self._rules, self._cameras, deliveries, notifier.notifier_lease_seconds, now_us)
         self._slots = asyncio.Semaphore(notifier.notifier_concurrency)
@@ -139,9 +139,20 @@ class NotifierService:
 
     async def _intake_loop(self) -> None:
         self._consuming = True
+        failures = 0
         while not self._stop.is_set():
-            polled = await self._in_consumer_thread(
-                lambda: self._consumer.poll(timeout_ms=500, max_records=POLL_RECORDS))
+            try:
+                polled = await self._in_consumer_thread(
+                    lambda: self._consumer.poll(timeout_ms=500, max_records=POLL_RECORDS))
+            except KafkaError as error:  # the broker is away: kafka-python reconnects; poll again
+                failures += 1
+                self._failing = "kafka"
+                log.warning("activity_poll_failed", error=str(error), attempt=failures)
+                with suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), retry_delay(failures, self._max_delay))
+                continue
+            if failures:
+                failures, self._failing = 0, None
             batch = [incoming for records in polled.values() for record in records
                      if (incoming := _decode(record.key, record.value)) is not None]
             if not polled:
@@ -151,8 +162,8 @@ class NotifierService:
                 return
             try:
                 await self._in_consumer_thread(self._consumer.commit)
-            except CommitFailedError as error:  # partitions moved: their new owner reads them again (no resend)
-                log.warning("commit_failed", error=str(error))
+            except KafkaError as error:  # partitions moved, or the broker is away: the batch is read
+                log.warning("commit_failed", error=str(error))  # again, and its deliveries exist: no resend
             for delivery in held:
                 self._start_send(delivery)
         self._consuming = False

@@ -16,7 +16,8 @@ from kafka import TopicPartition
 from launcher.services import launch, service
 from infra.process import ManagedProcess, free_port
 from sensr.alert_rules import decode_rules
-from sensr.broker import ALERT_RULES, make_consumer
+from launcher.service_stack import start_group_at_end
+from sensr.broker import ACTIVITY, ALERT_RULES, make_consumer
 from sensr.settings import CoreSettings, KafkaSettings
 from tests.support.alert_receivers import HttpReceivers, Hook, Mailbox, http_receivers, smtp_server
 from tests.support.api import ApiStack, create_camera, sign_up
@@ -119,9 +120,13 @@ def receivers() -> Iterator[HttpReceivers]:
 
 
 @pytest.fixture
-def notifier(api_stack: ApiStack, mailbox: tuple[Mailbox, int], tmp_path: Path) -> Iterator[ManagedProcess]:
-    """A notifier beside the module's api, sending e-mail to the test's SMTP server."""
-    env = dict(api_stack.env, SENSR_SMTP_HOST="127.0.0.1", SENSR_SMTP_PORT=str(mailbox[1]),
+def notifier(api_stack: ApiStack, mailbox: tuple[Mailbox, int], tmp_path: Path, kafka_bootstrap: str,
+             unique_name: str) -> Iterator[ManagedProcess]:
+    """A notifier beside the module's api, sending e-mail to the test's SMTP server; its
+    consumer group starts at the end of sensr.activity (earlier records are other tests')."""
+    group = f"notifier-{unique_name}"
+    start_group_at_end(kafka_bootstrap, group, ACTIVITY)
+    env = dict(api_stack.env, SENSR_NOTIFIER_GROUP_ID=group, SENSR_SMTP_HOST="127.0.0.1", SENSR_SMTP_PORT=str(mailbox[1]),
                SENSR_SMTP_SECURITY="plain", SENSR_NOTIFIER_ALLOWED_NETWORKS="127.0.0.0/8",
                SENSR_NOTIFIER_POLL_SECONDS="0.2", SENSR_NOTIFIER_OPS_PORT=str(free_port()))
     process = launch(service("notifier"), env, tmp_path / "notifier.log", timeout=60)

@@ -28,7 +28,9 @@ from playwright.sync_api import BrowserContext, Dialog, Page, expect, sync_playw
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from infra.process import free_port
+from launcher.service_stack import start_group_at_end
 from launcher.services import launch, service
+from sensr.broker import ACTIVITY
 from tests.support.alert_receivers import smtp_server
 from tests.support.harness import eventually
 from tests.support.jpegs import make_jpeg
@@ -297,8 +299,10 @@ def test_alert_settings_test_alert_and_delivery_log(page: Page, edge_stack: ApiS
     alerts with the buttons, and reads the outcome (and the refused webhook's error) in
     the delivery log; a real notifier sends the e-mail to a real SMTP server."""
     with smtp_server() as (inbox, smtp_port):
+        group = f"notifier-{uuid.uuid4().hex[:10]}"
+        start_group_at_end(edge_stack.env["SENSR_KAFKA_BOOTSTRAP"], group, ACTIVITY)  # not other tests' records
         notifier = launch(service("notifier"), dict(
-            edge_stack.env, SENSR_SMTP_HOST="127.0.0.1", SENSR_SMTP_PORT=str(smtp_port), SENSR_SMTP_SECURITY="plain",
+            edge_stack.env, SENSR_NOTIFIER_GROUP_ID=group, SENSR_SMTP_HOST="127.0.0.1", SENSR_SMTP_PORT=str(smtp_port), SENSR_SMTP_SECURITY="plain",
             SENSR_NOTIFIER_OPS_PORT=str(free_port()), SENSR_NOTIFIER_POLL_SECONDS="0.2"),
             tmp_path / "notifier.log", timeout=60)
         try:
