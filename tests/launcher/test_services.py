@@ -65,7 +65,7 @@ def test_a_stack_gives_each_port_of_its_services_a_free_port_of_its_own(tmp_path
     monkeypatch.setenv("SENSR_API_PORT", "8000")  # the caller's settings do not leak into a stack
     stack = ServiceStack("127.0.0.1:9092", tmp_path, S3)
     ports = [stack.env[f"SENSR_{name.upper()}"] for row in SERVICES for name in row.ports]
-    assert len(set(ports)) == len(ports) == 6 and "8000" not in ports
+    assert len(set(ports)) == len(ports) == 8 and "8000" not in ports
     low, high = (int(part) for part in stack.env["SENSR_FTP_PASSIVE_PORTS"].split("-"))
     assert high > low
     assert stack.env["SENSR_DATABASE_URL"] == f"sqlite:///{tmp_path / 'index.sqlite'}"
