@@ -68,7 +68,7 @@ def test_a_static_noisy_scene_at_jpeg_qualities_50_to_95_gives_no_event(
     assert result.scene_changes == 0
     assert event_records(activity_tail.records({cam})) == []
     assert worker.get("/readyz")[0] == 200 and worker.get("/healthz")[0] == 200
-    assert worker.metric('sensr_activity_frames_scored_total{verdict="quiet"}') >= 600 - WARMUP_FRAMES
+    assert worker.metric("sensr_activity_frames_scored_total", verdict="quiet") >= 600 - WARMUP_FRAMES
 
 
 def test_an_object_of_1_percent_is_found_in_95_percent_of_its_frames_as_one_event(

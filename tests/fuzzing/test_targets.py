@@ -43,8 +43,11 @@ def test_short_fuzz_run_finds_nothing(target: str, tmp_path: Path) -> None:
     command = [sys.executable, "-m", "fuzzing", target, f"-runs={RUNS}", f"-max_total_time={MAX_SECONDS}",
                *LIBFUZZER_LIMITS, f"-artifact_prefix={artifacts}/", str(corpus), str(SEEDS / target)]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    run = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True,
-                         timeout=MAX_SECONDS + 120)
+    # Through a shell that forks it: libFuzzer's -rss_limit_mb reads the peak RSS, which a
+    # process started straight from pytest inherits from pytest's own (over 1 GiB late in
+    # the suite), so the limit would trip at once.
+    run = subprocess.run(["bash", "-c", '"$@"; exit $?', "fuzz", *command], cwd=tmp_path, env=env,
+                         capture_output=True, text=True, timeout=MAX_SECONDS + 120)
     found = [path.name for path in artifacts.iterdir()]
     assert run.returncode == 0 and not found, f"libFuzzer found {found}:\n{run.stderr[-6000:]}"
     assert "Done " in run.stderr, run.stderr[-3000:]
