@@ -21,6 +21,7 @@ from api.callers import SHARE_PARAMETER
 from api.cameras import Camera
 from api.errors import ApiError, NotFound
 from api.handlers import ServiceHandler
+from api.status import age_text
 from api.times import format_instant
 from api.ui.calendar import to_datetime
 from api.users import User
@@ -39,6 +40,9 @@ NOTICES = {
     "revoked": "The share link was revoked: it opens nothing any more.",
     "logged-out": "You are logged out.",
 }
+
+
+STATUS_LABELS = {"online": "Online", "offline": "Offline", "new": "No frames yet"}
 
 
 class PageHandler(ServiceHandler):
@@ -104,7 +108,8 @@ class PageHandler(ServiceHandler):
         done = self.get_query_argument("done", None) if self.request.method == "GET" else None
         namespace.update(user=self.current_user, share=self.caller.share_token, link=self.link, when=when,
                          iso=format_instant, size=human_size, q=path_part, notice=NOTICES.get(done or ""),
-                         error=None, title="Sensr", owner=False, tab="")
+                         error=None, title="Sensr", owner=False, tab="", new_camera_button=True, age=age_text,
+                         status_label=STATUS_LABELS)
         return namespace
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:

@@ -17,6 +17,10 @@ from api.ui.base import NotFoundPage
 from api.ui.browse import BrowsePage, FramePage, HourPage, LivePage
 from api.ui.cameras import CameraListPage, DeletePage, NewCameraPage, PasswordAction, SettingsPage, UploadLoginPage
 from api.ui.shares import RevokeShareAction, SharesPage
+from api.ui.status_feed import StatusFeedHandler
+from api.ui.timeline import LiveWallPage, TimelinePage
+from api.v1.frames import FramesHandler
+from api.v1.timeline import FrameAtHandler, StatusHandler, TimelineHandler
 
 PACKAGE = Path(__file__).resolve().parents[1]
 TEMPLATES = PACKAGE / "templates"
@@ -45,6 +49,14 @@ ROUTES: tuple[tuple[str, type[tornado.web.RequestHandler]], ...] = (
     (_FRAME, FramePage),
     (_FRAME + r"/image", ImageHandler),
     (_FRAME + r"/thumbnail", ThumbnailHandler),
+    (_CAMERA + r"/timeline", TimelinePage),
+    (_CAMERA + r"/timeline\.json", TimelineHandler),
+    (_CAMERA + r"/timeline/frame\.json", FrameAtHandler),
+    (_CAMERA + r"/frames\.json", FramesHandler),
+    (_CAMERA + r"/status\.json", StatusHandler),
+    (_CAMERA + r"/events", StatusFeedHandler),
+    (r"/live", LiveWallPage),
+    (r"/live/events", StatusFeedHandler),
 )
 
 

@@ -15,11 +15,13 @@ HEARTBEAT_SECONDS = 15.0
 
 
 class EventsHandler(FeedHandler[FrameRecord]):
+    stream_type = "text/event-stream; charset=utf-8"
+
     async def get(self, camera_id: str) -> None:
         """`event: frame` with the frame's JSON (as in the listing) each time one is
         stored; a comment line every 15 s keeps proxies from closing an idle stream."""
         subscription, access = await self.subscribe(self.services.catalog_feed, camera_id)
-        self.start_stream("text/event-stream; charset=utf-8")
+        self.start_stream(self.stream_type)
         try:
             self.write(b"retry: 3000\n\n")
             await self.flush()

@@ -16,6 +16,7 @@ from api.v1.cameras import CameraHandler, CamerasHandler, PasswordHandler
 from api.v1.events import EventsHandler
 from api.v1.frames import CalendarHandler, FrameHandler, FramesHandler, LatestFrameHandler
 from api.v1.shares import ShareHandler, SharesHandler
+from api.v1.timeline import FrameAtHandler, StatusHandler, TimelineHandler
 from api.v1.users import CurrentTokenHandler, MeHandler, TokensHandler, UsersHandler
 
 PREFIX = "/api/v1"
@@ -50,6 +51,9 @@ ROUTES: tuple[tuple[str, type[JsonHandler]], ...] = (
     ("/cameras/{camera_id}/shares", SharesHandler),
     ("/cameras/{camera_id}/shares/{share_id}", ShareHandler),
     ("/openapi.json", OpenApiHandler),
+    ("/cameras/{camera_id}/status", StatusHandler),
+    ("/cameras/{camera_id}/timeline", TimelineHandler),
+    ("/cameras/{camera_id}/timeline/frame", FrameAtHandler),
 )
 
 
