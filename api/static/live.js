@@ -46,6 +46,21 @@
     }
   }
 
+  function showLast(url, alt) {
+    if (streamShown) { return; }
+    var last = document.getElementById("live-last");
+    if (!last) {
+      last = document.createElement("img");
+      last.id = "live-last";
+      last.className = "live-last";
+      live.parentNode.insertBefore(last, live);
+      var empty = document.getElementById("live-empty");
+      if (empty) { empty.remove(); }
+    }
+    last.alt = alt;
+    last.src = url;
+  }
+
   document.addEventListener("sensr:frame", function (event) {
     var frame = event.detail;
     if (frame.timestamp_us < lastUs) { return; }
@@ -53,15 +68,56 @@
     size = frame.width + " × " + frame.height;
     arrivals.push(Date.now());
     if (arrivals.length > 8) { arrivals.shift(); }
-    var last = document.getElementById("live-last");
-    if (last && !streamShown) { last.src = frame.image_url; }
+    showLast(frame.image_url, "Last frame of this camera");
     render();
   });
 
+  // A frame stored before the stream began (the status taken when it opened).
+  document.addEventListener("sensr:status", function (event) {
+    var frame = event.detail.last_frame;
+    if (!frame || frame.timestamp_us <= lastUs) { return; }
+    lastUs = frame.timestamp_us;
+    size = frame.width + " × " + frame.height;
+    var params = new URLSearchParams(window.location.search);
+    params.delete("full");
+    var query = params.toString();
+    showLast(window.location.pathname.replace(/\/live$/, "") + "/frames/" + encodeURIComponent(frame.id) +
+             "/image" + (query ? "?" + query : ""), "Last frame of this camera");
+    render();
+  });
+
+  // A new frame of the stream changes the picture: a tiny copy of it tells (the <img>
+  // fires no event per part of a multipart stream). Frames that look the same still
+  // count through their stored events.
+  var probe = document.createElement("canvas");
+  probe.width = probe.height = 8;
+  var probeContext = probe.getContext("2d", { willReadFrequently: true });
+  var lastPicture = "";
+  function streamChanged() {
+    try {
+      probeContext.drawImage(live, 0, 0, 8, 8);
+      var picture = Array.prototype.join.call(probeContext.getImageData(0, 0, 8, 8).data, ",") +
+        live.naturalWidth + "x" + live.naturalHeight;
+      var changed = picture !== lastPicture;
+      lastPicture = picture;
+      return changed;
+    } catch (error) {
+      return false;  // not decodable right now: the stored events still tell
+    }
+  }
+
   var watch = setInterval(function () {
-    if (!streamShown && live.naturalWidth > 0) {  // the stream's first frame: show it over the last stored one
-      streamShown = true;
-      live.classList.add("shown");
+    if (live.naturalWidth > 0) {
+      if (!streamShown) {  // the stream's first frame: show it over the last stored one
+        streamShown = true;
+        live.classList.add("shown");
+      }
+      if (streamChanged()) {
+        arrivals.push(Date.now());
+        if (arrivals.length > 8) { arrivals.shift(); }
+        size = live.naturalWidth + " × " + live.naturalHeight;  // the size of what shows
+        if (!lastUs) { lastUs = nowUs(); }
+      }
     }
     render();
   }, 250);

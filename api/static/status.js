@@ -87,6 +87,7 @@
           element.setAttribute("data-hour-count", String(status.frames_last_hour));
           if (status.last_frame) { element.setAttribute("data-last-us", String(status.last_frame.timestamp_us)); }
           render(element);
+          document.dispatchEvent(new CustomEvent("sensr:status", { detail: status }));
         }, function () { /* offline for a moment: the next round tries again */ });
     });
   }
@@ -98,6 +99,9 @@
   if (root && window.EventSource) {
     var source = new EventSource(root.getAttribute("data-events"));
     source.addEventListener("frame", function (event) { onFrame(JSON.parse(event.data)); });
+    // Frames stored between the page's rendering and the stream's start are in no event:
+    // take the status again once the stream is open (and after each reconnection).
+    source.addEventListener("open", refreshCounts);
     window.addEventListener("pagehide", function () { source.close(); });
   }
 })();

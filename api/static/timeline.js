@@ -111,7 +111,7 @@
     if (!quiet) { settleTimer = setTimeout(settle, 180); }
   }
   function settle() {
-    return getJson("/timeline/frame.json", { at: String(t) }).then(function (frame) {
+    return getJson("/timeline/frame.json", { at: seconds(t) }).then(function (frame) {
       if (!frame) { return; }
       frames = [frame];
       pos = 0;
