@@ -263,10 +263,15 @@ def test_viewer_steps_through_frames_without_page_loads(page: Page, api_stack: A
 
 
 def test_every_page_passes_axe_in_light_dark_and_on_a_phone(page: Page, api_stack: ApiStack, tmp_path: Path) -> None:
-    public = ["/", "/login", "/signup", "/no-such-page"]
-    for path in public:
-        page.goto(f"{api_stack.url}{path}")
-        assert axe_findings(page) == [], path
+    findings: dict[str, list[object]] = {}
+    for scheme in ("light", "dark"):
+        page.emulate_media(color_scheme=scheme)  # type: ignore[arg-type]
+        for path in ("/", "/login", "/signup", "/no-such-page"):
+            page.goto(f"{api_stack.url}{path}")
+            found = axe_findings(page)
+            if found:
+                findings[f"{path} ({scheme})"] = found
+    page.emulate_media(color_scheme="light")
     sign_up(page, api_stack)
     page.goto(f"{api_stack.url}/cameras")
     empty_list = axe_findings(page)
@@ -279,7 +284,8 @@ def test_every_page_passes_axe_in_light_dark_and_on_a_phone(page: Page, api_stac
              f"{camera}/hours/2026-03-14T10?page=2", f"{camera}/frames/{seeded[5][0].frame_id}",
              f"{camera}/timeline?day=2026-03-14", f"{camera}/live", f"{camera}/upload", f"{camera}/settings",
              f"{camera}/shares", f"{camera}/delete"]
-    findings: dict[str, list[object]] = {"/cameras (empty)": empty_list} if empty_list else {}
+    if empty_list:
+        findings["/cameras (empty)"] = empty_list
     for scheme, viewport in (("light", {"width": 1280, "height": 900}), ("dark", {"width": 1280, "height": 900}),
                              ("dark", PHONE), ("light", PHONE)):
         page.emulate_media(color_scheme=scheme)  # type: ignore[arg-type]
@@ -294,5 +300,5 @@ def test_every_page_passes_axe_in_light_dark_and_on_a_phone(page: Page, api_stac
                 findings[f"{path} ({scheme}, {viewport['width']})"] = found
             if viewport == PHONE:
                 assert fits_the_screen(page), f"{path} scrolls sideways on a phone"
-        shot(page, f"issue15-settings-{scheme}-{viewport['width']}")
-    assert findings == {}
+        shot(page, f"issue15-delete-{scheme}-{viewport['width']}")
+    assert findings == {}, json.dumps(findings, indent=1)
