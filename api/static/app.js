@@ -2,6 +2,14 @@
 "use strict";
 
 (function () {
+  // How far a camera's clock is from Sensr's: "2 h 5 min ahead", "3 min 0 s behind"
+  // (as api.status.clock_offset_text says it on the server's pages).
+  window.sensrClockOffsetText = function (offsetSeconds) {
+    var s = Math.floor(Math.abs(offsetSeconds)), h = Math.floor(s / 3600), m = Math.floor(s % 3600 / 60), rest = s % 60;
+    var parts = (h ? [h + " h"] : []).concat(m ? [m + " min"] : []).concat(rest && !h ? [rest + " s"] : []);
+    return (parts.join(" ") || "0 s") + (offsetSeconds > 0 ? " ahead" : " behind");
+  };
+
   // Copy buttons: <button class="copy" data-copy="ID"> copies the text of element #ID.
   function copyText(text) {
     if (navigator.clipboard && window.isSecureContext) {

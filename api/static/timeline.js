@@ -167,11 +167,7 @@
     cameraTime.textContent = frame.camera_time_us != null ? "camera clock " + utc(frame.camera_time_us, true) : "";
     var off = frame.camera_clock_offset_s;
     offset.hidden = off == null || Math.abs(off) <= 60;
-    if (!offset.hidden) {
-      var s = Math.round(Math.abs(off)), h = Math.floor(s / 3600), m = Math.floor(s % 3600 / 60);
-      offset.textContent = "camera clock " + (h ? h + " h " : "") + (m ? m + " min " : "") + (h ? "" : (s % 60) + " s ") +
-        (off > 0 ? "ahead" : "behind");
-    }
+    if (!offset.hidden) { offset.textContent = "camera clock " + window.sensrClockOffsetText(off); }
     var params = new URLSearchParams(window.location.search);
     params.set("at", String(frame.timestamp_us));
     history.replaceState(null, "", window.location.pathname + "?" + params.toString());

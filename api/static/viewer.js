@@ -76,7 +76,7 @@
     var offset = viewer.querySelector('[data-field="clock-offset"]');
     var off = frame.camera_clock_offset_s;
     offset.hidden = off == null || Math.abs(off) <= 60;
-    offset.textContent = offset.hidden ? "" : "camera clock " + Math.round(Math.abs(off) / 60) + " min " + (off > 0 ? "ahead" : "behind");
+    offset.textContent = offset.hidden ? "" : "camera clock " + window.sensrClockOffsetText(off);
     field("size", frame.width + " × " + frame.height + " · " + (frame.size / 1000).toFixed(1) + " KB");
     field("source", SOURCES[frame.source] || frame.source);
     field("filename", frame.filename || "—");

@@ -19,8 +19,7 @@ from api.ui.cameras import CameraListPage, DeletePage, NewCameraPage, PasswordAc
 from api.ui.shares import RevokeShareAction, SharesPage
 from api.ui.status_feed import StatusFeedHandler
 from api.ui.timeline import LiveWallPage, TimelinePage
-from api.v1.frames import FramesHandler
-from api.v1.timeline import FrameAtHandler, StatusHandler, TimelineHandler
+from api.ui.data import FrameAtData, FramesData, StatusData, TimelineData
 
 PACKAGE = Path(__file__).resolve().parents[1]
 TEMPLATES = PACKAGE / "templates"
@@ -50,10 +49,10 @@ ROUTES: tuple[tuple[str, type[tornado.web.RequestHandler]], ...] = (
     (_FRAME + r"/image", ImageHandler),
     (_FRAME + r"/thumbnail", ThumbnailHandler),
     (_CAMERA + r"/timeline", TimelinePage),
-    (_CAMERA + r"/timeline\.json", TimelineHandler),
-    (_CAMERA + r"/timeline/frame\.json", FrameAtHandler),
-    (_CAMERA + r"/frames\.json", FramesHandler),
-    (_CAMERA + r"/status\.json", StatusHandler),
+    (_CAMERA + r"/timeline\.json", TimelineData),
+    (_CAMERA + r"/timeline/frame\.json", FrameAtData),
+    (_CAMERA + r"/frames\.json", FramesData),
+    (_CAMERA + r"/status\.json", StatusData),
     (_CAMERA + r"/events", StatusFeedHandler),
     (r"/live", LiveWallPage),
     (r"/live/events", StatusFeedHandler),

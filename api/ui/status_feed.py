@@ -12,16 +12,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-from urllib.parse import quote
 
 from tornado.iostream import StreamClosedError
 
 from api.access import CameraAccess
-from api.callers import SHARE_PARAMETER
 from api.errors import NotFound, Unavailable
 from api.handlers import JsonHandler
 from api.live import Subscription
 from api.media import READY_TIMEOUT
+from api.ui.data import frame_json
 from sensr.index import FrameRecord
 
 HEARTBEAT_SECONDS = 15.0
@@ -32,12 +31,7 @@ STREAM_TYPE = "text/event-stream; charset=utf-8"
 
 def frame_event(record: FrameRecord, access: CameraAccess) -> bytes:
     """One `event: frame` of the stream."""
-    base = f"/cameras/{access.camera.id}/frames/{quote(record.frame_id, safe='')}"
-    share = f"?{SHARE_PARAMETER}={quote(access.share_token, safe='')}" if access.share_token else ""
-    data = {"camera_id": access.camera.id, "id": record.frame_id, "timestamp_us": record.timestamp_us,
-            "width": record.width, "height": record.height, "camera_time_us": record.camera_time_us,
-            "thumbnail_url": f"{base}/thumbnail{share}", "image_url": f"{base}/image{share}", "page_url": base + share}
-    return f"id: {record.frame_id}\nevent: frame\ndata: {json.dumps(data)}\n\n".encode()
+    return f"id: {record.frame_id}\nevent: frame\ndata: {json.dumps(frame_json(record, access))}\n\n".encode()
 
 
 class StatusFeedHandler(JsonHandler):
