@@ -19,7 +19,10 @@
   var leaving = false;
   var streamShown = false;
 
-  function ageText(us) { return window.sensrAgeText ? window.sensrAgeText(us) : Math.round(us / 1e6) + " s ago"; }
+  function ageText(us) {  // to the second while it is recent: the label is about seconds
+    if (us < 60e6 || !window.sensrAgeText) { return Math.max(0, Math.floor(us / 1e6)) + " s ago"; }
+    return window.sensrAgeText(us);
+  }
   function nowUs() { return window.sensrServerNowUs ? window.sensrServerNowUs() : Date.now() * 1000; }
 
   function quietAfterMs() {
@@ -42,7 +45,7 @@
     } else if (age >= offlineUs) {
       setState("offline", "Offline · last frame " + ageText(age));
     } else {
-      setState("quiet", "Quiet · no new frame · last frame " + ageText(age));
+      setState("quiet", "Quiet · last frame " + ageText(age));
     }
   }
 

@@ -102,11 +102,28 @@
   }
 
   // -- moving: thumbnails while moving, the full frame once stopped ------------------
+  var fetched = {};  // thumbnails asked for already (the browser caches them: immutable)
+  function prefetchThumbnail(bucket) {
+    if (bucket < 0 || fetched[firstId[bucket]]) { return; }
+    fetched[firstId[bucket]] = true;
+    new Image().src = frameUrl(firstId[bucket], "thumbnail");
+  }
   function moveTo(instant, quiet) {
+    var direction = instant > t ? 1 : -1;
     t = Math.min(until - 1, Math.max(since, instant));
     place();
-    var bucket = shownAt[Math.floor((t - since) / MINUTE)];
-    if (bucket >= 0) { show(frameUrl(firstId[bucket], "thumbnail")); }
+    var minute = Math.floor((t - since) / MINUTE);
+    var bucket = shownAt[minute];
+    if (bucket >= 0) {
+      fetched[firstId[bucket]] = true;
+      show(frameUrl(firstId[bucket], "thumbnail"));
+      // The next two pictures the way the cursor goes: there before it is.
+      for (var ahead = 1, found = 0; found < 2 && ahead < 30; ahead++) {
+        var next = shownAt[minute + direction * ahead];
+        if (next === undefined) { break; }
+        if (next >= 0 && next !== bucket) { prefetchThumbnail(next); found++; bucket = next; }
+      }
+    }
     clearTimeout(settleTimer);
     if (!quiet) { settleTimer = setTimeout(settle, 180); }
   }
