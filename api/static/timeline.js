@@ -69,7 +69,7 @@
     };
     next.src = url;
   }
-  function prefetch(frame) { if (frame) { new Image().src = frameUrl(frame.id, "image"); } }
+  function prefetch(frame, variant) { if (frame) { new Image().src = frameUrl(frame.id, variant || "image"); } }
 
   // -- the strip --------------------------------------------------------------------
   function draw() {
@@ -117,8 +117,8 @@
     if (bucket >= 0) {
       fetched[firstId[bucket]] = true;
       show(frameUrl(firstId[bucket], "thumbnail"));
-      // The next two pictures the way the cursor goes: there before it is.
-      for (var ahead = 1, found = 0; found < 2 && ahead < 30; ahead++) {
+      // The next three pictures the way the cursor goes: there before it is.
+      for (var ahead = 1, found = 0; found < 3 && ahead < 30; ahead++) {
         var next = shownAt[minute + direction * ahead];
         if (next === undefined) { break; }
         if (next >= 0 && next !== bucket) { prefetchThumbnail(next); found++; bucket = next; }
@@ -137,8 +137,8 @@
     });
   }
   function around(frame) {
-    var before = getJson("/frames.json", { until: seconds(frame.timestamp_us + 1), order: "desc", limit: "40" });
-    var after = getJson("/frames.json", { since: seconds(frame.timestamp_us), limit: "40" });
+    var before = getJson("/frames.json", { until: seconds(frame.timestamp_us + 1), order: "desc", limit: "20" });
+    var after = getJson("/frames.json", { since: seconds(frame.timestamp_us), limit: "20" });
     return Promise.all([before, after]).then(function (pages) {
       var seen = {}, merged = [];
       (pages[0] ? pages[0].frames.slice().reverse() : []).concat(pages[1] ? pages[1].frames : [])
@@ -146,8 +146,8 @@
       if (frames[pos] && frames[pos].id !== frame.id) { return; }  // moved on meanwhile
       frames = merged;
       pos = merged.findIndex(function (f) { return f.id === frame.id; });
-      prefetch(frames[pos - 1]);
-      prefetch(frames[pos + 1]);
+      prefetch(frames[pos - 1], "thumbnail");  // a step shows these at once; its full image follows
+      prefetch(frames[pos + 1], "thumbnail");
     });
   }
   function more() {  // the next frames after the window, for stepping and playing

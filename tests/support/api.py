@@ -19,7 +19,7 @@ from kafka import TopicPartition
 from sqlalchemy.engine import make_url
 
 from infra.process import ManagedProcess
-from launcher.service_stack import S3Endpoint, ServiceStack
+from launcher.service_stack import S3Endpoint, ServiceStack, start_group_at_end
 from launcher.services import ROOT, launch, service
 from sensr.broker import CAMERAS, make_consumer
 from sensr.cameras import CameraLogin
@@ -108,10 +108,13 @@ def stack_env(kafka_bootstrap: str, s3: S3Endpoint, database_url: str, data_dir:
 
 def start_stack(env: dict[str, str], log_dir: Path, *, edges: bool = False) -> ApiStack:
     """The api (and with `edges`, ingest_http and catalog_worker), ready to serve. The
-    bucket is made first, as `sensr run` does."""
+    bucket is made first and the catalog group put at the end of `sensr.frames`, as
+    `sensr run` does."""
     ensure_bucket(make_s3_client(S3Settings(s3_endpoint=env["SENSR_S3_ENDPOINT"],
                                             s3_access_key=env["SENSR_S3_ACCESS_KEY"],
                                             s3_secret_key=env["SENSR_S3_SECRET_KEY"])), env["SENSR_S3_BUCKET"])
+    if edges:  # frames other stacks left in the shared topic are not this stack's work
+        start_group_at_end(env["SENSR_KAFKA_BOOTSTRAP"], env["SENSR_CATALOG_GROUP_ID"])
     stack = ApiStack(url=f"http://127.0.0.1:{env['SENSR_API_PORT']}", env=env)
     try:
         for module in EDGE_STACK if edges else ("api",):
