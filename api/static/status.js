@@ -62,12 +62,18 @@
       });
   }
 
+  // Frames counted already (delivery is at least once, and the status taken when the
+  // stream opens may hold a frame whose event follows): each counts once.
+  var counted = {};
+
   function onFrame(frame) {
+    var fresh = !counted[frame.id];
+    counted[frame.id] = true;
     statuses.forEach(function (element) {
       if (element.getAttribute("data-status-camera") !== frame.camera_id) { return; }
       var last = Number(element.getAttribute("data-last-us") || 0);
       if (frame.timestamp_us > last) { element.setAttribute("data-last-us", String(frame.timestamp_us)); }
-      element.setAttribute("data-hour-count", String(Number(element.getAttribute("data-hour-count")) + 1));
+      if (fresh) { element.setAttribute("data-hour-count", String(Number(element.getAttribute("data-hour-count")) + 1)); }
       render(element);
     });
     showThumbnail(frame.camera_id, frame);
@@ -85,7 +91,10 @@
         .then(function (status) {
           if (!status) { return; }
           element.setAttribute("data-hour-count", String(status.frames_last_hour));
-          if (status.last_frame) { element.setAttribute("data-last-us", String(status.last_frame.timestamp_us)); }
+          if (status.last_frame) {
+            counted[status.last_frame.id] = true;
+            element.setAttribute("data-last-us", String(status.last_frame.timestamp_us));
+          }
           render(element);
           document.dispatchEvent(new CustomEvent("sensr:status", { detail: status }));
         }, function () { /* offline for a moment: the next round tries again */ });

@@ -109,19 +109,17 @@
     new Image().src = frameUrl(firstId[bucket], "thumbnail");
   }
   function moveTo(instant, quiet) {
-    var direction = instant > t ? 1 : -1;
-    t = Math.min(until - 1, Math.max(since, instant));
+    var delta = Math.min(until - 1, Math.max(since, instant)) - t;
+    t += delta;
     place();
-    var minute = Math.floor((t - since) / MINUTE);
-    var bucket = shownAt[minute];
+    var bucket = shownAt[Math.floor((t - since) / MINUTE)];
     if (bucket >= 0) {
       fetched[firstId[bucket]] = true;
       show(frameUrl(firstId[bucket], "thumbnail"));
-      // The next three pictures the way the cursor goes: there before it is.
-      for (var ahead = 1, found = 0; found < 3 && ahead < 30; ahead++) {
-        var next = shownAt[minute + direction * ahead];
-        if (next === undefined) { break; }
-        if (next >= 0 && next !== bucket) { prefetchThumbnail(next); found++; bucket = next; }
+      // Where the next two moves at this pace will land: their pictures are there first.
+      for (var ahead = 1; ahead <= 2 && delta && Math.abs(delta) <= 15 * MINUTE; ahead++) {
+        var predicted = shownAt[Math.floor((t + ahead * delta - since) / MINUTE)];
+        if (predicted !== undefined) { prefetchThumbnail(predicted); }
       }
     }
     clearTimeout(settleTimer);
