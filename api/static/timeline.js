@@ -109,17 +109,20 @@
     new Image().src = frameUrl(firstId[bucket], "thumbnail");
   }
   function moveTo(instant, quiet) {
-    var delta = Math.min(until - 1, Math.max(since, instant)) - t;
-    t += delta;
+    var direction = instant > t ? 1 : -1;
+    t = Math.min(until - 1, Math.max(since, instant));
     place();
-    var bucket = shownAt[Math.floor((t - since) / MINUTE)];
+    var minute = Math.floor((t - since) / MINUTE);
+    var bucket = shownAt[minute];
     if (bucket >= 0) {
       fetched[firstId[bucket]] = true;
       show(frameUrl(firstId[bucket], "thumbnail"));
-      // Where the next two moves at this pace will land: their pictures are there first.
-      for (var ahead = 1; ahead <= 2 && delta && Math.abs(delta) <= 15 * MINUTE; ahead++) {
-        var predicted = shownAt[Math.floor((t + ahead * delta - since) / MINUTE)];
-        if (predicted !== undefined) { prefetchThumbnail(predicted); }
+      // The next three pictures the way the cursor goes: there before it is (a drag
+      // moves a minute or two a step; three ahead keeps one step in hand).
+      for (var ahead = 1, found = 0, last = bucket; found < 3 && ahead < 30; ahead++) {
+        var next = shownAt[minute + direction * ahead];
+        if (next === undefined) { break; }
+        if (next >= 0 && next !== last) { prefetchThumbnail(next); found++; last = next; }
       }
     }
     clearTimeout(settleTimer);
@@ -131,6 +134,8 @@
       frames = [frame];
       pos = 0;
       display(frame, true);
+      var minute = Math.floor((frame.timestamp_us - since) / MINUTE);  // a drag from here starts in cache
+      [-1, 0, 1].forEach(function (step) { prefetchThumbnail(shownAt[minute + step]); });
       return around(frame);
     });
   }
