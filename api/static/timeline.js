@@ -104,7 +104,7 @@
   // -- moving: thumbnails while moving, the full frame once stopped ------------------
   var fetched = {};  // thumbnails asked for already (the browser caches them: immutable)
   function prefetchThumbnail(bucket) {
-    if (bucket < 0 || fetched[firstId[bucket]]) { return; }
+    if (bucket === undefined || bucket < 0 || fetched[firstId[bucket]]) { return; }
     fetched[firstId[bucket]] = true;
     new Image().src = frameUrl(firstId[bucket], "thumbnail");
   }
