@@ -52,19 +52,22 @@
   }
 
   // -- the picture: latest wins, never a blank box ----------------------------------
-  var wanted = null, loading = false;
+  // While a thumbnail loads, a newer wish waits for it (a fast drag still shows
+  // pictures); a full image still loading is given up at once for a thumbnail.
+  var wanted = null, loading = null;
   function show(url) {
     wanted = url;
-    if (!loading) { load(); }
+    if (!loading || (/\/image(\?|$)/.test(loading) && url !== loading)) { load(); }
   }
   function load() {
     var url = wanted;
-    loading = true;
+    loading = url;
     var next = new Image();
     next.onload = next.onerror = function () {
+      if (loading !== url) { return; }  // given up for a newer one
       img.src = url;
       img.hidden = false;
-      loading = false;
+      loading = null;
       if (wanted !== url) { load(); }
     };
     next.src = url;
@@ -103,12 +106,26 @@
 
   // -- moving: thumbnails while moving, the full frame once stopped ------------------
   var fetched = {};  // thumbnails asked for already (the browser caches them: immutable)
-  function prefetchThumbnail(bucket) {
-    if (bucket === undefined || bucket < 0 || fetched[firstId[bucket]]) { return; }
-    fetched[firstId[bucket]] = true;
-    new Image().src = frameUrl(firstId[bucket], "thumbnail");
+  // At most four prefetches at a time, the newest wishes first: of the browser's six
+  // connections stay free for the picture that must show now.
+  var waiting = [], inFlight = 0;
+  function prefetchThumbnails(buckets) {  // nearest first; replaces older wishes
+    waiting = buckets.filter(function (b) { return b !== undefined && b >= 0 && !fetched[firstId[b]]; });
+    pump();
+  }
+  function pump() {
+    while (inFlight < 4 && waiting.length) {
+      var id = firstId[waiting.shift()];
+      if (fetched[id]) { continue; }
+      fetched[id] = true;
+      inFlight++;
+      var image = new Image();
+      image.onload = image.onerror = function () { inFlight--; pump(); };
+      image.src = frameUrl(id, "thumbnail");
+    }
   }
   function moveTo(instant, quiet) {
+    clearTimeout(fullTimer);  // a step's full frame must not pull the cursor back
     var direction = instant > t ? 1 : -1;
     t = Math.min(until - 1, Math.max(since, instant));
     place();
@@ -117,25 +134,28 @@
     if (bucket >= 0) {
       fetched[firstId[bucket]] = true;
       show(frameUrl(firstId[bucket], "thumbnail"));
-      // The next three pictures the way the cursor goes: there before it is (a drag
-      // moves a minute or two a step; three ahead keeps one step in hand).
-      for (var ahead = 1, found = 0, last = bucket; found < 3 && ahead < 30; ahead++) {
-        var next = shownAt[minute + direction * ahead];
+      // The next four pictures the way the cursor goes: there before it is (a drag
+      // moves a minute or two a step; four ahead keep a step or two in hand).
+      var ahead = [];
+      for (var step = 1, last = bucket; ahead.length < 4 && step < 30; step++) {
+        var next = shownAt[minute + direction * step];
         if (next === undefined) { break; }
-        if (next >= 0 && next !== last) { prefetchThumbnail(next); found++; last = next; }
+        if (next >= 0 && next !== last) { ahead.push(next); last = next; }
       }
+      prefetchThumbnails(ahead);
     }
     clearTimeout(settleTimer);
     if (!quiet) { settleTimer = setTimeout(settle, 180); }
   }
   function settle() {
+    var asked = t;
     return getJson("/timeline/frame.json", { at: seconds(t) }).then(function (frame) {
-      if (!frame) { return; }
+      if (!frame || t !== asked) { return; }  // moved on meanwhile
       frames = [frame];
       pos = 0;
       display(frame, true);
       var minute = Math.floor((frame.timestamp_us - since) / MINUTE);  // a drag from here starts in cache
-      [-1, 0, 1].forEach(function (step) { prefetchThumbnail(shownAt[minute + step]); });
+      prefetchThumbnails([shownAt[minute], shownAt[minute + 1], shownAt[minute - 1]]);
       return around(frame);
     });
   }
@@ -196,6 +216,7 @@
   // -- stepping frame by frame (no press is lost) ------------------------------------
   var steps = 0, stepping = false, fullTimer = null;
   function step(delta) {
+    clearTimeout(settleTimer);  // a step starts from the frame shown, not from a drag's end
     steps += delta;
     if (!stepping) { drain(); }
   }

@@ -235,7 +235,7 @@ def test_camera_settings_rename_rotate_public_disable_delete(api_stack: ApiStack
         refused = visitor.post(settings_path, {"name": "Garage door", "retention_days": bad})
         assert refused.status_code == 400 and message in refused.text
     emptied = visitor.post(settings_path, {"name": "", "enabled": "on"})
-    assert emptied.status_code == 400 and "name must not be empty" in emptied.text
+    assert emptied.status_code == 400 and "Name must not be empty" in emptied.text  # errors start with a capital
 
     rotated = visitor.post(f"/cameras/{camera_id}/password")
     assert rotated.headers["Location"] == f"{settings_path}?done=password"
