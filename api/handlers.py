@@ -10,6 +10,7 @@ JSON API's handlers, and the images and live view both surfaces serve (`api.medi
 from __future__ import annotations
 
 import http
+import inspect
 import json
 from typing import Any, ClassVar
 
@@ -44,6 +45,13 @@ class ServiceHandler(tornado.web.RequestHandler):
             raise NotFound(self.no_such_path)
         self.caller = await self._resolve(self)
         self.current_user = self.caller.user
+
+    async def head(self, *args: str, **kwargs: str) -> None:
+        """HEAD answers as GET does, headers only (uptime monitors use it); Tornado drops
+        the body. A handler without GET answers 405, as for any other method it lacks."""
+        answered = self.get(*args, **kwargs)  # type: ignore[func-returns-value]
+        if inspect.isawaitable(answered):
+            await answered
 
     async def readable_camera(self, camera_id: str) -> CameraAccess:
         """The camera if the caller may read it; raises NotFound otherwise."""
@@ -80,8 +88,9 @@ class JsonHandler(ServiceHandler):
     @classmethod
     def allowed_methods(cls) -> list[str]:
         """The HTTP methods this handler implements."""
-        return [method for method in cls.SUPPORTED_METHODS
-                if getattr(cls, method.lower()) is not getattr(tornado.web.RequestHandler, method.lower())]
+        implemented = [method for method in cls.SUPPORTED_METHODS
+                       if getattr(cls, method.lower()) is not getattr(tornado.web.RequestHandler, method.lower())]
+        return [method for method in implemented if method != "HEAD" or "GET" in implemented]
 
     def send_json(self, body: pydantic.BaseModel | dict[str, Any], status: int = 200) -> None:
         self.set_status(status)

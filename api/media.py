@@ -92,6 +92,14 @@ class FeedHandler(JsonHandler, Generic[T]):
     """Subscribes to feeds for the camera, and unsubscribes however the response ends."""
 
     _subscriptions: tuple[tuple[Fanout[Any], Subscription[Any]], ...] = ()
+    stream_type: str = ""
+    """The Content-Type of the stream."""
+
+    async def head(self, camera_id: str) -> None:
+        """The stream's headers, without following the feed (a HEAD has no body to wait for)."""
+        await self.readable_camera(camera_id)
+        self.start_stream(self.stream_type)
+        self.finish()
 
     async def subscribe(self, feed: Fanout[T], camera_id: str) -> tuple[Subscription[T], CameraAccess]:
         subscriptions, access = await self.subscribe_all(camera_id, feed)
@@ -127,9 +135,11 @@ class FeedHandler(JsonHandler, Generic[T]):
 
 
 class LiveMjpegHandler(FeedHandler[FrameEvent]):
+    stream_type = f"multipart/x-mixed-replace; boundary={BOUNDARY}"
+
     async def get(self, camera_id: str) -> None:
         subscription, _ = await self.subscribe(self.services.frames_feed, camera_id)
-        self.start_stream(f"multipart/x-mixed-replace; boundary={BOUNDARY}")
+        self.start_stream(self.stream_type)
         try:
             self.write(f"--{BOUNDARY}\r\n".encode())
             await self.flush()

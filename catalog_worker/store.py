@@ -145,7 +145,7 @@ class ObjectWriter:
         return FrameRecord(frame_id=frame.frame_id, camera=frame.camera, timestamp_us=frame.timestamp_us,
                            size=len(frame.jpeg), width=thumbnail.width, height=thumbnail.height,
                            source=frame.source, object_key=original_key, thumbnail_key=thumbnail_key,
-                           filename=frame.filename)
+                           filename=frame.filename, camera_time_us=frame.camera_time_us)
 
     def _thumbnail(self, frame: FrameEvent, shape: FrameShape) -> Thumbnail:
         try:

@@ -44,6 +44,8 @@ class _HealthHandler(tornado.web.RequestHandler):
         self.set_header("Content-Type", "application/json")
         self.finish(b'{"alive":true}')
 
+    head = get  # uptime monitors send HEAD; Tornado drops the body
+
 
 class _ReadyHandler(tornado.web.RequestHandler):
     def initialize(self, check: ReadyCheck) -> None:
@@ -55,11 +57,15 @@ class _ReadyHandler(tornado.web.RequestHandler):
         self.set_header("Content-Type", "application/json")
         self.finish(body)
 
+    head = get
+
 
 class _MetricsHandler(tornado.web.RequestHandler):
     def get(self) -> None:
         self.set_header("Content-Type", CONTENT_TYPE_LATEST)
         self.finish(generate_latest())
+
+    head = get
 
 
 def ops_handlers(check: ReadyCheck) -> list[Any]:
@@ -92,7 +98,10 @@ class OpsServer:
                 self.send_header("Content-Type", ctype)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(body)
+                if self.command != "HEAD":
+                    self.wfile.write(body)
+
+            do_HEAD = do_GET  # noqa: N815 (uptime monitors send HEAD)
 
             def log_message(self, *args: Any) -> None:
                 pass

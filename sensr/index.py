@@ -60,6 +60,7 @@ FRAMES = sa.Table(
     sa.Column("object_key", sa.String(), nullable=False),
     sa.Column("thumbnail_key", sa.String(), nullable=False),
     sa.Column("filename", sa.String(), nullable=True),
+    sa.Column("camera_time_us", sa.BigInteger(), nullable=True),
     sa.Index("frames_camera_time", "camera", "timestamp_us", "frame_id"),
 )
 HOURS = sa.Table(
@@ -128,6 +129,8 @@ class FrameRecord:
     object_key: str
     thumbnail_key: str
     filename: str | None = None
+    camera_time_us: int | None = None
+    """The camera's own clock for this frame (from its file name), when it gave one."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -580,6 +583,53 @@ class FrameIndex:
         query = sa.select(TOTALS.c.camera).where(TOTALS.c.frames > 0).order_by(TOTALS.c.camera)
         with self._engine.connect() as conn:
             return list(conn.execute(query).scalars())
+
+    def count(self, camera: str, since_us: int, until_us: int) -> int:
+        """How many frames the camera has in [since_us, until_us) (an index range scan:
+        meant for short spans, such as the last hour or an hour up to a frame)."""
+        query = (sa.select(sa.func.count()).select_from(FRAMES)
+                 .where(FRAMES.c.camera == camera, FRAMES.c.timestamp_us >= since_us,
+                        FRAMES.c.timestamp_us < until_us))
+        with self._engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
+
+    def slice(self, camera: str, since_us: int, until_us: int, offset: int, limit: int) -> list[FrameRecord]:
+        """Frames `offset` to `offset + limit` of [since_us, until_us) in time order: numbered
+        pages of one hour, which a viewer can jump between in both directions (keyset
+        cursors only go forward)."""
+        query = (sa.select(FRAMES)
+                 .where(FRAMES.c.camera == camera, FRAMES.c.timestamp_us >= since_us,
+                        FRAMES.c.timestamp_us < until_us)
+                 .order_by(FRAMES.c.timestamp_us, FRAMES.c.frame_id).offset(offset).limit(limit))
+        with self._engine.connect() as conn:
+            return [_record(row) for row in conn.execute(query)]
+
+    def buckets(self, camera: str, since_us: int, until_us: int, step_us: int) -> list[tuple[int, int, str, int]]:
+        """The frame density of [since_us, until_us) in buckets of `step_us`: for each bucket
+        holding frames, (bucket number from since_us, frames, id and time of its first
+        frame), ascending. What a timeline of the span needs, not every frame: a day of one
+        frame a second is 1,440 rows at one-minute buckets."""
+        bucket = ((FRAMES.c.timestamp_us - since_us) // step_us).label("bucket")
+        first = sa.func.min(FRAMES.c.timestamp_us).label("first_us")
+        grouped = (sa.select(bucket, sa.func.count().label("frames"), first)
+                   .where(FRAMES.c.camera == camera, FRAMES.c.timestamp_us >= since_us,
+                          FRAMES.c.timestamp_us < until_us)
+                   .group_by(bucket).subquery())
+        first_id = (sa.select(sa.func.min(FRAMES.c.frame_id))
+                    .where(FRAMES.c.camera == camera, FRAMES.c.timestamp_us == grouped.c.first_us)
+                    .scalar_subquery())
+        query = sa.select(grouped.c.bucket, grouped.c.frames, first_id, grouped.c.first_us).order_by(grouped.c.bucket)
+        with self._engine.connect() as conn:
+            return [(int(b), int(n), str(fid), int(ts)) for b, n, fid, ts in conn.execute(query)]
+
+    def frame_at(self, camera: str, at_us: int) -> FrameRecord | None:
+        """The frame a timeline shows at `at_us`: the last one taken at or before it, or,
+        when there is none, the first after it."""
+        before = (sa.select(FRAMES).where(FRAMES.c.camera == camera, FRAMES.c.timestamp_us <= at_us)
+                  .order_by(FRAMES.c.timestamp_us.desc(), FRAMES.c.frame_id.desc()).limit(1))
+        after = (sa.select(FRAMES).where(FRAMES.c.camera == camera, FRAMES.c.timestamp_us > at_us)
+                 .order_by(FRAMES.c.timestamp_us, FRAMES.c.frame_id).limit(1))
+        return self._one(before) or self._one(after)
 
     def _one(self, query: sa.Select[Any]) -> FrameRecord | None:
         with self._engine.connect() as conn:

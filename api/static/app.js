@@ -2,6 +2,14 @@
 "use strict";
 
 (function () {
+  // How far a camera's clock is from Sensr's: "2 h 5 min ahead", "3 min 0 s behind"
+  // (as api.status.clock_offset_text says it on the server's pages).
+  window.sensrClockOffsetText = function (offsetSeconds) {
+    var s = Math.floor(Math.abs(offsetSeconds)), h = Math.floor(s / 3600), m = Math.floor(s % 3600 / 60), rest = s % 60;
+    var parts = (h ? [h + " h"] : []).concat(m ? [m + " min"] : []).concat(rest && !h ? [rest + " s"] : []);
+    return (parts.join(" ") || "0 s") + (offsetSeconds > 0 ? " ahead" : " behind");
+  };
+
   // Copy buttons: <button class="copy" data-copy="ID"> copies the text of element #ID.
   function copyText(text) {
     if (navigator.clipboard && window.isSecureContext) {
@@ -52,60 +60,16 @@
     if (message && !window.confirm(message)) { event.preventDefault(); }
   });
 
-  // Viewer: the arrow keys follow links marked data-key="ArrowLeft" / "ArrowRight".
-  document.addEventListener("keydown", function (event) {
-    if (event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) { return; }
-    var tag = (event.target.tagName || "").toLowerCase();
-    if (tag === "input" || tag === "textarea" || tag === "select") { return; }
-    var link = document.querySelector('a[data-key="' + event.key + '"]');
-    if (link) { window.location.href = link.href; }
-  });
-
   // Times: show the visitor's local time in a tooltip (the page says UTC).
   Array.prototype.forEach.call(document.querySelectorAll("time[datetime]"), function (element) {
     var moment = new Date(element.getAttribute("datetime"));
     if (!isNaN(moment.getTime())) { element.title = moment.toLocaleString() + " (your time)"; }
   });
 
-  // Live view: report whether frames arrive; reconnect when the stream breaks.
-  var live = document.querySelector("img[data-live-status]");
-  if (live) {
-    var status = document.getElementById(live.getAttribute("data-live-status"));
-    var base = live.getAttribute("src");
-    var retry = null;
-    var leaving = false;
-    var setState = function (state, text) {
-      if (status.getAttribute("data-state") !== state) {
-        status.setAttribute("data-state", state);
-        status.textContent = text;
-      }
-    };
-    var watch = setInterval(function () {
-      if (live.naturalWidth > 0) {
-        setState("live", "Live · " + live.naturalWidth + " × " + live.naturalHeight);
-      }
-    }, 250);
-    live.addEventListener("error", function () {
-      if (leaving) { return; }
-      setState("reconnecting", "The live stream was interrupted; reconnecting…");
-      if (retry === null) {
-        retry = setTimeout(function () {
-          retry = null;
-          live.src = base + (base.indexOf("?") < 0 ? "?" : "&") + "r=" + Date.now();
-        }, 3000);
-      }
-    });
-    window.addEventListener("pagehide", function () {
-      leaving = true;
-      clearInterval(watch);
-      live.removeAttribute("src");  // close the stream at once
-    });
-  }
-
   // Alert rules: an empty time-zone field starts with the browser's own zone.
-  var zone = document.querySelector("input[data-default-time-zone]");
-  if (zone && !zone.value && window.Intl) {
-    zone.value = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+  var zoneField = document.querySelector("input[data-default-time-zone]");
+  if (zoneField && !zoneField.value && window.Intl) {
+    zoneField.value = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
   }
 
   // Local time: tell the server the browser's time zone (the `sensr_tz` cookie); a page

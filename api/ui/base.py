@@ -23,6 +23,7 @@ from api.callers import SHARE_PARAMETER
 from api.cameras import Camera
 from api.errors import ApiError, NotFound
 from api.handlers import ServiceHandler
+from api.status import age_text
 from api.times import format_instant
 from api.ui.calendar import to_datetime
 from api.ui.zone import browser_zone_name, page_zone
@@ -53,6 +54,9 @@ NOTICES = {
     "signed-out-everywhere": "You are signed out everywhere: every session and API token has ended.",
     "account-deleted": "Your account was deleted, with its cameras, frames and share links.",
 }
+
+
+STATUS_LABELS = {"online": "Online", "offline": "Offline", "new": "No frames yet"}
 
 
 class PageHandler(ServiceHandler):
@@ -126,7 +130,8 @@ class PageHandler(ServiceHandler):
                          zone_name=str(self.zone), zone_source="user" if user and user.time_zone else "browser",
                          browser_zone=browser_zone_name(self),
                          iso=format_instant, size=human_size, q=path_part, notice=NOTICES.get(done or ""),
-                         error=None, title="Sensr", owner=False, tab="")
+                         error=None, title="Sensr", owner=False, tab="", new_camera_button=True, age=age_text,
+                         status_label=STATUS_LABELS)
         return namespace
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:

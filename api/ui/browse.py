@@ -9,11 +9,13 @@ a browser's callers, so `<img>` tags work for private cameras.
 
 from __future__ import annotations
 
+import math
 from datetime import date
 from typing import Any
 
 from api.access import CameraAccess
 from api.errors import ApiError, NotFound
+from api.status import CLOCK_TOLERANCE_US, camera_status, clock_offset_text, clock_offset_us
 from api.ui.base import PageHandler
 from api.ui.calendar import (
     DAY_US,
@@ -29,7 +31,7 @@ from api.ui.calendar import (
     to_datetime,
 )
 from sensr.frames import now_us
-from sensr.index import FrameIndex, FrameRecord, InvalidCursor
+from sensr.index import FrameIndex, FrameRecord, hour_start
 
 HOUR_PAGE_FRAMES = 120
 NEIGHBOUR_SEARCH_US = 31 * DAY_US  # how far the hour page looks for the previous/next busy hour
@@ -78,31 +80,40 @@ class BrowsePage(_CameraPage):
             activity = await self.services.run(self.services.index.activity_counts, username, day_start, day_end)
             hours = day_hours(day, counts, zone, activity)
             daily = await self.services.run(self.services.clips.daily, access.camera, day.isoformat())
+        status = await self.services.run(camera_status, self.services.index, access.camera, now_us())
         self.render_camera("browse.html", access, title=access.camera.name, latest=latest, calendar=calendar,
-                           day=day, hours=hours, tab="browse", daily=daily, day_start=day_start,
+                           day=day, hours=hours, status=status, tab="browse", daily=daily, day_start=day_start,
                            clips=await self.may_clip(access))
 
 
 class HourPage(_CameraPage):
+    """An hour's thumbnails in numbered pages (`?page=2`) of HOUR_PAGE_FRAMES: a busy hour
+    (3,600 frames at one a second) is 30 pages, each reachable from every other."""
+
     async def get(self, camera_id: str, hour: str) -> None:
         access = await self.readable_camera(camera_id)
         start = parse_hour(hour)
-        cursor = self.get_query_argument("cursor", None) or None
         username = access.camera.username
         index = self.services.index
-        try:
-            page = await self.services.run(lambda: index.page(username, start, start + HOUR_US, HOUR_PAGE_FRAMES,
-                                                                cursor))
-        except InvalidCursor:
-            raise NotFound("no such page of frames") from None
+        total = await self.services.run(index.count, username, start, start + HOUR_US)
+        pages = max(1, math.ceil(total / HOUR_PAGE_FRAMES))
+        page = self.page_argument(pages)
+        frames = await self.services.run(index.slice, username, start, start + HOUR_US,
+                                         (page - 1) * HOUR_PAGE_FRAMES, HOUR_PAGE_FRAMES)
         before = await self.services.run(index.hourly_counts, username, start - NEIGHBOUR_SEARCH_US, start)
         after = await self.services.run(index.hourly_counts, username, start + HOUR_US,
                                         start + HOUR_US + NEIGHBOUR_SEARCH_US)
         self.render_camera("hour.html", access, title=f"{access.camera.name} · {hour_key(start)}", start=start,
-                           frames=page.frames, next_cursor=page.next_cursor, first_page=cursor is None,
+                           frames=frames, page=page, pages=pages, total=total,
                            previous_hour=hour_key(before[-1][0]) if before else None,
                            next_hour=hour_key(after[0][0]) if after else None,
                            day=to_datetime(start, self.zone).date(), tab="browse", clips=await self.may_clip(access))
+
+    def page_argument(self, pages: int) -> int:
+        text = self.get_query_argument("page", "1")
+        if not text.isdigit() or not 1 <= int(text) <= pages:
+            raise NotFound(f"This hour has {pages} page{'' if pages == 1 else 's'} of frames.")
+        return int(text)
 
 
 class FramePage(_CameraPage):
@@ -113,15 +124,20 @@ class FramePage(_CameraPage):
         frame = await self.frame(access, frame_id)
         previous, following = await self.services.run(neighbours, self.services.index, frame)
         scores = await self.services.run(self.services.index.scores, frame.camera, [frame.frame_id])
+        start = hour_start(frame.timestamp_us)
+        before = await self.services.run(self.services.index.count, frame.camera, start, frame.timestamp_us)
         self.render_camera("frame.html", access, title=f"{access.camera.name} · {frame.frame_id}", frame=frame,
                            previous=previous, following=following, hour=hour_key(frame.timestamp_us),
+                           hour_page=before // HOUR_PAGE_FRAMES + 1, clock=clock_offset_us(frame),
+                           clock_text=clock_offset_text, clock_tolerance=CLOCK_TOLERANCE_US,
                            score=scores.get(frame.frame_id), tab="browse")
 
 
 class LivePage(_CameraPage):
     async def get(self, camera_id: str) -> None:
         access = await self.readable_camera(camera_id)
-        self.render_camera("live.html", access, title=f"Live · {access.camera.name}", tab="live")
+        status = await self.services.run(camera_status, self.services.index, access.camera, now_us())
+        self.render_camera("live.html", access, title=f"Live · {access.camera.name}", status=status, tab="live")
 
 
 def neighbours(index: FrameIndex, frame: FrameRecord) -> tuple[FrameRecord | None, FrameRecord | None]:

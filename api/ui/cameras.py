@@ -16,28 +16,37 @@ from api.activity_settings import zone_as_dict
 from api.cameras import MAX_RETENTION_DAYS, Camera, upload_login
 from api.errors import InvalidInput
 from api.links import public_base_url
+from api.services import Services
+from api.status import CameraStatus, camera_status
 from api.ui.base import PageHandler
 from api.ui.commands import upload_guide
+from sensr.frames import now_us
 from sensr.index import FrameRecord
 
 
 @dataclass(frozen=True, slots=True)
 class CameraCard:
     camera: Camera
-    latest: FrameRecord | None
+    status: CameraStatus
     frames: int
+
+    @property
+    def latest(self) -> FrameRecord | None:
+        return self.status.latest
 
 
 class CameraListPage(PageHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
-        cards = await self.services.run(self._cards, self.current_user.id)
-        self.render("cameras.html", title="Your cameras", cards=cards)
+        cards = await self.services.run(camera_cards, self.services, self.current_user.id)
+        self.render("cameras.html", title="Your cameras", cards=cards, new_camera_button=bool(cards))
 
-    def _cards(self, owner_id: str) -> list[CameraCard]:
-        index = self.services.index
-        return [CameraCard(camera, index.latest(camera.username), index.totals(camera.username)[0])
-                for camera in self.services.cameras.owned_by(owner_id)]
+
+def camera_cards(services: Services, owner_id: str) -> list[CameraCard]:
+    """The owner's cameras with their status now. Blocks (index queries per camera)."""
+    index, now = services.index, now_us()
+    return [CameraCard(camera, camera_status(index, camera, now), index.totals(camera.username)[0])
+            for camera in services.cameras.owned_by(owner_id)]
 
 
 class NewCameraPage(PageHandler):
@@ -63,7 +72,8 @@ class UploadLoginPage(PageHandler):
 
     async def get(self, camera_id: str) -> None:
         camera = await self.owned_camera(camera_id)
-        guide = upload_guide(upload_login(camera, self.services.settings), self.services.settings)
+        guide = upload_guide(upload_login(camera, self.services.settings), self.services.settings,
+                             public_base_url(self.services.settings))
         self.render("camera_upload.html", title=f"Upload login · {camera.name}", camera=camera, guide=guide,
                     owner=True, tab="upload")
 

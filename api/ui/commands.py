@@ -16,6 +16,7 @@ from api.cameras import UploadLogin
 from sensr.settings import Settings
 
 EXAMPLE_FILE = "Rocketship.jpg"  # the seed's example image
+SAMPLE_PATH = "/static/" + EXAMPLE_FILE  # a JPEG of that name, served by the web UI
 CURL_JPEG_HEADER = '-H "Content-Type: image/jpeg"'
 WGET_JPEG_HEADER = '--header "Content-Type: image/jpeg"'  # wget's -H is --span-hosts
 
@@ -51,10 +52,16 @@ def without_credentials(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
-def upload_guide(login: UploadLogin, settings: Settings) -> UploadGuide:
+def upload_guide(login: UploadLogin, settings: Settings, base_url: str = "") -> UploadGuide:
+    """The page's values and commands. `base_url` is the web UI's public address, for the
+    command that fetches the sample JPEG the other commands upload."""
     q = shlex.quote
     photo_plain = without_credentials(login.photo_url)
     commands = (
+        Command("sample", f"Get a sample JPEG named {EXAMPLE_FILE}",
+                f"curl -o {EXAMPLE_FILE} {q(base_url + SAMPLE_PATH)}",
+                "The commands below upload this file from the folder you run them in; use any JPEG of your "
+                "own just as well."),
         Command("curl", "Upload one photo with curl",
                 f"curl -T {EXAMPLE_FILE} {CURL_JPEG_HEADER} {q(login.photo_url)}",
                 "curl puts the USERNAME and PASSWORD from the URL into a Basic Authorization header "

@@ -24,6 +24,9 @@ from api.ui.cameras import CameraListPage, DeletePage, NewCameraPage, PasswordAc
 from api.ui.clips import ClipCancelAction, ClipsPage
 from api.ui.deletions import DeleteFrameAction, DeleteFramesPage
 from api.ui.shares import RevokeShareAction, SharesPage
+from api.ui.status_feed import StatusFeedHandler
+from api.ui.timeline import LiveWallPage, TimelinePage
+from api.ui.data import FrameAtData, FramesData, StatusData, TimelineData
 
 PACKAGE = Path(__file__).resolve().parents[1]
 TEMPLATES = PACKAGE / "templates"
@@ -71,6 +74,14 @@ ROUTES: tuple[tuple[str, type[tornado.web.RequestHandler]], ...] = (
     (r"/account/sign-out-everywhere", account.SignOutEverywhereAction),
     (r"/account/tokens/(?P<token_id>[^/]+)/revoke", account.RevokeTokenAction),
     (r"/account/delete", account.CloseAccountPage),
+    (_CAMERA + r"/timeline", TimelinePage),
+    (_CAMERA + r"/timeline\.json", TimelineData),
+    (_CAMERA + r"/timeline/frame\.json", FrameAtData),
+    (_CAMERA + r"/frames\.json", FramesData),
+    (_CAMERA + r"/status\.json", StatusData),
+    (_CAMERA + r"/status/events", StatusFeedHandler),
+    (r"/live", LiveWallPage),
+    (r"/live/events", StatusFeedHandler),
 )
 
 

@@ -28,6 +28,8 @@ HEARTBEAT_SECONDS = 15.0
 
 
 class EventsHandler(FeedHandler[Any]):
+    stream_type = "text/event-stream; charset=utf-8"
+
     async def get(self, camera_id: str) -> None:
         """`event: frame` with the frame's JSON (as in the listing) each time one is
         stored, `event: activity` with an `ActivityMessage` each time a motion event
@@ -39,7 +41,7 @@ class EventsHandler(FeedHandler[Any]):
         if await self._may_follow_clips(camera_id):
             feeds.append(self.services.clips_feed)
         subscriptions, access = await self.subscribe_all(camera_id, *feeds)
-        self.start_stream("text/event-stream; charset=utf-8")
+        self.start_stream(self.stream_type)
         waiting: dict[asyncio.Future[Any], Subscription[Any]] = {
             asyncio.ensure_future(sub.next()): sub for sub in subscriptions}
         try:

@@ -14,6 +14,7 @@ from urllib.parse import quote, urlencode
 from api.access import CameraAccess
 from api.callers import SHARE_PARAMETER
 from api.errors import InvalidInput, NotFound
+from api.status import clock_offset_us
 from api.times import format_instant
 from api.v1.base import ApiHandler
 from api.v1.models import CalendarOut, DayCount, FrameOut, FramePageOut, FramesDeletedOut, HourCount
@@ -36,13 +37,23 @@ def frame_out(frame: FrameRecord, access: CameraAccess, score: FrameScore | None
                     timestamp_us=frame.timestamp_us, size=frame.size, width=frame.width, height=frame.height,
                     source=frame.source, filename=frame.filename, image_url=f"{base}/image{share}",
                     thumbnail_url=f"{base}/thumbnail{share}", score=None if score is None else score.score,
-                    moving=None if score is None else score.moving)
+                    moving=None if score is None else score.moving,
+                    **camera_clock(frame))
 
 
 def frames_out(frames: list[FrameRecord], access: CameraAccess, index: FrameIndex) -> list[FrameOut]:
     """The JSON of several frames of one camera, with their scores (one query). Blocks."""
     scores = index.scores(access.camera.username, [frame.frame_id for frame in frames])
     return [frame_out(frame, access, scores.get(frame.frame_id)) for frame in frames]
+
+
+def camera_clock(frame: FrameRecord) -> dict[str, str | int | float | None]:
+    """The FrameOut fields of the camera's own clock (all null where it gave none)."""
+    offset = clock_offset_us(frame)
+    if frame.camera_time_us is None or offset is None:
+        return {"camera_time": None, "camera_time_us": None, "camera_clock_offset_s": None}
+    return {"camera_time": format_instant(frame.camera_time_us).rstrip("Z"), "camera_time_us": frame.camera_time_us,
+            "camera_clock_offset_s": offset / 1_000_000}
 
 
 class FramesHandler(ApiHandler):

@@ -198,6 +198,12 @@ class FrameOut(BaseModel):
                                                   "null while the frame is not scored yet.")
     moving: bool | None = Field(None, description="Whether the score reached the camera's sensitivity; null while "
                                                   "not scored.")
+    camera_time: str | None = Field(None, description="The camera's own clock for the frame (from its file name): "
+                                                      "its wall-clock time, ISO 8601 without an offset; null when "
+                                                      "the camera gave none.")
+    camera_time_us: int | None = Field(None, description="The same, in microseconds since the epoch read as UTC.")
+    camera_clock_offset_s: float | None = Field(None, description="The camera's clock minus Sensr's, in seconds "
+                                                                  "(positive: the camera is ahead).")
 
 
 class FramePageOut(BaseModel):
@@ -468,3 +474,28 @@ class TokenInfoOut(BaseModel):
 
 class TokenList(BaseModel):
     tokens: list[TokenInfoOut]
+class CameraStatusOut(BaseModel):
+    """A camera's status now."""
+
+    camera_id: str
+    state: Literal["online", "offline", "new"] = Field(
+        description="`online` while the latest frame is younger than `offline_minutes`, `offline` after that, "
+                    "`new` before the first frame.")
+    offline_minutes: int = Field(description="The camera's offline threshold.")
+    last_frame: FrameOut | None = Field(description="The latest frame; null before the first.")
+    last_frame_age_s: float | None = Field(description="Seconds since the latest frame was taken.")
+    frames_last_hour: int
+    now: str = Field(description="When the status was taken: ISO 8601, UTC.")
+
+
+class TimelineOut(BaseModel):
+    """The frame density of a span in fixed buckets: what a timeline of that span needs."""
+
+    camera_id: str
+    since_us: int
+    until_us: int
+    step_s: int = Field(description="Bucket width in seconds.")
+    total: int = Field(description="Frames in the span.")
+    buckets: list[tuple[int, int, str, int]] = Field(
+        description="Buckets holding frames, ascending, each `[n, frames, first frame id, first frame µs]`; "
+                    "bucket n starts at `since_us + n * step_s` seconds. Empty buckets are left out.")

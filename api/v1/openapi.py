@@ -219,6 +219,18 @@ OPERATIONS: tuple[Operation, ...] = (
               errors=(401,)),
     Operation("delete", "/me/tokens/{token_id}", "Revoke a session or token", "user", {204: "Revoked."},
               errors=(401, 404)),
+    Operation("get", _CAMERA + "/status", "The camera's status now", "read", {200: models.CameraStatusOut},
+              errors=(401, 404), description="Latest frame and its age, online/offline, frames in the last hour."),
+    Operation("get", _CAMERA + "/timeline", "Frame density of a span, in buckets", "read",
+              {200: models.TimelineOut}, errors=(400, 401, 404),
+              query=(*_TIME_RANGE, _query("step", "Bucket width in seconds (default 60).",
+                                          {"type": "integer", "minimum": 1, "maximum": 86400})),
+              description="Default span: the day before `until` (default: now); at most 4,000 buckets. "
+                          "Only buckets holding frames are listed, each with its first frame."),
+    Operation("get", _CAMERA + "/timeline/frame", "The frame shown at an instant", "read", {200: models.FrameOut},
+              query=(_query("at", "The instant: ISO 8601 or epoch seconds (required).", _INSTANT),),
+              errors=(400, 401, 404),
+              description="The last frame taken at or before `at`; when there is none, the first after it."),
 )
 
 _ERROR_TEXT = {400: "Invalid input.", 401: "No valid credentials.", 403: "Not the owner.",

@@ -22,6 +22,7 @@ from api.v1.clips import ClipCancelHandler, ClipHandler, ClipsHandler
 from api.v1.events import EventsHandler
 from api.v1.frames import CalendarHandler, FrameHandler, FramesHandler, LatestFrameHandler
 from api.v1.shares import ShareHandler, SharesHandler
+from api.v1.timeline import FrameAtHandler, StatusHandler, TimelineHandler
 from api.v1.users import CurrentTokenHandler, MeHandler, TokensHandler, UsersHandler
 
 PREFIX = "/api/v1"
@@ -72,6 +73,9 @@ ROUTES: tuple[tuple[str, type[JsonHandler]], ...] = (
     ("/me/password", PasswordChangeHandler),
     ("/me/tokens", MyTokensHandler),
     ("/me/tokens/{token_id}", MyTokenHandler),
+    ("/cameras/{camera_id}/status", StatusHandler),
+    ("/cameras/{camera_id}/timeline", TimelineHandler),
+    ("/cameras/{camera_id}/timeline/frame", FrameAtHandler),
 )
 
 

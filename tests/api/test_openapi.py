@@ -14,8 +14,8 @@ def test_document_is_valid_openapi_3_1() -> None:
 
 
 def test_document_lists_exactly_the_routes_and_their_methods() -> None:
-    served = {PREFIX + template: sorted(method.lower() for method in handler.allowed_methods())
-              for template, handler in ROUTES}
+    served = {PREFIX + template: sorted(method.lower() for method in handler.allowed_methods() if method != "HEAD")
+              for template, handler in ROUTES}  # HEAD goes with every GET (HTTP's rule), undocumented
     described = {path: sorted(operations) for path, operations in document()["paths"].items()}
     assert described == served
 

@@ -235,7 +235,7 @@ def test_camera_settings_rename_rotate_public_disable_delete(api_stack: ApiStack
         refused = visitor.post(settings_path, {"name": "Garage door", "retention_days": bad})
         assert refused.status_code == 400 and message in refused.text
     emptied = visitor.post(settings_path, {"name": "", "enabled": "on"})
-    assert emptied.status_code == 400 and "name must not be empty" in emptied.text
+    assert emptied.status_code == 400 and "Name must not be empty" in emptied.text  # errors start with a capital
 
     rotated = visitor.post(f"/cameras/{camera_id}/password")
     assert rotated.headers["Location"] == f"{settings_path}?done=password"
@@ -341,10 +341,15 @@ def test_browse_by_day_and_hour_and_view_frames(api_stack: ApiStack) -> None:
     assert f'href="{base}/hours/2026-03-14T10" rel="next"' in nine and 'rel="prev"' not in nine
     ten = visitor.get(f"{base}/hours/2026-03-14T10").text
     assert attribute_values(ten, "data-frame-id") == ids[2:122]
-    more = re.search(r'href="([^"]+cursor=[^"]+)"', ten)
-    assert more
-    rest = visitor.get(more[1].replace("&amp;", "&")).text
+    assert f'href="{base}/hours/2026-03-14T10?page=2" rel="next" id="page-next"' in ten
+    assert 'aria-current="page" class="current">1<' in ten
+    rest = visitor.get(f"{base}/hours/2026-03-14T10?page=2").text
     assert attribute_values(rest, "data-frame-id") == [ids[122]]
+    assert f'href="{base}/hours/2026-03-14T10?page=1" rel="prev" id="page-previous"' in rest  # a way back
+    for bad in ("page=3", "page=0", "page=x"):
+        assert visitor.get(f"{base}/hours/2026-03-14T10?{bad}").status_code == 404, bad
+    on_page_two = visitor.get(f"{base}/frames/{ids[122]}").text  # "all frames of this hour" lands on its page
+    assert f'href="{base}/hours/2026-03-14T10?page=2#f-{ids[122]}"' in on_page_two
     assert f'href="{base}/hours/2026-03-16T00" rel="next"' in ten
     assert f'href="{base}/hours/2026-03-14T09" rel="prev"' in ten
 

@@ -149,10 +149,12 @@ def camera_record(bootstrap: str, username: str) -> CameraLogin | None:
 
 
 def seed_frames(stack: ApiStack, username: str, timestamps_us: list[int],
-                size: tuple[int, int] = (64, 48)) -> list[tuple[FrameRecord, bytes]]:
+                size: tuple[int, int] = (64, 48),
+                camera_offset_us: int | None = None) -> list[tuple[FrameRecord, bytes]]:
     """Store frames of `username` as the catalog worker does (objects in the bucket, rows in
     the index), without going through Kafka: for tests that need many frames at chosen
-    times. Returns each record with its JPEG bytes."""
+    times. With `camera_offset_us`, each frame carries a camera clock that far from its
+    Sensr time. Returns each record with its JPEG bytes."""
     s3 = make_s3_client(S3Settings(s3_endpoint=stack.env["SENSR_S3_ENDPOINT"],
                                    s3_access_key=stack.env["SENSR_S3_ACCESS_KEY"],
                                    s3_secret_key=stack.env["SENSR_S3_SECRET_KEY"]))
@@ -166,7 +168,9 @@ def seed_frames(stack: ApiStack, username: str, timestamps_us: list[int],
             s3.put_object(bucket, key, io.BytesIO(data), len(data), content_type="image/jpeg")
         seeded.append((FrameRecord(frame_id=frame_id, camera=username, timestamp_us=timestamp_us, size=len(jpeg),
                                    width=size[0], height=size[1], source="http", object_key=image_key,
-                                   thumbnail_key=thumbnail_key, filename=f"seed{n}.jpg"), jpeg))
+                                   thumbnail_key=thumbnail_key, filename=f"seed{n}.jpg",
+                                   camera_time_us=None if camera_offset_us is None else timestamp_us + camera_offset_us),
+                       jpeg))
     index = FrameIndex.open(stack.env["SENSR_DATABASE_URL"])
     try:
         index.add([record for record, _ in seeded])

@@ -1,0 +1,348 @@
+// Sensr web UI: a day's timeline. The day's density comes once, in one-minute buckets
+// with each bucket's first frame (timeline.json: at most 1,440 rows however many frames
+// the day holds), so dragging needs no request but the thumbnail it shows. When the
+// cursor stops, the exact frame (timeline/frame.json) shows full size and the frames
+// around it (frames.json) are fetched for stepping and playing; their neighbours'
+// images are prefetched. Nothing here loads a page.
+"use strict";
+
+(function () {
+  var box = document.getElementById("timeline");
+  if (!box) { return; }
+  var MINUTE = 60e6;
+  var camera = box.getAttribute("data-camera-id");
+  var since = Number(box.getAttribute("data-since-us"));
+  var until = Number(box.getAttribute("data-until-us"));
+  var share = box.getAttribute("data-share");
+  var strip = document.getElementById("tl-strip");
+  var canvas = document.getElementById("tl-density");
+  var cursor = document.getElementById("tl-cursor");
+  var img = document.getElementById("tl-image");
+  var playButton = document.getElementById("tl-play");
+  var speedSelect = document.getElementById("tl-speed");
+  var buckets = Math.round((until - since) / MINUTE);
+  var counts = new Array(buckets).fill(0);
+  var firstId = new Array(buckets).fill(null);
+  var shownAt = new Array(buckets).fill(-1);  // bucket whose first frame shows at each minute
+  var t = since;            // the instant the cursor is at
+  var frames = [];          // frames around the one shown, in time order
+  var pos = -1;             // index of the frame shown in `frames`
+  var settleTimer = null;
+  var playTimer = null;
+  var fetchingMore = null;
+
+  function query(params) {
+    var q = new URLSearchParams(params || {});
+    if (share) { q.set("share", share); }
+    var text = q.toString();
+    return text ? "?" + text : "";
+  }
+  function path(rest, params) { return "/cameras/" + encodeURIComponent(camera) + rest + query(params); }
+  function frameUrl(id, variant) { return path("/frames/" + encodeURIComponent(id) + (variant ? "/" + variant : "")); }
+  function getJson(rest, params) {
+    return fetch(path(rest, params), { credentials: "same-origin" }).then(function (r) {
+      if (r.status === 404) { return null; }
+      if (!r.ok) { throw new Error("HTTP " + r.status); }
+      return r.json();
+    });
+  }
+  function seconds(us) { return Math.floor(us / 1e6) + "." + String(us % 1e6).padStart(6, "0"); }
+  function utc(us, ms) {
+    return new Date(Math.floor(us / 1000)).toISOString().replace("T", " ").slice(0, ms ? 23 : 19);
+  }
+
+  // -- the picture: latest wins, never a blank box ----------------------------------
+  // While a thumbnail loads, a newer wish waits for it (a fast drag still shows
+  // pictures); a full image still loading is given up at once for a thumbnail.
+  var wanted = null, loading = null;
+  function show(url) {
+    wanted = url;
+    if (!loading || (/\/image(\?|$)/.test(loading) && url !== loading)) { load(); }
+  }
+  function load() {
+    var url = wanted;
+    loading = url;
+    var next = new Image();
+    next.onload = next.onerror = function () {
+      if (loading !== url) { return; }  // given up for a newer one
+      img.src = url;
+      img.hidden = false;
+      loading = null;
+      if (wanted !== url) { load(); }
+    };
+    next.src = url;
+  }
+  function prefetch(frame, variant) { if (frame) { new Image().src = frameUrl(frame.id, variant || "image"); } }
+
+  // -- the strip --------------------------------------------------------------------
+  function draw() {
+    var ratio = window.devicePixelRatio || 1;
+    var width = strip.clientWidth, height = strip.clientHeight;
+    canvas.width = Math.round(width * ratio);
+    canvas.height = Math.round(height * ratio);
+    var ctx = canvas.getContext("2d");
+    ctx.scale(ratio, ratio);
+    var color = getComputedStyle(box).getPropertyValue("--heat-4") || "#2f6fdc";
+    var max = Math.max.apply(null, counts.concat([1]));
+    ctx.fillStyle = color.trim();
+    for (var i = 0; i < buckets; i++) {
+      if (!counts[i]) { continue; }
+      var h = Math.max(2, height * Math.log(counts[i] + 1) / Math.log(max + 1));
+      ctx.fillRect(i / buckets * width, height - h, Math.max(1, width / buckets), h);
+    }
+  }
+  function place() {
+    var fraction = (t - since) / (until - since);
+    cursor.style.left = (fraction * 100) + "%";  // CSSOM, allowed by the page's style-src
+    var seconds = Math.floor((t - since) / 1e6);
+    strip.setAttribute("aria-valuenow", String(seconds));
+    strip.setAttribute("aria-valuetext", utc(t).slice(11) + " UTC");
+  }
+  function timeAt(clientX) {
+    var rect = strip.getBoundingClientRect();
+    var fraction = Math.min(1, Math.max(0, (clientX - rect.left) / rect.width));
+    return Math.min(until - 1, since + Math.floor(fraction * (until - since)));
+  }
+
+  // -- moving: thumbnails while moving, the full frame once stopped ------------------
+  var fetched = {};  // thumbnails asked for already (the browser caches them: immutable)
+  // At most four prefetches at a time, the newest wishes first: of the browser's six
+  // connections stay free for the picture that must show now.
+  var waiting = [], inFlight = 0;
+  function prefetchThumbnails(buckets) {  // nearest first; replaces older wishes
+    waiting = buckets.filter(function (b) { return b !== undefined && b >= 0 && !fetched[firstId[b]]; });
+    pump();
+  }
+  function pump() {
+    while (inFlight < 4 && waiting.length) {
+      var id = firstId[waiting.shift()];
+      if (fetched[id]) { continue; }
+      fetched[id] = true;
+      inFlight++;
+      var image = new Image();
+      image.onload = image.onerror = function () { inFlight--; pump(); };
+      image.src = frameUrl(id, "thumbnail");
+    }
+  }
+  function moveTo(instant, quiet) {
+    clearTimeout(fullTimer);  // a step's full frame must not pull the cursor back
+    var direction = instant > t ? 1 : -1;
+    t = Math.min(until - 1, Math.max(since, instant));
+    place();
+    var minute = Math.floor((t - since) / MINUTE);
+    var bucket = shownAt[minute];
+    if (bucket >= 0) {
+      fetched[firstId[bucket]] = true;
+      show(frameUrl(firstId[bucket], "thumbnail"));
+      // The next four pictures the way the cursor goes: there before it is (a drag
+      // moves a minute or two a step; four ahead keep a step or two in hand).
+      var ahead = [];
+      for (var step = 1, last = bucket; ahead.length < 4 && step < 30; step++) {
+        var next = shownAt[minute + direction * step];
+        if (next === undefined) { break; }
+        if (next >= 0 && next !== last) { ahead.push(next); last = next; }
+      }
+      prefetchThumbnails(ahead);
+    }
+    clearTimeout(settleTimer);
+    if (!quiet) { settleTimer = setTimeout(settle, 180); }
+  }
+  function settle() {
+    var asked = t;
+    return getJson("/timeline/frame.json", { at: seconds(t) }).then(function (frame) {
+      if (!frame || t !== asked) { return; }  // moved on meanwhile
+      frames = [frame];
+      pos = 0;
+      display(frame, true);
+      var minute = Math.floor((frame.timestamp_us - since) / MINUTE);  // a drag from here starts in cache
+      prefetchThumbnails([shownAt[minute], shownAt[minute + 1], shownAt[minute - 1]]);
+      return around(frame);
+    });
+  }
+  function around(frame) {
+    var before = getJson("/frames.json", { until: seconds(frame.timestamp_us + 1), order: "desc", limit: "20" });
+    var after = getJson("/frames.json", { since: seconds(frame.timestamp_us), limit: "20" });
+    return Promise.all([before, after]).then(function (pages) {
+      var seen = {}, merged = [];
+      (pages[0] ? pages[0].frames.slice().reverse() : []).concat(pages[1] ? pages[1].frames : [])
+        .forEach(function (f) { if (!seen[f.id]) { seen[f.id] = true; merged.push(f); } });
+      if (frames[pos] && frames[pos].id !== frame.id) { return; }  // moved on meanwhile
+      frames = merged;
+      pos = merged.findIndex(function (f) { return f.id === frame.id; });
+      prefetch(frames[pos - 1], "thumbnail");  // a step shows these at once; its full image follows
+      prefetch(frames[pos + 1], "thumbnail");
+    });
+  }
+  function more() {  // the next frames after the window, for stepping and playing
+    if (fetchingMore) { return fetchingMore; }
+    var last = frames[frames.length - 1];
+    fetchingMore = getJson("/frames.json", { since: seconds(last.timestamp_us), limit: "100" })
+      .then(function (page) {
+        var known = {};
+        frames.forEach(function (f) { known[f.id] = true; });
+        (page ? page.frames : []).forEach(function (f) { if (!known[f.id] && f.timestamp_us < until) { frames.push(f); } });
+        fetchingMore = null;
+      }, function () { fetchingMore = null; });
+    return fetchingMore;
+  }
+  function less() {
+    var first = frames[0];
+    return getJson("/frames.json", { until: seconds(first.timestamp_us), order: "desc", limit: "100" })
+      .then(function (page) {
+        var added = (page ? page.frames : []).filter(function (f) { return f.timestamp_us >= since; }).reverse();
+        frames = added.concat(frames);
+        pos += added.length;
+      });
+  }
+  function display(frame, full) {
+    t = frame.timestamp_us;
+    place();
+    show(frameUrl(frame.id, full ? "image" : "thumbnail"));
+    var time = document.getElementById("tl-time");
+    time.textContent = utc(frame.timestamp_us, true) + " UTC";
+    time.setAttribute("datetime", new Date(frame.timestamp_us / 1000).toISOString());
+    document.getElementById("tl-open").href = frameUrl(frame.id);
+    var cameraTime = document.getElementById("tl-camera-time");
+    var offset = document.getElementById("tl-offset");
+    cameraTime.textContent = frame.camera_time_us != null ? "camera clock " + utc(frame.camera_time_us, true) : "";
+    var off = frame.camera_clock_offset_s;
+    offset.hidden = off == null || Math.abs(off) <= 60;
+    if (!offset.hidden) { offset.textContent = "camera clock " + window.sensrClockOffsetText(off); }
+    var params = new URLSearchParams(window.location.search);
+    params.set("at", String(frame.timestamp_us));
+    history.replaceState(null, "", window.location.pathname + "?" + params.toString());
+  }
+
+  // -- stepping frame by frame (no press is lost) ------------------------------------
+  var steps = 0, stepping = false, fullTimer = null;
+  function step(delta) {
+    clearTimeout(settleTimer);  // a step starts from the frame shown, not from a drag's end
+    steps += delta;
+    if (!stepping) { drain(); }
+  }
+  function drain() {
+    if (!steps || pos < 0) { stepping = false; return; }
+    stepping = true;
+    var direction = steps > 0 ? 1 : -1;
+    var target = pos + direction;
+    var ready = target < 0 ? less() : (target >= frames.length ? more() : Promise.resolve());
+    ready.then(function () {
+      target = pos + direction;
+      steps -= direction;
+      if (target < 0 || target >= frames.length) { steps = 0; stepping = false; return; }
+      pos = target;
+      display(frames[pos], false);
+      prefetch(frames[pos + direction]);
+      clearTimeout(fullTimer);
+      fullTimer = setTimeout(function () { display(frames[pos], true); }, 150);
+      drain();
+    }, function () { steps = 0; stepping = false; });
+  }
+
+  // -- playing: a flip-book at 1x-60x ------------------------------------------------
+  function play() {
+    if (pos < 0) { return; }
+    playButton.textContent = "Pause";
+    playButton.setAttribute("aria-pressed", "true");
+    var clock = frames[pos].timestamp_us, lastTick = performance.now();
+    playTimer = setInterval(function () {
+      var now = performance.now(), speed = Number(speedSelect.value);
+      clock += (now - lastTick) * 1000 * speed;
+      lastTick = now;
+      if (frames.length - pos < 20) { more(); }
+      var next = pos;
+      while (next + 1 < frames.length && frames[next + 1].timestamp_us <= clock) { next++; }
+      if (next + 1 < frames.length && (frames[next + 1].timestamp_us - clock) / speed > 2e6) {
+        clock = frames[next + 1].timestamp_us;  // skip a long gap
+        next++;
+      }
+      if (next === frames.length - 1 && !fetchingMore && frames[next].timestamp_us <= clock) {
+        more().then(function () { if (pos === frames.length - 1) { pause(); } });
+      }
+      if (next !== pos) {
+        pos = next;
+        display(frames[pos], speed < 10);
+        prefetch(frames[pos + 1]);
+      }
+    }, 100);
+  }
+  function pause() {
+    clearInterval(playTimer);
+    playTimer = null;
+    playButton.textContent = "Play";
+    playButton.setAttribute("aria-pressed", "false");
+    if (pos >= 0) { display(frames[pos], true); }
+  }
+  playButton.addEventListener("click", function () { if (playTimer) { pause(); } else { play(); } });
+
+  // -- input: drag, keys, wheel, swipe -----------------------------------------------
+  var dragging = false;
+  strip.addEventListener("pointerdown", function (event) {
+    dragging = true;
+    strip.setPointerCapture(event.pointerId);
+    if (playTimer) { pause(); }
+    moveTo(timeAt(event.clientX), true);
+  });
+  strip.addEventListener("pointermove", function (event) { if (dragging) { moveTo(timeAt(event.clientX), true); } });
+  function endDrag() { if (dragging) { dragging = false; moveTo(t); } }
+  strip.addEventListener("pointerup", endDrag);
+  strip.addEventListener("pointercancel", endDrag);
+
+  document.addEventListener("keydown", function (event) {
+    var tag = (event.target.tagName || "").toLowerCase();
+    if (tag === "input" || tag === "select" || tag === "textarea" || event.altKey || event.ctrlKey || event.metaKey) { return; }
+    if (event.key === "ArrowLeft" || event.key === "ArrowRight") {
+      event.preventDefault();
+      var direction = event.key === "ArrowRight" ? 1 : -1;
+      if (event.shiftKey) { moveTo(t + direction * MINUTE); } else { step(direction); }
+    } else if (event.key === "Home" || event.key === "End") {
+      event.preventDefault();
+      moveTo(event.key === "Home" ? since : until - 1);
+    } else if (event.key === " " && event.target === strip) {
+      event.preventDefault();
+      playButton.click();
+    }
+  });
+  function onWheel(event) {
+    event.preventDefault();
+    var notches = Math.max(-10, Math.min(10, Math.round(event.deltaY / 100) || Math.sign(event.deltaY)));
+    moveTo(t + notches * (event.shiftKey ? 10 : 1) * MINUTE);
+  }
+  strip.addEventListener("wheel", onWheel, { passive: false });
+  document.getElementById("tl-view").addEventListener("wheel", onWheel, { passive: false });
+  var touchX = null;
+  document.getElementById("tl-view").addEventListener("touchstart", function (event) {
+    touchX = event.touches[0].clientX;
+  }, { passive: true });
+  document.getElementById("tl-view").addEventListener("touchend", function (event) {
+    if (touchX === null) { return; }
+    var dx = event.changedTouches[0].clientX - touchX;
+    touchX = null;
+    if (Math.abs(dx) > 40) { step(dx < 0 ? 1 : -1); }  // swipe left: the next frame
+  });
+  document.getElementById("tl-previous").addEventListener("click", function () { step(-1); });
+  document.getElementById("tl-next").addEventListener("click", function () { step(1); });
+  window.addEventListener("resize", draw);
+
+  // -- start -------------------------------------------------------------------------
+  getJson("/timeline.json", { since: seconds(since), until: seconds(until), step: "60" }).then(function (day) {
+    var total = day ? day.total : 0;
+    document.getElementById("tl-total").textContent = total.toLocaleString("en") + (total === 1 ? " frame" : " frames");
+    (day ? day.buckets : []).forEach(function (b) { counts[b[0]] = b[1]; firstId[b[0]] = b[2]; });
+    var last = -1, firstFull = -1;
+    for (var i = 0; i < buckets; i++) {
+      if (counts[i]) { last = i; if (firstFull < 0) { firstFull = i; } }
+      shownAt[i] = last;
+    }
+    for (var j = 0; j < buckets && shownAt[j] < 0; j++) { shownAt[j] = firstFull; }
+    draw();
+    if (!total) {
+      document.getElementById("tl-empty").hidden = false;
+      place();
+      return;
+    }
+    var at = Number(box.getAttribute("data-at-us"));
+    moveTo(at >= since && at < until ? at : (day.buckets[0][3]), true);
+    settle();
+  });
+})();
