@@ -8,6 +8,7 @@ import pytest
 
 from launcher.service_stack import S3Endpoint
 from tests.support.api import ApiStack, drop_postgres_database, new_postgres_database, stack_env, start_stack
+from tests.support.browser import Browser, chromium
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -43,3 +44,10 @@ def edge_stack(kafka_bootstrap: str, s3_endpoint: S3Endpoint, database_url: str,
     yield stack
     stack.stop()
 
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
+    """Debian's Chromium with a fresh profile (a module may override it, e.g. to let
+    axe-core be injected past the pages' Content-Security-Policy)."""
+    with chromium(tmp_path_factory.mktemp("chromium-profile")) as opened:
+        yield opened

@@ -164,8 +164,8 @@ def test_private_camera_is_invisible_to_everyone_else(edge_stack: ApiStack) -> N
         assert anonymous.status_code == (401 if needs_login else 404), (method, path)
     for method, path, _ in routes:  # and everything still works for the owner
         if method == "GET" and not path.endswith(("live.mjpg", "events")):
-            # (a clip not rendered yet has no video; a zip needs its time range)
-            wanted = 404 if path.endswith("video.mp4") else 400 if path.endswith("frames.zip") else 200
+            # (a clip not rendered yet has no video; a zip and a frame-at-time need their query)
+            wanted = 404 if path.endswith("video.mp4") else 400 if path.endswith(("frames.zip", "timeline/frame")) else 200
             assert a.session.get(edge_stack.api(path), timeout=30).status_code == wanted, path
     assert [c["id"] for c in b.session.get(edge_stack.api("/cameras"), timeout=30).json()["cameras"]] == [other["id"]]
 

@@ -15,7 +15,7 @@ import requests
 from sensr.activity import EventRecord, Transition
 from sensr.frames import now_us
 from sensr.index import HOUR_US, hour_start
-from tests.api.test_live import sse_events
+from tests.support.streams import sse_events
 from tests.support.activity_records import event_of, publish_activity, save_events, seed_activity
 from tests.support.api import ApiStack, camera_record, create_camera, sign_up
 

@@ -11,6 +11,7 @@ Screenshots go to tests/artifacts/screenshots/ (activity-*.png).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -19,12 +20,11 @@ from playwright.sync_api import Page, expect
 from api.ui.calendar import hour_key
 from sensr.frames import now_us
 from sensr.index import HOUR_US, hour_start
-from tests.api.test_ui_browser import (CHROMIUM, PHONE, SCREENSHOTS, Browser, accessible, browser, create_camera,
-                                       fits_the_screen, image_loaded, shot, sign_up)
+from tests.support.browser import (CHROMIUM, PHONE, SCREENSHOTS, Browser, accessible, create_camera, fits_the_screen,
+                                   image_loaded, shot, sign_up)
 from tests.support.activity_records import event_of, save_events, seed_activity
 from tests.support.api import ApiStack, camera_record
 
-__all__ = ["browser"]  # the shared Chromium fixture
 SECOND = 1_000_000
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium package is not installed "
@@ -156,7 +156,7 @@ def test_sensitivity_slider_and_ignore_zone_editor(page: Page, api_stack: ApiSta
     assert gap.evaluate("input => input.validity.rangeUnderflow")  # the browser refuses it first
     page.locator("#motion-form").evaluate("form => { form.noValidate = true; }")  # and so does the server
     page.get_by_role("button", name="Save motion settings").click()
-    expect(page.get_by_role("alert")).to_contain_text("event_gap_seconds must be a number of seconds from 1 to 3600")
+    expect(page.get_by_role("alert")).to_contain_text(re.compile("event_gap_seconds must be a number of seconds from 1 to 3600", re.I))
 
     page.set_viewport_size(PHONE)
     page.goto(f"{api_stack.url}/cameras/{login['id']}/settings#motion")

@@ -19,7 +19,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
@@ -29,7 +28,7 @@ from launcher.services import launch, service
 from sensr.broker import ACTIVITY
 from tests.support.alert_receivers import smtp_server
 from tests.support.api import PASSWORD, ApiStack, seed_frames
-from tests.support.browser import (CHROMIUM, PHONE, Browser, chromium, create_camera, fits_the_screen, image_loaded,
+from tests.support.browser import (CHROMIUM, PHONE, Browser, accessible, create_camera, fits_the_screen, image_loaded,
                                    reload_until, run_pasted, shot, sign_up)
 from tests.support.jpegs import make_jpeg
 
@@ -43,13 +42,6 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'sensr.sqlite'}"
 
 
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
-    """Debian's Chromium with a fresh profile."""
-    with chromium(tmp_path_factory.mktemp("chromium-profile")) as opened:
-        yield opened
-
-
 @pytest.fixture
 def page(browser: Browser, edge_stack: ApiStack) -> Iterator[Page]:
     """A new tab, logged out (each test signs up its own user)."""
@@ -60,12 +52,6 @@ def page(browser: Browser, edge_stack: ApiStack) -> Iterator[Page]:
 
 
 # -- steps -------------------------------------------------------------------------------
-
-
-def accessible(page: Page) -> None:
-    """axe-core finds no violation of its rules (WCAG 2 A/AA, colour contrast included)."""
-    results = Axe().run(page)
-    assert results.violations_count == 0, results.generate_report()
 
 
 # -- tests -------------------------------------------------------------------------------

@@ -133,3 +133,8 @@ def fits_the_screen(page: Page) -> bool:
     return page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
 
 
+def accessible(page: Page) -> None:
+    """axe-core finds no violation of its rules at all (WCAG 2 A/AA, colour contrast
+    included), stricter than `axe_findings`' serious and critical."""
+    results = Axe().run(page)
+    assert results.violations_count == 0, results.generate_report()
