@@ -496,6 +496,7 @@ class TimelineOut(BaseModel):
     until_us: int
     step_s: int = Field(description="Bucket width in seconds.")
     total: int = Field(description="Frames in the span.")
-    buckets: list[tuple[int, int, str, int]] = Field(
+    # Described as arrays of 4 integers or strings, not a tuple: schemathesis cannot read `prefixItems`.
+    buckets: list[Annotated[list[int | str], Field(min_length=4, max_length=4)]] = Field(
         description="Buckets holding frames, ascending, each `[n, frames, first frame id, first frame µs]`; "
                     "bucket n starts at `since_us + n * step_s` seconds. Empty buckets are left out.")

@@ -113,10 +113,10 @@ def test_ui_forms_refuse_control_characters(api_stack: ApiStack) -> None:
     visitor = Visitor(api_stack)
     for path in ("/signup", "/login"):
         answer = visitor.post(path, {"email": "del\x7f@example.com", "password": PASSWORD})
-        assert answer.status_code == 400 and "email must not contain control characters" in answer.text, answer.text
+        assert answer.status_code == 400 and "email must not contain control characters" in answer.text.lower(), answer.text
     owner, _ = ui_sign_up(api_stack)
     refused = owner.post("/cameras/new", {"name": "nel\x85cam"})
-    assert refused.status_code == 400 and "name must not contain control characters" in refused.text
+    assert refused.status_code == 400 and "name must not contain control characters" in refused.text.lower()
     camera_id = ui_create_camera(owner)
     for path, form in ((f"/cameras/{camera_id}/settings", {"name": "del\x7f"}),
                        (f"/cameras/{camera_id}/shares", {"label": "del\x7f"})):
