@@ -31,16 +31,15 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 
-from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
+from kafka import KafkaConsumer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 from kafka.errors import CommitFailedError, KafkaError
 from kafka.partitioner.default import murmur2
-from kafka.structs import OffsetAndMetadata
 from sqlalchemy.exc import DBAPIError
 
 from activity_worker import metrics
 from activity_worker.processor import ActivityProcessor
-from sensr.broker import FRAMES
+from sensr.broker import FRAMES, RebalanceListener, offsets_after
 from sensr.cameras import CameraTable
 from sensr.frames import FrameEvent, FrameEventError
 from sensr.lifecycle import retry_delay
@@ -85,7 +84,7 @@ class ActivityLoop:
         # is assigned none, and kafka-python 3.0.12's rejoin then sometimes never completes
         # (seen in the tests: "No partition metadata for topic sensr.frames", then no partitions for good).
         self._consumer.partitions_for_topic(FRAMES)
-        self._consumer.subscribe([FRAMES], listener=_Listener(self))
+        self._consumer.subscribe([FRAMES], listener=RebalanceListener(self._note_revoked, self._note_assigned))
         while not stop.is_set():
             polled = self._consumer.poll(timeout_ms=POLL_MS, max_records=self._batch_size)
             self._forget_revoked()
@@ -138,12 +137,8 @@ class ActivityLoop:
                                 if partition_of(camera, len(partitions)) in stale])
 
     def _commit(self, records: Sequence[ConsumerRecord]) -> None:
-        offsets: dict[TopicPartition, OffsetAndMetadata] = {}
-        for record in records:  # in offset order per partition: the last one wins
-            offsets[TopicPartition(record.topic, record.partition)] = OffsetAndMetadata(
-                record.offset + 1, "", record.leader_epoch)
         try:
-            self._consumer.commit(offsets)
+            self._consumer.commit(offsets_after(records))
         except (CommitFailedError, KafkaError) as error:  # the effects are durable; the batch is redone
             metrics.COMMIT_FAILURES.inc()
             log.warning("commit_failed", error=str(error))
@@ -223,14 +218,3 @@ class ActivityLoop:
         with self._revoked_lock:
             self._lost |= self._revoked - {p.partition for p in partitions}
             self._revoked = set()
-
-
-class _Listener(ConsumerRebalanceListener):
-    def __init__(self, loop: ActivityLoop) -> None:
-        self._loop = loop
-
-    def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
-        self._loop._note_revoked(set(revoked))
-
-    def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
-        self._loop._note_assigned(set(assigned))

@@ -21,7 +21,7 @@ from api.access import AccessPolicy
 from api.alerts import AlertRuleService
 from api.accounts import AccountService
 from api.cameras import CameraService, LoginPublisher
-from api.clip_tracking import ClipSweeper, ProgressRecorder
+from api.clip_tracking import clip_progress_recorder, clip_sweeper
 from api.clips import ClipService, JobPublisher
 from api.db import Database, api_error
 from api.frame_removal import FrameRemover
@@ -32,11 +32,13 @@ from api.shares import ShareService
 from api.tokens import TokenService
 from api.users import UserService
 from sensr.activity import ActivityRecord, decode_activity_record
+from sensr.background import BackgroundLoop
 from sensr.broker import ACTIVITY, CATALOG, CLIP_PROGRESS, FRAMES, ensure_topics, make_consumer, make_producer
 from sensr.catalog_event import decode_catalog_event
 from sensr.clips import ClipProgress
 from sensr.deliveries import DeliveryLog
 from sensr.frame_reader import FrameReader
+from sensr.health import answers
 from sensr.frames import FrameEvent
 from sensr.index import FrameIndex, FrameRecord
 from sensr.lifecycle import kafka_reachable
@@ -68,8 +70,8 @@ class Services:
     producer: KafkaProducer
     clips: ClipService
     clips_feed: Fanout[ClipProgress]
-    clip_recorder: ProgressRecorder
-    clip_sweeper: ClipSweeper
+    clip_recorder: BackgroundLoop
+    clip_sweeper: BackgroundLoop
     executor: ThreadPoolExecutor
     alerts: AlertRuleService
     login_throttle: InitVar[LoginThrottle]
@@ -106,11 +108,9 @@ class Services:
         s3 = make_s3_client(settings.s3)
         clips = ClipService(db, index, JobPublisher(producer, kafka.kafka_request_timeout_ms / 1000), s3,
                             settings.s3.s3_bucket, settings.clips)
-        recorder = ProgressRecorder(lambda: make_consumer(core, kafka, group_id=settings.clips.clip_progress_group_id,
-                                                          client_id="sensr-api-clips"), clips)
-        recorder.start()
-        sweeper = ClipSweeper(clips, settings.clips.clip_sweep_seconds)
-        sweeper.start()
+        recorder = clip_progress_recorder(lambda: make_consumer(
+            core, kafka, group_id=settings.clips.clip_progress_group_id, client_id="sensr-api-clips"), clips).start()
+        sweeper = clip_sweeper(clips, settings.clips.clip_sweep_seconds).start()
         return cls(
             settings=settings, db=db,
             users=users, tokens=tokens,
@@ -146,8 +146,8 @@ class Services:
     def ready(self) -> dict[str, bool]:
         """Whether the database, Kafka and the object store answer (blocks briefly)."""
         kafka = self.settings.kafka.kafka_bootstrap
-        return {"database": _answers(self.db.ping), "kafka": _answers(lambda: kafka_reachable(kafka)),
-                "s3": _answers(self.objects.ping)}
+        return {"database": answers(self.db.ping), "kafka": answers(lambda: kafka_reachable(kafka)),
+                "s3": answers(self.objects.ping)}
 
     def close(self) -> None:
         self.clip_sweeper.stop()
@@ -161,9 +161,3 @@ class Services:
         self.index.close()
         self.db.close()
 
-
-def _answers(probe: Callable[[], bool]) -> bool:
-    try:
-        return bool(probe())
-    except Exception:  # any failure of a probe means "not ready", which is what we report
-        return False

@@ -38,7 +38,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
+from kafka import KafkaConsumer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 from kafka.errors import CommitFailedError, KafkaError
 from kafka.structs import OffsetAndMetadata
@@ -46,6 +46,7 @@ from kafka.structs import OffsetAndMetadata
 from catalog_worker import metrics
 from catalog_worker.errors import TransientError
 from catalog_worker.message import KafkaPayload, Message, Partition
+from sensr.broker import RebalanceListener, offsets_after
 from sensr.lifecycle import retry_delay
 from sensr.logs import get_logger
 
@@ -116,13 +117,13 @@ class ConsumerLoop:
         """Consume until `stop` is set; returns after the batches in flight are finished and
         committed (or abandoned and rewound). The caller closes the consumer (which leaves
         the group)."""
-        self._consumer.subscribe([self._topic], listener=_Listener(self))
+        self._consumer.subscribe([self._topic], listener=RebalanceListener(self._revoked, self._assigned))
         while not stop.is_set():
             records = self._poll(IN_FLIGHT_POLL_MS if self._in_flight else POLL_MS)
             messages = [_message(record) for record in records]
             try:
                 if messages:
-                    self._in_flight.append(_Batch(messages, _offsets_after(records), self._handler.start(messages),
+                    self._in_flight.append(_Batch(messages, offsets_after(records), self._handler.start(messages),
                                                   time.perf_counter()))
                 if self._in_flight and (len(self._in_flight) >= MAX_IN_FLIGHT or not messages):
                     self._finish_oldest()
@@ -230,23 +231,3 @@ class ConsumerLoop:
 def _message(record: ConsumerRecord) -> Message[KafkaPayload]:
     return Message(Partition(record.topic, record.partition), record.offset,
                    KafkaPayload(record.key, record.value, list(record.headers or ())))
-
-
-def _offsets_after(records: Sequence[ConsumerRecord]) -> dict[TopicPartition, OffsetAndMetadata]:
-    """Per partition, the offset to commit once `records` are processed: after its last one."""
-    offsets: dict[TopicPartition, OffsetAndMetadata] = {}
-    for record in records:  # in offset order per partition: the last one wins
-        offsets[TopicPartition(record.topic, record.partition)] = OffsetAndMetadata(
-            record.offset + 1, "", record.leader_epoch)
-    return offsets
-
-
-class _Listener(ConsumerRebalanceListener):
-    def __init__(self, loop: ConsumerLoop) -> None:
-        self._loop = loop
-
-    def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
-        self._loop._revoked(set(revoked))
-
-    def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
-        self._loop._assigned(set(assigned))

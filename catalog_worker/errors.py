@@ -25,6 +25,8 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from urllib3.exceptions import HTTPError
 
+from sensr.logs import first_line
+
 # What the database (or its driver, before sending) refuses in a value, whatever the retry:
 # DataError (PostgreSQL: NUL in text, integer out of range), IntegrityError (a constraint;
 # re-delivery is not one, inserts ignore existing frame ids), and the drivers' own
@@ -57,13 +59,13 @@ def index_errors() -> Iterator[None]:
     try:
         yield
     except _REFUSED as error:
-        raise RecordRefused(_first_line(error)) from error
+        raise RecordRefused(first_line(error)) from error
     except DBAPIError as error:
         if str(getattr(error.orig, "sqlstate", "") or "").startswith(_LIMIT_EXCEEDED):
-            raise RecordRefused(_first_line(error)) from error
-        raise TransientError("index", _first_line(error)) from error
+            raise RecordRefused(first_line(error)) from error
+        raise TransientError("index", first_line(error)) from error
     except PoolTimeout as error:
-        raise TransientError("index", _first_line(error)) from error
+        raise TransientError("index", first_line(error)) from error
 
 
 @contextmanager
@@ -74,7 +76,7 @@ def index_unavailable() -> Iterator[None]:
     try:
         yield
     except (DBAPIError, PoolTimeout) as error:
-        raise TransientError("index", _first_line(error)) from error
+        raise TransientError("index", first_line(error)) from error
 
 
 @contextmanager
@@ -83,7 +85,7 @@ def storage_errors() -> Iterator[None]:
     try:
         yield
     except STORE_ERRORS as error:
-        raise TransientError("storage", _first_line(error)) from error
+        raise TransientError("storage", first_line(error)) from error
 
 
 @contextmanager
@@ -93,7 +95,3 @@ def broker_errors(doing: str) -> Iterator[None]:
         yield
     except KafkaError as error:
         raise TransientError("kafka", f"{doing}: {error}") from error
-
-
-def _first_line(error: BaseException) -> str:
-    return (str(error).splitlines() or [type(error).__name__])[0]

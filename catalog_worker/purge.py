@@ -28,6 +28,7 @@ from catalog_worker import metrics
 from catalog_worker.errors import RecordRefused, TransientError, index_errors
 from catalog_worker.known_cameras import DeletionTrackingTable
 from catalog_worker.store import ObjectWriter
+from sensr.background import BackgroundLoop
 from sensr.index import FrameIndex
 from sensr.logs import get_logger
 
@@ -35,7 +36,7 @@ log = get_logger(__name__)
 ROWS_PER_TRANSACTION = 500
 SETTLE_SECONDS = 600.0
 """How long after a deletion its camera is still checked for frames written late."""
-WAKE_SECONDS = 1.0  # how often the purge thread looks for new deletions and a stop request
+WAKE_SECONDS = 1.0  # how often the purge thread looks for new deletions
 
 
 class CameraPurger:
@@ -45,19 +46,21 @@ class CameraPurger:
         self._index = index
         self._interval = interval
         self._purged: set[str] = set()  # deleted cameras this process has purged once
+        self._next_round = 0.0
 
-    def run(self, stop: threading.Event) -> None:
-        """Purge deleted cameras now, on each deletion and every interval, until `stop`."""
-        next_round = 0.0
-        while not stop.is_set():
-            if self._table.deletion_seen.is_set() or time.monotonic() >= next_round:
-                self._table.deletion_seen.clear()
-                next_round = time.monotonic() + self._interval
-                try:
-                    self.purge_deleted(stop)
-                except (TransientError, RecordRefused) as error:
-                    log.warning("camera_purge_failed", error=str(error))
-            stop.wait(WAKE_SECONDS)
+    def background(self, stop: threading.Event) -> BackgroundLoop:
+        """`purge_when_due` every second on its own thread, until `stop`."""
+        return BackgroundLoop("camera-purge", self.purge_when_due, WAKE_SECONDS, errors=(TransientError, RecordRefused),
+                              stop=stop)
+
+    def purge_when_due(self, stop: threading.Event) -> None:
+        """Purge deleted cameras if a deletion was just read or the interval has passed
+        since the last round."""
+        if not (self._table.deletion_seen.is_set() or time.monotonic() >= self._next_round):
+            return
+        self._table.deletion_seen.clear()
+        self._next_round = time.monotonic() + self._interval
+        self.purge_deleted(stop)
 
     def purge_deleted(self, stop: threading.Event) -> None:
         """Purge each deleted camera the table knows once, and again while it has index

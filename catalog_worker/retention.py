@@ -19,6 +19,7 @@ from catalog_worker import metrics
 from catalog_worker.errors import RecordRefused, TransientError, index_errors
 from catalog_worker.known_cameras import KnownCameras
 from catalog_worker.store import ObjectWriter
+from sensr.background import BackgroundLoop
 from sensr.frames import now_us
 from sensr.index import HOUR_US, FrameIndex, FrameRecord
 from sensr.logs import get_logger
@@ -35,18 +36,17 @@ class RetentionSweeper:
         self._cameras = cameras
         self._interval = interval
 
-    def run(self, stop: threading.Event) -> None:
-        """Sweep now and then every interval until `stop` is set; failures wait for the next round."""
-        while not stop.is_set():
-            try:
-                with index_errors():
-                    deleted = self.sweep(now_us(), stop)
-            except (TransientError, RecordRefused) as error:
-                log.warning("retention_sweep_failed", error=str(error))
-            else:
-                if deleted:
-                    log.info("retention_sweep", deleted=deleted)
-            stop.wait(self._interval)
+    def background(self, stop: threading.Event) -> BackgroundLoop:
+        """The sweep every interval on its own thread, until `stop`; a failed round waits for the next."""
+        return BackgroundLoop("retention", self.sweep_now, self._interval, errors=(TransientError, RecordRefused),
+                              stop=stop)
+
+    def sweep_now(self, stop: threading.Event) -> None:
+        """One round: `sweep` at the current time, logged when it removed frames."""
+        with index_errors():
+            deleted = self.sweep(now_us(), stop)
+        if deleted:
+            log.info("retention_sweep", deleted=deleted)
 
     def sweep(self, now: int, stop: threading.Event) -> int:
         """Delete every frame older than its camera's retention at time `now` (µs);

@@ -4,18 +4,12 @@ SIGTERM or SIGINT: a render under way stops uncommitted (the job is rendered aga
 next owner of its partition); the worker leaves its group and exits 0.
 """
 
-from __future__ import annotations
-
 from clip_worker.service import ClipWorker
-from sensr.lifecycle import run_service
-from sensr.logs import configure_logging
-from sensr.settings import load_settings
+from sensr.lifecycle import service_main
 
 
 def main() -> None:
-    settings = load_settings()
-    configure_logging(settings.core, "clip_worker")
-    run_service(lambda stop: ClipWorker(settings, stop))
+    service_main("clip_worker", ClipWorker)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from typing import Any
 
 from kafka import KafkaConsumer, TopicPartition
 
+from sensr.background import BackgroundLoop
 from sensr.broker import CLIP_CANCELS
 from sensr.logs import get_logger
 
@@ -23,27 +24,14 @@ class CancelledJobs:
         self._lock = threading.Lock()
         self.caught_up = threading.Event()
         """Set once every cancel published before the worker started has been read."""
-        self._thread: threading.Thread | None = None
 
     def __contains__(self, job_id: object) -> bool:
         with self._lock:
             return job_id in self._ids
 
-    def start(self, stop: threading.Event) -> None:
-        self._thread = threading.Thread(target=self._run, args=(stop,), name="clip-cancels", daemon=True)
-        self._thread.start()
-
-    def join(self) -> None:
-        if self._thread is not None:
-            self._thread.join(5)
-
-    def _run(self, stop: threading.Event) -> None:
-        while not stop.is_set():
-            try:
-                self._follow(stop)
-            except Exception as error:  # the broker may be away: say so, retry, never die
-                log.warning("clip_cancels_retry", error=str(error))
-                stop.wait(1.0)
+    def background(self, stop: threading.Event) -> BackgroundLoop:
+        """The thread that follows the topic until `stop`; the broker away is said and retried."""
+        return BackgroundLoop("clip-cancels", self._follow, 1.0, stop=stop)
 
     def _follow(self, stop: threading.Event) -> None:
         consumer: Any = self._open_consumer()

@@ -32,10 +32,10 @@ from ingest_ftp.pyftpdlib_compat import waiting_upload
 from ingest_ftp.recent import RecentUploads
 from sensr.broker import FRAMES, ensure_topics, make_producer
 from sensr.cameras import CameraTable
-from sensr.lifecycle import run_service, wait_for
-from sensr.logs import configure_logging, get_logger
+from sensr.lifecycle import service_main, wait_for
+from sensr.logs import get_logger
 from sensr.health import OpsServer
-from sensr.settings import Settings, load_settings
+from sensr.settings import Settings
 
 log = get_logger(__name__)
 
@@ -86,11 +86,13 @@ def build_handler(settings: Settings, table: CameraTable, services: SessionServi
 
 
 class FtpIngest:
-    """The service, run by `sensr.lifecycle.run_service`: `start` waits for Kafka and the
+    """The service, run by `sensr.lifecycle.service_main`: `start` waits for Kafka and the
     camera table and opens the port, `serve` runs pyftpdlib's loop until `stop` is set,
     `drain` answers the uploads under way, `close` closes everything."""
 
     def __init__(self, settings: Settings, stop: threading.Event) -> None:
+        if settings.core.log_level.upper() != "DEBUG":
+            logging.getLogger("pyftpdlib").setLevel(logging.WARNING)  # one line per transfer: ours say more
         self.settings = settings
         self.table = CameraTable(settings.core, settings.kafka)
         self.ops = OpsServer(settings.ftp.ftp_host, settings.ftp.ftp_ops_port, self.readiness)
@@ -183,8 +185,4 @@ def uploads_under_way(ioloop: IOLoop, services: SessionServices) -> int:
 
 def main() -> None:
     """Entry point of `python -m ingest_ftp` and `sensr-ingest-ftp`."""
-    settings = load_settings()
-    configure_logging(settings.core, "ingest_ftp")
-    if settings.core.log_level.upper() != "DEBUG":
-        logging.getLogger("pyftpdlib").setLevel(logging.WARNING)  # one line per transfer: ours say more
-    run_service(lambda stop: FtpIngest(settings, stop))
+    service_main("ingest_ftp", FtpIngest)

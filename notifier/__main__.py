@@ -4,18 +4,12 @@ consumer group "notifier" and the delivery log, so each alert is sent once).
 SIGTERM or SIGINT: stop reading, let the sends under way finish, leave the group, exit 0.
 """
 
-from __future__ import annotations
-
 from notifier.service import NotifierService
-from sensr.lifecycle import run_async_service
-from sensr.logs import configure_logging
-from sensr.settings import load_settings
+from sensr.lifecycle import service_main
 
 
 def main() -> None:
-    settings = load_settings()
-    configure_logging(settings.core, "notifier")
-    run_async_service(lambda stop: NotifierService(settings, stop))
+    service_main("notifier", NotifierService)
 
 
 if __name__ == "__main__":

@@ -7,12 +7,14 @@ allow that plus `RECORD_OVERHEAD` for the key, headers and batch framing.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka import ConsumerRebalanceListener, KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
+from kafka.consumer.fetcher import ConsumerRecord
 from kafka.errors import TopicAlreadyExistsError
+from kafka.structs import OffsetAndMetadata
 
 import sensr.kafka_compat  # noqa: F401  (importing it applies the kafka-python workarounds)
 from sensr.logs import get_logger
@@ -145,3 +147,25 @@ def close_quietly(client: str, close: Callable[[], object]) -> None:
         close()
     except Exception as error:
         log.warning("close_failed", client=client, error=str(error) or type(error).__name__)
+
+
+def offsets_after(records: Iterable[ConsumerRecord]) -> dict[TopicPartition, OffsetAndMetadata]:
+    """Per partition, the offset to commit once `records` are processed: after its last one
+    (records come in offset order per partition, so the last one wins)."""
+    return {TopicPartition(record.topic, record.partition): OffsetAndMetadata(record.offset + 1, "", record.leader_epoch)
+            for record in records}
+
+
+class RebalanceListener(ConsumerRebalanceListener):
+    """kafka-python's rebalance listener, calling `revoked` and `assigned` with the sets of
+    partitions (a consumer loop's own methods). Called inside `poll`, on its thread."""
+
+    def __init__(self, revoked: Callable[[set[TopicPartition]], None],
+                 assigned: Callable[[set[TopicPartition]], None]) -> None:
+        self._revoked, self._assigned = revoked, assigned
+
+    def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        self._revoked(set(revoked))
+
+    def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        self._assigned(set(assigned))

@@ -28,6 +28,15 @@ ReadyCheck = Callable[[], dict[str, bool]]
 """Returns each dependency's name and whether it is ready; the service is ready when all are."""
 
 
+def answers(probe: Callable[[], bool]) -> bool:
+    """What a /readyz check reports for `probe`: its answer, or False if it raised (any
+    failure of a probe means "not ready")."""
+    try:
+        return bool(probe())
+    except Exception:
+        return False
+
+
 def _ready_body(check: ReadyCheck) -> tuple[int, bytes]:
     try:
         checks = check()

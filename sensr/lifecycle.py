@@ -8,6 +8,7 @@
   stop, by raising `Stopped`.
 * `kafka_reachable`: the one check of whether a Kafka bootstrap server answers, for
   `/readyz` (run it in a thread, or through `PeriodicProbe`).
+* `service_main`: every service's `main` (settings, logs, then one of the two below).
 * `run_service` (a service that serves on the main thread: ingest_ftp's pyftpdlib loop,
   the catalog worker's consumer loop) and `run_async_service` (asyncio: ingest_http, api)
   run one sequence: install SIGTERM/SIGINT, start, serve until the first signal, drain
@@ -22,6 +23,7 @@ fixes the policy, so that every service waits the same way.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import random
 import signal
 import socket
@@ -29,11 +31,12 @@ import threading
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from types import FrameType
-from typing import Any, NoReturn, Protocol, TypeVar
+from typing import Any, NoReturn, Protocol, TypeVar, cast
 
 from tenacity import AsyncRetrying, RetryCallState, Retrying, retry_if_exception_type, retry_if_not_exception_type
 
-from sensr.logs import get_logger
+from sensr.logs import configure_logging, first_line, get_logger
+from sensr.settings import Settings, load_settings
 
 log = get_logger(__name__)
 T = TypeVar("T")
@@ -100,7 +103,7 @@ def _policy(dependency: str, stop: threading.Event | asyncio.Event, max_delay: f
     def log_wait(state: RetryCallState) -> None:
         error = state.outcome.exception() if state.outcome else None
         log.warning("waiting_for_dependency", dependency=dependency, attempt=state.attempt_number,
-                    error=_first_line(error), next_delay=round(state.upcoming_sleep, 2))
+                    error=first_line(error), next_delay=round(state.upcoming_sleep, 2))
 
     def stopped(_state: RetryCallState) -> NoReturn:
         raise Stopped(dependency)
@@ -110,11 +113,6 @@ def _policy(dependency: str, stop: threading.Event | asyncio.Event, max_delay: f
             "stop": lambda _state: stop.is_set(),
             "before_sleep": log_wait,
             "retry_error_callback": stopped}
-
-
-def _first_line(error: BaseException | None) -> str:
-    text = str(error) if error is not None else ""
-    return text.splitlines()[0] if text else type(error).__name__
 
 
 def kafka_reachable(bootstrap: str, timeout: float = 1.0) -> bool:
@@ -157,6 +155,18 @@ class AsyncService(Protocol):
 
     async def close(self) -> None:
         """Release what `start` opened, also when `start` did not finish."""
+
+
+def service_main(name: str, make: Callable[[Settings, Any], Service | AsyncService]) -> None:
+    """A service's `main`: read the settings, configure the logs under `name`, and run
+    `make(settings, stop)` with `run_service`, or `run_async_service` when its `start`
+    is a coroutine (`make` is the service's class)."""
+    settings = load_settings()
+    configure_logging(settings.core, name)
+    if inspect.iscoroutinefunction(getattr(make, "start", None)):
+        run_async_service(lambda stop: cast(AsyncService, make(settings, stop)))
+    else:
+        run_service(lambda stop: cast(Service, make(settings, stop)))
 
 
 def run_service(make: Callable[[threading.Event], Service]) -> None:

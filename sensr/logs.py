@@ -47,3 +47,10 @@ def configure_logging(core: CoreSettings, service: str) -> None:
 
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:
     return structlog.stdlib.get_logger(name)
+
+
+def first_line(error: BaseException | None) -> str:
+    """An error as one log field: its message's first line, else its type's name (driver
+    errors carry the whole SQL statement on the lines after)."""
+    text = str(error) if error is not None else ""
+    return text.splitlines()[0] if text.strip() else type(error).__name__

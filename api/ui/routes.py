@@ -23,6 +23,7 @@ from api.ui.browse import BrowsePage, FramePage, HourPage, LivePage
 from api.ui.cameras import CameraListPage, DeletePage, NewCameraPage, PasswordAction, SettingsPage, UploadLoginPage
 from api.ui.clips import ClipCancelAction, ClipsPage
 from api.ui.deletions import DeleteFrameAction, DeleteFramesPage
+from api.ui.modules import ActionButton
 from api.ui.shares import RevokeShareAction, SharesPage
 from api.ui.status_feed import StatusFeedHandler
 from api.ui.timeline import LiveWallPage, TimelinePage
@@ -96,6 +97,7 @@ def ui_settings(services: Services, callers: CallerResolver) -> dict[str, Any]:
     """Application settings of the web UI."""
     return {
         "template_path": str(TEMPLATES),
+        "ui_modules": {"ActionButton": ActionButton},
         "static_path": str(STATIC),
         "autoescape": "xhtml_escape",
         "login_url": LOGIN_PATH,

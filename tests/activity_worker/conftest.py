@@ -4,43 +4,24 @@ started at the end of `sensr.frames`, its own SQLite index."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from infra.process import free_port
 from launcher.service_stack import start_group_at_end
 from sensr.index import FrameIndex
 from tests.support.activity_worker import ActivityTail
-from tests.support.catalog_worker import Worker
+from tests.support.catalog_worker import Worker, worker_processes
 
 
 @pytest.fixture
 def activity_workers(tmp_path: Path) -> Iterator[Callable[..., Worker]]:
-    """Starts activity workers; whatever is still running at the end is killed."""
-    started: list[Worker] = []
-
-    def start(env: dict[str, str], **overrides: str) -> Worker:
-        port = free_port()
-        log_path = tmp_path / f"activity-{len(started)}.log"
-        full_env = {**os.environ, **env, "SENSR_ACTIVITY_OPS_PORT": str(port), "SENSR_LOG_FORMAT": "json",
-                    "SENSR_ACTIVITY_SESSION_TIMEOUT_MS": "6000", "SENSR_ACTIVITY_RETRY_MAX_SECONDS": "2",
-                    "SENSR_ACTIVITY_TICK_SECONDS": "0.2", **overrides}
-        with log_path.open("wb") as log:
-            process = subprocess.Popen(["nice", sys.executable, "-m", "activity_worker"], env=full_env,
-                                       stdout=subprocess.DEVNULL, stderr=log)
-        worker = Worker(process, port, log_path)
-        started.append(worker)
-        return worker
-
-    yield start
-    for worker in started:
-        if worker.process.poll() is None:
-            worker.kill()
+    """Starts activity workers (niced); whatever is still running at the end is killed."""
+    with worker_processes("activity_worker", "SENSR_ACTIVITY_OPS_PORT", tmp_path, {
+            "SENSR_ACTIVITY_SESSION_TIMEOUT_MS": "6000", "SENSR_ACTIVITY_RETRY_MAX_SECONDS": "2",
+            "SENSR_ACTIVITY_TICK_SECONDS": "0.2"}, command=["nice"]) as start:
+        yield start
 
 
 @pytest.fixture

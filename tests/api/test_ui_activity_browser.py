@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -20,7 +19,7 @@ from playwright.sync_api import Page, expect
 from api.ui.calendar import hour_key
 from sensr.frames import now_us
 from sensr.index import HOUR_US, hour_start
-from tests.support.browser import (CHROMIUM, PHONE, SCREENSHOTS, Browser, accessible, create_camera, fits_the_screen,
+from tests.support.browser import (CHROMIUM, PHONE, SCREENSHOTS, accessible, create_camera, fits_the_screen,
                                    image_loaded, shot, sign_up)
 from tests.support.activity_records import event_of, save_events, seed_activity
 from tests.support.api import ApiStack, camera_record
@@ -32,18 +31,9 @@ pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium
 
 
 @pytest.fixture(scope="module")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+def database_url(sqlite_url: str) -> str:
     """The browser sees the same pages whatever the database: SQLite only."""
-    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'sensr.sqlite'}"
-
-
-@pytest.fixture
-def page(browser: Browser, api_stack: ApiStack) -> Iterator[Page]:
-    """A new tab, logged out (each test signs up its own user)."""
-    browser.context.clear_cookies()
-    tab = browser.context.new_page()
-    yield tab
-    tab.close()
+    return sqlite_url
 
 
 def seed_events(stack: ApiStack, username: str, size: tuple[int, int] = (320, 240)) -> tuple[list, list]:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import re
 import uuid
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -37,18 +36,9 @@ pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium
 
 
 @pytest.fixture(scope="module")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+def database_url(sqlite_url: str) -> str:
     """The browser sees the same pages whatever the database: SQLite only."""
-    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'sensr.sqlite'}"
-
-
-@pytest.fixture
-def page(browser: Browser, edge_stack: ApiStack) -> Iterator[Page]:
-    """A new tab, logged out (each test signs up its own user)."""
-    browser.context.clear_cookies()
-    tab = browser.context.new_page()
-    yield tab
-    tab.close()
+    return sqlite_url
 
 
 # -- steps -------------------------------------------------------------------------------

@@ -15,7 +15,6 @@ import shlex
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,7 +22,7 @@ import requests
 from playwright.sync_api import Page, expect
 
 from tests.support.api import ApiStack
-from tests.support.browser import (CHROMIUM, PHONE, Browser, chromium, create_camera, fits_the_screen, image_loaded,
+from tests.support.browser import (CHROMIUM, PHONE, create_camera, fits_the_screen, image_loaded,
                                    run_pasted, shot, sign_up)
 from tests.support.jpegs import make_jpeg
 
@@ -34,26 +33,9 @@ STORED_MS = 120_000  # upload -> Kafka -> catalog_worker -> S3 + index: normally
 
 
 @pytest.fixture(scope="module")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'sensr.sqlite'}"
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
-    """Chromium that lets axe-core be injected (bypass_csp); the pages are the same."""
-    with chromium(tmp_path_factory.mktemp("chromium-profile"), bypass_csp=True) as opened:
-        yield opened
-
-
-@pytest.fixture
-def page(browser: Browser, edge_stack: ApiStack) -> Iterator[Page]:
-    browser.context.clear_cookies()
-    tab = browser.context.new_page()
-    errors: list[str] = []
-    tab.on("pageerror", lambda error: errors.append(str(error)))
-    yield tab
-    tab.close()
-    assert errors == [], errors  # no script error on any page
+def database_url(sqlite_url: str) -> str:
+    """The browser sees the same pages whatever the database: SQLite only."""
+    return sqlite_url
 
 
 def username_of(page: Page, stack: ApiStack, camera_id: str) -> str:

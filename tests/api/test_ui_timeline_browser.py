@@ -19,7 +19,6 @@ import json
 import os
 import re
 import statistics
-from collections.abc import Iterator
 from pathlib import Path
 from datetime import UTC, datetime
 
@@ -32,7 +31,7 @@ from sensr.storage import S3Settings, make_s3_client, object_keys
 from sensr.frames import new_frame_id
 from sensr.index import FrameIndex, FrameRecord
 from tests.support.api import ApiStack, seed_frames
-from tests.support.browser import (CHROMIUM, PHONE, SCREENSHOTS, Browser, axe_findings, chromium, create_camera,
+from tests.support.browser import (CHROMIUM, PHONE, SCREENSHOTS, axe_findings, create_camera,
                                    fits_the_screen, image_loaded, shot, sign_up)
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium package is not installed "
@@ -47,26 +46,9 @@ METRICS = SCREENSHOTS.parent / "timeline-scrub.json"
 
 
 @pytest.fixture(scope="module")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'sensr.sqlite'}"
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
-    """Chromium that lets axe-core be injected (bypass_csp); the pages are the same."""
-    with chromium(tmp_path_factory.mktemp("chromium-profile"), bypass_csp=True) as opened:
-        yield opened
-
-
-@pytest.fixture
-def page(browser: Browser, api_stack: ApiStack) -> Iterator[Page]:
-    browser.context.clear_cookies()
-    tab = browser.context.new_page()
-    errors: list[str] = []
-    tab.on("pageerror", lambda error: errors.append(str(error)))
-    yield tab
-    tab.close()
-    assert errors == [], errors  # no script error on any page
+def database_url(sqlite_url: str) -> str:
+    """The browser sees the same pages whatever the database: SQLite only."""
+    return sqlite_url
 
 
 def username_of(page: Page, stack: ApiStack, camera_id: str) -> str:

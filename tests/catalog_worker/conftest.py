@@ -3,45 +3,26 @@ own consumer group, and an exit stack for what a test starts."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 
-from infra.process import free_port
 from infra.seaweedfs import SeaweedS3
 from launcher.service_stack import S3Endpoint, start_group_at_end
 from tests.support import harness
-from tests.support.catalog_worker import Worker
+from tests.support.catalog_worker import Worker, worker_processes
 
 
 @pytest.fixture
 def workers(tmp_path: Path) -> Iterator[Callable[..., Worker]]:
     """Starts catalog workers; whatever is still running at the end is killed."""
-    started: list[Worker] = []
-
-    def start(env: dict[str, str], **overrides: str) -> Worker:
-        port = free_port()
-        log_path = tmp_path / f"worker-{len(started)}.log"
-        full_env = {**os.environ, **env, "SENSR_CATALOG_OPS_PORT": str(port), "SENSR_LOG_FORMAT": "json",
-                    "SENSR_CATALOG_SESSION_TIMEOUT_MS": "6000", "SENSR_CATALOG_RETRY_MAX_SECONDS": "2",
-                    "SENSR_CATALOG_BATCH_SIZE": "50", "SENSR_CATALOG_UPLOAD_THREADS": "8", **overrides}
-        with log_path.open("wb") as log:
-            process = subprocess.Popen([sys.executable, "-m", "catalog_worker"], env=full_env,
-                                       stdout=subprocess.DEVNULL, stderr=log)
-        worker = Worker(process, port, log_path)
-        started.append(worker)
-        return worker
-
-    yield start
-    for worker in started:
-        if worker.process.poll() is None:
-            worker.kill()
+    with worker_processes("catalog_worker", "SENSR_CATALOG_OPS_PORT", tmp_path, {
+            "SENSR_CATALOG_SESSION_TIMEOUT_MS": "6000", "SENSR_CATALOG_RETRY_MAX_SECONDS": "2",
+            "SENSR_CATALOG_BATCH_SIZE": "50", "SENSR_CATALOG_UPLOAD_THREADS": "8"}) as start:
+        yield start
 
 
 @pytest.fixture

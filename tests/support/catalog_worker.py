@@ -4,18 +4,22 @@ frames on sensr.frames, the tail of a topic, the objects and index rows it wrote
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from kafka.consumer.fetcher import ConsumerRecord
 from minio import Minio
 
+from infra.process import free_port
 from sensr.broker import FRAMES
 from sensr.frames import FrameEvent, Headers, new_frame_id
 from sensr.index import FrameIndex, FrameRecord
@@ -67,6 +71,34 @@ class Worker:
     def kill(self) -> None:
         self.process.kill()
         self.process.wait(10)
+
+
+@contextmanager
+def worker_processes(module: str, ops_port_setting: str, log_dir: Path, defaults: dict[str, str],
+                     command: Sequence[str] = ()) -> Iterator[Callable[..., Worker]]:
+    """A starter of `python -m <module>` worker processes (catalog or activity worker),
+    each with its own ops port and JSON log in `log_dir`, `defaults` under the test's
+    environment and overrides; whatever still runs when the block ends is killed."""
+    started: list[Worker] = []
+
+    def start(env: dict[str, str], **overrides: str) -> Worker:
+        port = free_port()
+        log_path = log_dir / f"{module}-{len(started)}.log"
+        full_env = {**os.environ, **env, ops_port_setting: str(port), "SENSR_LOG_FORMAT": "json", **defaults,
+                    **overrides}
+        with log_path.open("wb") as log:
+            process = subprocess.Popen([*command, sys.executable, "-m", module], env=full_env,
+                                       stdout=subprocess.DEVNULL, stderr=log)
+        worker = Worker(process, port, log_path)
+        started.append(worker)
+        return worker
+
+    try:
+        yield start
+    finally:
+        for worker in started:
+            if worker.process.poll() is None:
+                worker.kill()
 
 
 def frames_for(camera: str, count: int, start_seed: int = 0, timestamp_us: int | None = None) -> list[FrameEvent]:

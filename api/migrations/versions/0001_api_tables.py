@@ -1,17 +1,10 @@
-"""The api's tables: users, bearer tokens, cameras with their upload logins, share links.
-
-Revision ID: 0001
-Revises:
-Create Date: 2026-11-25
-"""
+"""The api's tables: users, bearer tokens, cameras with their upload logins, share links."""
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0001"
 down_revision = None
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -1,18 +1,11 @@
 """Cameras' activity settings: motion sensitivity, ignore zones, event gap, "keep what
-matters" and offline minutes (defaults as in `sensr.cameras.CameraLogin`).
-
-Revision ID: 0002_activityapi
-Revises: 0001
-Create Date: 2026-12-05
-"""
+matters" and offline minutes (defaults as in `sensr.cameras.CameraLogin`)."""
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0002_activityapi"
 down_revision = "0001"
-branch_labels = None
-depends_on = None
 
 def _columns() -> tuple[sa.Column, ...]:
     return (

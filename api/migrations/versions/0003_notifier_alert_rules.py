@@ -1,17 +1,10 @@
-"""Alert rules per camera, set by its owner; published to `sensr.alert-rules` for the notifier.
-
-Revision ID: 0003_notifier
-Revises: 0002_activityapi
-Create Date: 2026-12-05
-"""
+"""Alert rules per camera, set by its owner; published to `sensr.alert-rules` for the notifier."""
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_notifier"
 down_revision = "0002_activityapi"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

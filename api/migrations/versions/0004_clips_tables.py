@@ -1,18 +1,11 @@
 """Clips: the clip jobs and their results (api_clips); share links that allow clips;
-cameras' daily time-lapse setting and the time zone their days are counted in.
-
-Revision ID: 0004_clips
-Revises: 0003_notifier
-Create Date: 2026-12-05
-"""
+cameras' daily time-lapse setting and the time zone their days are counted in."""
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0004_clips"
 down_revision = "0003_notifier"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -1,18 +1,11 @@
 """Accounts: which tokens are browser sessions (the account page lists API tokens apart),
-and each user's time zone (local days and hours).
-
-Revision ID: 0005_downloads
-Revises: 0004_clips
-Create Date: 2026-12-05
-"""
+and each user's time zone (local days and hours)."""
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_downloads"
 down_revision = "0004_clips"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

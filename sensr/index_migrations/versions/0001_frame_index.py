@@ -1,17 +1,10 @@
-"""The frame index: one row per frame, per-hour counts and per-camera totals.
-
-Revision ID: 0001
-Revises:
-Create Date: 2026-11-20
-"""
+"""The frame index: one row per frame, per-hour counts and per-camera totals."""
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0001"
 down_revision = None
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -1,18 +1,11 @@
 """Content claims: which frame holds each camera's distinct frame content, for the
-catalog worker's duplicate rule (`catalog_worker.dedup`).
-
-Revision ID: 0002
-Revises: 0001
-Create Date: 2026-12-04
-"""
+catalog worker's duplicate rule (`catalog_worker.dedup`)."""
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0002"
 down_revision = "0001"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

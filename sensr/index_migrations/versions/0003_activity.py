@@ -1,17 +1,10 @@
-"""Activity: a motion score per frame, per-hour counts of moving frames, and events.
-
-Revision ID: 0003
-Revises: 0002
-Create Date: 2026-12-04
-"""
+"""Activity: a motion score per frame, per-hour counts of moving frames, and events."""
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0003"
 down_revision = "0002"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -1,17 +1,10 @@
-"""Notifier: one row per alert delivery (rule, activity record, channel), its state and attempts.
-
-Revision ID: 0004_notifier
-Revises: 0003
-Create Date: 2026-12-05
-"""
+"""Notifier: one row per alert delivery (rule, activity record, channel), its state and attempts."""
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0004_notifier"
 down_revision = "0003"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -1,19 +1,12 @@
 """The camera's own clock: `frames.camera_time_us`, the time a camera wrote into its file
 name (`SensrCam2010102011073001.jpg`), as ingest_ftp parsed it into the frame event; null
-where the camera said nothing.
-
-Revision ID: 0005_ui15
-Revises: 0004_notifier
-Create Date: 2026-12-05
-"""
+where the camera said nothing."""
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_ui15"
 down_revision = "0004_notifier"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
