@@ -195,7 +195,8 @@ def test_the_same_frames_give_the_same_events_whatever_the_speed_and_the_clocks(
             else:
                 wall["now"] = batch[-1].timestamp_us
                 mono["now"] = (batch[-1].timestamp_us - T0) / 1_000_000
-                wall["jump"] = 3600 * 1_000_000 if how == "wall_clock_jumps" and start > len(partition_frames) // 2 else 0
+                jumped = how == "wall_clock_jumps" and start > len(partition_frames) // 2
+                wall["jump"] = 3600 * 1_000_000 if jumped else 0
             ends = len([r for r in part.records if r.transition is Transition.END])
             part.batch(batch, idle=how != "backlog_on_a_stalling_worker" or start + size >= len(partition_frames))
             ended_at += [start + size] * (len([r for r in part.records if r.transition is Transition.END]) - ends)
