@@ -88,7 +88,7 @@ class CameraActivity:
     last_frame_id: str | None = None
     last_frame_us: int | None = None
     last_arrival: float = 0.0
-    """When the last frame was taken (the worker's monotonic clock): an event ends by the clock after its gap."""
+    """When the last frame was taken (the worker's monotonic clock): a camera still sending is not offline."""
     offline_announced: bool = False
     login: CameraLogin | None = None
     clock: Callable[[], float] = field(default=time.monotonic, repr=False)
@@ -161,15 +161,14 @@ class CameraActivity:
                            result.scene_change)
         return score, records
 
-    def tick(self, now_us: int, caught_up: bool) -> list[ActivityRecord]:
+    def tick(self, now_us: int, caught_up: bool, stream_us: int | None) -> list[ActivityRecord]:
         """What the passing of time causes while the camera sends nothing: the end of its
-        event once quiet for the event gap (by this worker's clock since the last frame,
-        so a backlog of old frames is not cut into pieces), and its offline record."""
+        event once `stream_us` (the Sensr time its partition has got to, see
+        `stream_clock`; never the worker's clock) is the event gap past its last moving
+        frame, and its offline record."""
         records: list[ActivityRecord] = []
-        event = self.tracker.open_event
-        quiet_us = round((self.clock() - self.last_arrival) * 1_000_000)
-        if event is not None and quiet_us >= self.tracker.settings.gap_us:
-            records.extend(self.tracker.expire(max(self.last_frame_us or 0, event.end_us) + quiet_us))
+        if stream_us is not None:
+            records.extend(self.tracker.expire(stream_us))
         window = self._offline_window_us()
         settled = self.clock() - self.last_arrival >= OFFLINE_SETTLE_SECONDS
         if (window and caught_up and settled and not self.offline_announced and self.last_frame_id is not None

@@ -22,7 +22,9 @@ refused commit (the partition moved) is only counted: the next owner redoes the 
 and every effect is keyed so that redoing changes nothing.
 
 Every `tick_seconds` the processor's clock ticks for the cameras of the assigned
-partitions (events ended by silence, offline cameras).
+partitions (events ended by silence, offline cameras). Events end by Sensr time only: the
+loop keeps each partition's `stream_clock.StreamClock` (the latest timestamp read, and
+whether the partition is read to its end, asked of the broker at the tick).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from sqlalchemy.exc import DBAPIError
 
 from activity_worker import metrics
 from activity_worker.processor import ActivityProcessor
+from activity_worker.stream_clock import StreamClock
 from sensr.broker import FRAMES, RebalanceListener, offsets_after
 from sensr.cameras import CameraTable
 from sensr.frames import FrameEvent, FrameEventError
@@ -74,6 +77,7 @@ class ActivityLoop:
         self._handled: dict[int, int] = {}
         """Per partition, the offset of the last record handled with the cameras' state as it is."""
         self._caught_up: set[int] = set()
+        self._stream = StreamClock()
         self._next_tick = 0.0
         self.failing: str | None = None
         """The dependency whose failure the loop is waiting out, or None when all is well."""
@@ -95,7 +99,7 @@ class ActivityLoop:
                 self._update_positions()
                 if self._clock() >= self._next_tick:
                     self._next_tick = self._clock() + self._tick_seconds
-                    self._processor.tick(self._owned(), self._is_caught_up)
+                    self._processor.tick(self._owned(), self._is_caught_up, self._stream_now())
             except (DBAPIError, KafkaError) as error:
                 self._retry_later(error, records, stop)
             else:
@@ -105,14 +109,18 @@ class ActivityLoop:
         started = time.perf_counter()
         self._forget_stale(records)
         frames: list[FrameEvent] = []
+        partitions: list[int] = []
         for record in records:
             if record.offset <= self._handled.get(record.partition, -1):
                 continue  # redelivered after a rebalance that gave the partition back: already in the state
             try:
                 frames.append(FrameEvent.from_record(record.key, record.value, record.headers))
+                partitions.append(record.partition)
             except FrameEventError as error:  # the catalog worker dead-letters it; nothing to score
                 log.warning("frame_record_invalid", partition=record.partition, offset=record.offset, error=str(error))
         self._processor.process(frames)
+        for partition, frame in zip(partitions, frames):
+            self._stream.observe(partition, frame.timestamp_us)
         for record in records:
             self._handled[record.partition] = max(record.offset, self._handled.get(record.partition, -1))
         self._commit(records)
@@ -132,6 +140,7 @@ class ActivityLoop:
         log.info("partitions_read_elsewhere", partitions=sorted(stale))
         for partition in stale:
             self._handled.pop(partition)
+        self._stream.forget(stale)
         partitions = self._consumer.partitions_for_topic(FRAMES) or {0}
         self._processor.forget([camera for camera in self._processor.cameras()
                                 if partition_of(camera, len(partitions)) in stale])
@@ -152,6 +161,7 @@ class ActivityLoop:
         log.warning("batch_retry", error=str(error), records=len(records), wait_seconds=round(wait, 2))
         self._processor.forget()
         self._handled.clear()
+        self._stream.forget()
         first: dict[TopicPartition, int] = {}
         for record in records:
             first.setdefault(TopicPartition(record.topic, record.partition), record.offset)
@@ -188,6 +198,22 @@ class ActivityLoop:
             return []
         return [camera for camera in self._table.usernames() if partition_of(camera, len(partitions)) in assigned]
 
+    def _stream_now(self) -> Callable[[str], int | None]:
+        """The Sensr time each camera's partition has got to (`StreamClock.now`), with the
+        partitions read to their end by the broker's end offsets asked now (the high-water
+        marks of the last fetch may be stale: the batch before may have taken long)."""
+        assigned = self._consumer.assignment()
+        partitions = self._consumer.partitions_for_topic(FRAMES)
+        idle: set[int] = set()
+        try:
+            ends = self._consumer.end_offsets(list(assigned)) if assigned else {}
+            positions = {tp: self._consumer.position(tp, timeout_ms=0) for tp in ends}
+            idle = {tp.partition for tp, end in ends.items() if positions[tp] is not None and positions[tp] >= end}
+        except KafkaError as error:  # then only the frames read move Sensr time on
+            log.warning("end_offsets_failed", error=str(error))
+        count = len(partitions or ()) or 1
+        return lambda camera: self._stream.now(partition := partition_of(camera, count), partition in idle)
+
     def _is_caught_up(self, camera: str) -> bool:
         partitions = self._consumer.partitions_for_topic(FRAMES)
         return bool(partitions) and partition_of(camera, len(partitions)) in self._caught_up
@@ -199,6 +225,7 @@ class ActivityLoop:
             return
         for partition in lost:
             self._handled.pop(partition, None)
+        self._stream.forget(lost)
         partitions = self._consumer.partitions_for_topic(FRAMES) or {0}
         self._processor.forget([camera for camera in self._processor.cameras()
                                 if partition_of(camera, len(partitions)) in lost])

@@ -78,10 +78,12 @@ class ActivityProcessor:
             records.extend(changes)
         self._write(scores, records)
 
-    def tick(self, owned: Iterable[str], caught_up: Callable[[str], bool]) -> None:
+    def tick(self, owned: Iterable[str], caught_up: Callable[[str], bool],
+             stream_now: Callable[[str], int | None]) -> None:
         """Let time pass for the cameras this replica owns (`owned`: taken over first if
         not held yet, so a camera that fell silent while no replica owned it is still
-        announced offline); `caught_up(camera)` says whether its partition is read to its end."""
+        announced offline); `caught_up(camera)` says whether its partition is read to its
+        end, `stream_now(camera)` the Sensr time its partition has got to (`stream_clock`)."""
         records: list[ActivityRecord] = []
         now = now_us()
         for camera in {*owned, *self._cameras}:
@@ -93,7 +95,7 @@ class ActivityProcessor:
                 continue
             state = self._camera(camera, records)
             state.apply(login)
-            records.extend(state.tick(now, caught_up(camera)))
+            records.extend(state.tick(now, caught_up(camera), stream_now(camera)))
         self._write([], records)
 
     def _camera(self, camera: str, records: list[ActivityRecord]) -> CameraActivity:

@@ -4,11 +4,13 @@ and presence is announced once each way."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from activity_worker.camera import CameraActivity
+from activity_worker.stream_clock import StreamClock
 from sensr.activity import EventRecord, PresenceRecord, RecordType, Transition
 from sensr.cameras import CameraLogin
 from sensr.frames import FrameEvent, new_frame_id
@@ -95,13 +97,13 @@ def test_offline_once_when_caught_up_and_silent_then_online_with_the_next_frame(
     frames = frames_of("cam", sequence[:3])
     run(state, index, frames[:2])
     last = frames[1]
-    assert state.tick(last.timestamp_us + 2 * MINUTE_US, caught_up=True) == []  # frames still arriving
+    assert state.tick(last.timestamp_us + 2 * MINUTE_US, caught_up=True, stream_us=None) == []  # frames still arriving
     clock.now += 10
-    assert state.tick(last.timestamp_us + 2 * MINUTE_US, caught_up=False) == []  # a backlog: never
-    assert state.tick(last.timestamp_us + 30_000_000, caught_up=True) == []  # not silent long enough
-    [offline] = state.tick(last.timestamp_us + 2 * MINUTE_US, caught_up=True)
+    assert state.tick(last.timestamp_us + 2 * MINUTE_US, caught_up=False, stream_us=None) == []  # a backlog: never
+    assert state.tick(last.timestamp_us + 30_000_000, caught_up=True, stream_us=None) == []  # not silent long enough
+    [offline] = state.tick(last.timestamp_us + 2 * MINUTE_US, caught_up=True, stream_us=None)
     assert isinstance(offline, PresenceRecord) and offline.record_id == f"{last.frame_id}:offline"
-    assert state.tick(last.timestamp_us + 3 * MINUTE_US, caught_up=True) == []  # once
+    assert state.tick(last.timestamp_us + 3 * MINUTE_US, caught_up=True, stream_us=None) == []  # once
     back = frames_of("cam", sequence[2:3], start_us=last.timestamp_us + 3 * MINUTE_US)[0]
     [online] = [r for r in run(state, index, [back]) if isinstance(r, PresenceRecord)]
     assert (online.type, online.record_id) == (RecordType.CAMERA_ONLINE, f"{back.frame_id}:online")
@@ -113,16 +115,106 @@ def test_a_disabled_camera_is_never_announced_offline(index: FrameIndex, sequenc
     frames = frames_of("cam", sequence[:2])
     run(state, index, frames)
     clock.now += 10
-    assert state.tick(frames[-1].timestamp_us + 5 * MINUTE_US, caught_up=True) == []
+    assert state.tick(frames[-1].timestamp_us + 5 * MINUTE_US, caught_up=True, stream_us=None) == []
 
 
-def test_an_event_ends_by_the_clock_when_the_camera_falls_silent(index: FrameIndex, sequence: list[bytes]) -> None:
+def test_an_event_ends_by_sensr_time_never_by_the_workers_clock(index: FrameIndex, sequence: list[bytes]) -> None:
     clock = Clock()
-    state, _ = CameraActivity.resume("cam", login(), index, clock)
-    records = run(state, index, frames_of("cam", sequence[:40]))  # ends mid-movement
+    state, _ = CameraActivity.resume("cam", login(offline_minutes=0), index, clock)
+    frames = frames_of("cam", sequence[:40])  # ends mid-movement
+    records = run(state, index, frames)
     assert any(isinstance(r, EventRecord) and r.transition is Transition.START for r in records)
-    clock.now += 1.0
-    assert state.tick(0, caught_up=True) == []
-    clock.now += 1.5  # the 2 s gap has passed on the worker's clock
-    [end] = state.tick(0, caught_up=True)
-    assert isinstance(end, EventRecord) and end.transition is Transition.END
+    last = frames[-1].timestamp_us
+    clock.now += 3600.0  # a stalled worker, a clock stepped forward: nothing ends by them
+    assert state.tick(last + 3600 * 1_000_000, caught_up=True, stream_us=last) == []
+    assert state.tick(last, caught_up=True, stream_us=None) == []
+    assert state.tick(last, caught_up=True, stream_us=last + 1_900_000) == []
+    [end] = state.tick(last, caught_up=False, stream_us=last + 2_000_000)  # the 2 s gap in Sensr time
+    assert isinstance(end, EventRecord) and end.transition is Transition.END and end.event.end_us == last
+
+
+class Partition:
+    """One partition of `sensr.frames` read as the activity loop reads it: in batches, each
+    handled camera by camera, then a tick with the partition's `StreamClock`, under clocks
+    the test drives (a wall clock and a monotonic clock that may jump)."""
+
+    def __init__(self, index: FrameIndex, wall_us: Callable[[], int], monotonic: Callable[[], float]) -> None:
+        self.index = index
+        self.stream = StreamClock(wall_us, monotonic)
+        self.cameras: dict[str, CameraActivity] = {}
+        self.records: list[EventRecord] = []
+
+    def batch(self, frames: list[FrameEvent], idle: bool) -> None:
+        for frame in frames:
+            if frame.camera not in self.cameras:
+                self.cameras[frame.camera], _ = CameraActivity.resume(frame.camera, login(), self.index)
+            self.keep(run(self.cameras[frame.camera], self.index, [frame]))
+        for frame in frames:
+            self.stream.observe(0, frame.timestamp_us)
+        for state in self.cameras.values():
+            self.keep(state.tick(0, caught_up=idle, stream_us=self.stream.now(0, idle)))
+
+    def keep(self, records: list) -> None:
+        events = [r for r in records if isinstance(r, EventRecord)]
+        self.index.save_events(events)
+        self.records.extend(events)
+
+    def events(self, camera: str) -> list[tuple[str, int, int, int, int]]:
+        return [(e.event.event_id, e.event.start_us, e.event.end_us, e.event.frame_count, e.event.moving_frames)
+                for e in self.index.events_page(camera, descending=False).events]
+
+
+@pytest.fixture(scope="module")
+def partition_frames(sequence: list[bytes]) -> list[FrameEvent]:
+    """Camera "cam" moving, silent for 15 s while "other" sends still frames, moving
+    again; in the order of their timestamps, as one partition holds them."""
+    still = sequence[:20] + sequence[60:]
+    cam = frames_of("cam", sequence[:45]) + frames_of("cam", sequence[20:60], start_us=T0 + 20_000_000)
+    other = frames_of("other", [still[n % len(still)] for n in range(260)], start_us=T0 + 50_000)
+    return sorted(cam + other, key=lambda frame: frame.timestamp_us)
+
+
+@pytest.mark.parametrize("how", ["live", "backlog_on_a_stalling_worker", "wall_clock_jumps"])
+def test_the_same_frames_give_the_same_events_whatever_the_speed_and_the_clocks(
+        tmp_path: Path, partition_frames: list[FrameEvent], how: str) -> None:
+    """A live worker (a batch per frame, ticks in step with the frames, always read to the
+    end) is the reference; a worker that reads a backlog an hour late in batches of 50 and
+    stalls 100 s at every batch, and a live one whose wall clock jumps an hour ahead half-way,
+    give the same events and end them at the same frame of the partition."""
+    def play(how: str, name: str) -> tuple[Partition, list[int]]:
+        wall = {"now": 0, "jump": 0}
+        mono = {"now": 0.0}
+        part = Partition(FrameIndex.open(f"sqlite:///{tmp_path / name}"), lambda: wall["now"] + wall["jump"],
+                         lambda: mono["now"])
+        ended_at: list[int] = []  # the partition's position when each event ended
+        size = 50 if how == "backlog_on_a_stalling_worker" else 1
+        for start in range(0, len(partition_frames), size):
+            batch = partition_frames[start:start + size]
+            if how == "backlog_on_a_stalling_worker":
+                wall["now"], mono["now"] = T0 + 3600 * 1_000_000, mono["now"] + 100.0
+            else:
+                wall["now"] = batch[-1].timestamp_us
+                mono["now"] = (batch[-1].timestamp_us - T0) / 1_000_000
+                jumped = how == "wall_clock_jumps" and start > len(partition_frames) // 2
+                wall["jump"] = 3600 * 1_000_000 if jumped else 0
+            ends = len([r for r in part.records if r.transition is Transition.END])
+            part.batch(batch, idle=how != "backlog_on_a_stalling_worker" or start + size >= len(partition_frames))
+            ended_at += [start + size] * (len([r for r in part.records if r.transition is Transition.END]) - ends)
+        return part, ended_at
+
+    live, live_ends = play("live", "reference.sqlite")
+    other, other_ends = play(how, f"{how}.sqlite")
+    try:
+        assert len(live.events("cam")) == 2 and live.events("other") == []
+        assert other.events("cam") == live.events("cam")
+        first_end = live.events("cam")[0][2]
+        second_start = live.events("cam")[1][1]
+        reached = partition_frames[live_ends[0] - 1].timestamp_us
+        assert first_end + 7_000_000 <= reached < second_start  # by the other camera's frames: gap + settle
+        if how == "wall_clock_jumps":
+            assert other_ends == live_ends
+        assert [r.event.event_id for r in other.records if r.transition is Transition.END] == \
+               [r.event.event_id for r in live.records if r.transition is Transition.END]
+    finally:
+        live.index.close()
+        other.index.close()

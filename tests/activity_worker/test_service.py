@@ -223,10 +223,13 @@ def test_sigkill_in_the_middle_of_an_event_then_restart_gives_the_events_of_an_u
     scored, not committed) and restarted. Same event ids, spans and frame counts; the
     restarted one only misses the moving frames its model spends warming up again; and
     sensr.activity holds no other event."""
-    # 100 quiet frames end an event; 10 s of the clock too: longer than the pause for the restart
+    # 100 quiet frames end an event. The frames are stamped from now on, as an edge stamps
+    # them when they come: Sensr time on an idle partition runs with the wall clock
+    # (activity_worker/stream_clock.py), and frames stamped 40 s ago would have their
+    # event ended while the restarted worker waits for the rest of them.
     cam = camera(kafka_bootstrap, unique_name, event_gap_seconds=10)
     images = jpegs([*still(20), *crossing(60), *still(110), *crossing(100), *still(110)])
-    frames = camera_frames(cam, images)
+    frames = camera_frames(cam, images, start_us=now_us())
     runs = {}
     for run in ("through", "killed"):
         group = f"activity-{unique_name}-{run}"
