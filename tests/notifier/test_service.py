@@ -253,3 +253,39 @@ def test_a_disabled_camera_does_not_alarm(notifier_env: dict[str, str], notifier
 
     eventually(back_online, 60, 1.0, what="no online e-mail once enabled")
     assert inbox.with_subject("no frames since") == []
+
+
+def test_due_retries_to_hanging_receivers_leave_the_other_slots_to_new_alerts(
+        notifier_env: dict[str, str], notifiers: Callable[..., Worker], receivers: HttpReceivers,
+        delivery_index: FrameIndex, unique_name: str, kafka_bootstrap: str) -> None:
+    """Eight receivers answer 500, then hang on every retry: of 4 slots, their due retries
+    take only the retry share (2); another camera's new alert goes out while they hang."""
+    camera, other = unique_name, unique_name + "b"
+    release = threading.Event()
+    hanging = [webhook_rule(camera, n, receivers, answers=[500]) for n in range(8)]
+    for _rule, hook in hanging:
+        hook.hold, hook.hold_from = release, 1
+    fine, other_hook = webhook_rule(other, 1, receivers)
+    set_rules(kafka_bootstrap, camera, [r for r, _hook in hanging])
+    set_rules(kafka_bootstrap, other, [fine])
+    notifiers(notifier_env, SENSR_NOTIFIER_CONCURRENCY="4", SENSR_NOTIFIER_RETRY_CONCURRENCY="2",
+              SENSR_NOTIFIER_TIMEOUT="300", SENSR_NOTIFIER_LEASE_SECONDS="600")
+    offline = presence(camera, online=False)
+    produce_activity(kafka_bootstrap, [offline])
+    log = DeliveryLog(delivery_index.engine)
+
+    def backlog() -> bool:  # every first attempt failed, two retries hang, the six others are due
+        rows = log.for_record(offline.record_id)
+        return (len(rows) == 8 and all(d.attempts == 1 and d.state is DeliveryState.PENDING for d in rows)
+                and sum(len(hook.received) for _rule, hook in hanging) >= 10)
+    eventually(backlog, 60, what=lambda: f"no retry backlog: {[len(h.received) for _r, h in hanging]}")
+
+    produce_activity(kafka_bootstrap, [presence(other, online=False)])
+    eventually(lambda: other_hook.received, 60, what="the new alert waits behind the retries")
+    assert sum(len(hook.received) for _rule, hook in hanging) == 10  # still only the retry share
+    assert all(d.attempts == 1 for d in log.for_record(offline.record_id))  # and none of them has ended
+
+    release.set()
+    eventually(lambda: all(d.state is DeliveryState.DELIVERED for d in log.for_record(offline.record_id)), 60,
+               what="the retries, once the receivers answer")
+    assert all(len(set(hook.ids())) == 1 for _rule, hook in hanging)
