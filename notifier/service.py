@@ -38,9 +38,10 @@ from notifier.mail import SmtpSender, sender_address
 from notifier.push import PushSender
 from notifier.rules import RuleTable
 from notifier.slots import SendSlots, claim_due
+from notifier.stored_frames import StoredFrames
 from notifier.webhooks import WebhookSender
 from sensr.activity import ActivityRecordError, decode_activity_record
-from sensr.broker import ACTIVITY, close_quietly, ensure_topics, make_consumer
+from sensr.broker import ACTIVITY, CATALOG, close_quietly, ensure_topics, make_consumer
 from sensr.cameras import CameraTable
 from sensr.deliveries import Delivery, DeliveryLog
 from sensr.frames import now_us
@@ -109,7 +110,13 @@ class NotifierService:
         deliveries = DeliveryLog(index.engine)
         self._deliveries = deliveries
         key_frames = KeyFrames(index, make_s3_client(settings.s3), settings.s3.s3_bucket)
-        self._dispatcher = Dispatcher(deliveries, self._rules, self._cameras, key_frames, channels, public_base_url(settings),
+        stored = StoredFrames(lambda: make_consumer(settings.core, settings.kafka, CATALOG, group_id=None,
+                                                    client_id="sensr-notifier-catalog", auto_offset_reset="latest",
+                                                    fetch_max_wait_ms=FETCH_WAIT_MS))
+        stored.start(asyncio.get_running_loop())
+        resources.callback(stored.stop)
+        self._dispatcher = Dispatcher(deliveries, self._rules, self._cameras, key_frames, stored, channels,
+                                      public_base_url(settings),
                                       notifier.notifier_first_retry_seconds)
         self._intake = Intake(self._rules, self._cameras, deliveries, notifier.notifier_lease_seconds, now_us)
         self._slots = SendSlots(notifier.notifier_concurrency, notifier.notifier_retry_concurrency)

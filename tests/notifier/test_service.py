@@ -12,11 +12,13 @@ from zoneinfo import ZoneInfo
 
 from sensr.alert_rules import AlertRule, Channel, new_secret
 from sensr.deliveries import DeliveryLog, DeliveryState
+from sensr.frames import new_frame_id, now_us
 from sensr.index import FrameIndex
 from tests.support.alert_receivers import Hook, HttpReceivers, Mailbox, jpeg_parts
 from tests.support.catalog_worker import Worker, s3_client
 from tests.support.notifier import key_frame
-from tests.support.notifier_stack import event_end, event_start, presence, produce_activity, set_rules, store_frame
+from tests.support.notifier_stack import (announce_stored, event_end, event_start, presence, produce_activity,
+                                          set_rules, store_frame)
 from workload.waiting import eventually
 
 
@@ -289,3 +291,28 @@ def test_due_retries_to_hanging_receivers_leave_the_other_slots_to_new_alerts(
     eventually(lambda: all(d.state is DeliveryState.DELIVERED for d in log.for_record(offline.record_id)), 60,
                what="the retries, once the receivers answer")
     assert all(len(set(hook.ids())) == 1 for _rule, hook in hanging)
+
+
+def test_a_key_frame_stored_after_its_event_started_is_awaited_on_the_catalog_and_attached(
+        notifier_env: dict[str, str], notifiers: Callable[..., Worker], mailbox: tuple[Mailbox, int],
+        delivery_index: FrameIndex, unique_name: str, kafka_bootstrap: str) -> None:
+    """The event start comes before its key frame is stored: the send awaits the frame's
+    announcement on sensr.catalog (no polling, no postponing) and sends it once it is in."""
+    camera, (inbox, _port) = unique_name, mailbox
+    set_rules(kafka_bootstrap, camera, [rule(camera, 1, Channel.EMAIL, "owner@example.org")])
+    worker = notifiers(notifier_env)
+    jpeg, at = key_frame(), now_us()
+    frame_id = new_frame_id(at)
+    start = event_start(camera, frame_id)
+    produce_activity(kafka_bootstrap, [start])
+    eventually(lambda: worker.metric("sensr_notifier_key_frames_awaited") == 1, 30, what="the send is not awaiting")
+    assert inbox.messages == []
+
+    store_frame(delivery_index, s3_client(notifier_env), notifier_env["SENSR_S3_BUCKET"], camera, jpeg, at, frame_id)
+    announce_stored(kafka_bootstrap, delivery_index, camera, frame_id)
+    [motion] = eventually(lambda: inbox.with_subject("motion at"), 30, what="no motion e-mail")
+    assert jpeg_parts(motion) == [jpeg]
+    assert worker.metric("sensr_notifier_key_frame_waits_total", outcome="announced") == 1
+    assert worker.metric("sensr_notifier_key_frame_waits_total", outcome="timed_out") == 0
+    [delivery] = DeliveryLog(delivery_index.engine).for_record(start.record_id)
+    assert (delivery.state, delivery.attempts, delivery.last_error) == (DeliveryState.DELIVERED, 1, None)
