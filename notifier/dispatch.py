@@ -46,8 +46,9 @@ of a rule created a moment ago) before it fails as "rule removed"."""
 KEY_FRAME_WAIT = timedelta(minutes=2)
 """How long a motion alert waits for its key frame to be stored before it goes without."""
 KEY_FRAME_QUICK_WAIT = 10.0
-"""Seconds a send awaits the catalog's announcement of a key frame not stored yet before
-it is postponed."""
+"""Seconds from a delivery's creation during which its send awaits (in its send slot) the
+catalog's announcement of a key frame not stored yet; after that it is postponed, and
+later tries only look in the index, so a frame that never comes holds no slot for long."""
 _POSTPONE_SECONDS = 1.0
 
 
@@ -178,16 +179,17 @@ class Dispatcher:
     async def _key_frame(self, delivery: Delivery, rule: AlertRule, frame_id: str) -> bytes | None:
         """The key frame's bytes. The activity worker may announce an event a moment before
         the catalog worker has stored its key frame: then await the frame's announcement
-        on `sensr.catalog` (`notifier.stored_frames`) for up to `KEY_FRAME_QUICK_WAIT`, and
-        postpone the delivery if it has not come (for up to `KEY_FRAME_WAIT`, then the
-        alert goes without)."""
+        on `sensr.catalog` (`notifier.stored_frames`) until `KEY_FRAME_QUICK_WAIT` after
+        the delivery's creation, and postpone the delivery if it has not come (for up to
+        `KEY_FRAME_WAIT`, then the alert goes without)."""
+        budget = KEY_FRAME_QUICK_WAIT - (self._clock() - delivery.created_us) / 1e6
         try:
             with self._stored.watch(frame_id) as stored:
                 frame = await asyncio.to_thread(self._key_frames.read, rule.camera, frame_id)
-                if frame is None:
+                if frame is None and budget > 0:
                     try:
                         with metrics.KEY_FRAMES_AWAITED.track_inprogress():
-                            await asyncio.wait_for(stored.wait(), KEY_FRAME_QUICK_WAIT)
+                            await asyncio.wait_for(stored.wait(), budget)
                     except TimeoutError:
                         metrics.KEY_FRAME_WAITS.labels("timed_out").inc()
                     else:
