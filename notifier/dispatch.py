@@ -172,7 +172,8 @@ class Dispatcher:
         if record.type is RecordType.EVENT_END:
             summary = MotionSummary(duration=timedelta(microseconds=event.end_us - event.start_us),
                                     frames=event.frame_count, peak=event.peak_score)
-        key_frame = await self._key_frame(delivery, rule, event.key_frame_id)
+        # A webhook carries the link, not the picture: it need not wait for the frame's storing.
+        key_frame = None if rule.channel is Channel.WEBHOOK else await self._key_frame(delivery, rule, event.key_frame_id)
         return Alert(kind=kind, at=happened_at(record), link=link, event_id=event.event_id,
                      key_frame=key_frame, summary=summary, **common)
 

@@ -295,17 +295,21 @@ def test_due_retries_to_hanging_receivers_leave_the_other_slots_to_new_alerts(
 
 def test_a_key_frame_stored_after_its_event_started_is_awaited_on_the_catalog_and_attached(
         notifier_env: dict[str, str], notifiers: Callable[..., Worker], mailbox: tuple[Mailbox, int],
-        delivery_index: FrameIndex, unique_name: str, kafka_bootstrap: str) -> None:
-    """The event start comes before its key frame is stored: the send awaits the frame's
-    announcement on sensr.catalog (no polling, no postponing) and sends it once it is in."""
+        receivers: HttpReceivers, delivery_index: FrameIndex, unique_name: str, kafka_bootstrap: str) -> None:
+    """The event start comes before its key frame is stored: the e-mail awaits the frame's
+    announcement on sensr.catalog (no polling, no postponing) and is sent once it is in;
+    the webhook, which carries only the link, does not wait."""
     camera, (inbox, _port) = unique_name, mailbox
-    set_rules(kafka_bootstrap, camera, [rule(camera, 1, Channel.EMAIL, "owner@example.org")])
+    hooked, hook = webhook_rule(camera, 2, receivers)
+    set_rules(kafka_bootstrap, camera, [rule(camera, 1, Channel.EMAIL, "owner@example.org"), hooked])
     worker = notifiers(notifier_env)
     jpeg, at = key_frame(), now_us()
     frame_id = new_frame_id(at)
     start = event_start(camera, frame_id)
     produce_activity(kafka_bootstrap, [start])
     eventually(lambda: worker.metric("sensr_notifier_key_frames_awaited") == 1, 30, what="the send is not awaiting")
+    [webhook] = eventually(lambda: hook.received, 30, what="the webhook waits for the key frame")
+    assert webhook["body"]["data"]["link"].endswith(f"/frames/{frame_id}")  # type: ignore[index]
     assert inbox.messages == []
 
     store_frame(delivery_index, s3_client(notifier_env), notifier_env["SENSR_S3_BUCKET"], camera, jpeg, at, frame_id)
@@ -314,5 +318,5 @@ def test_a_key_frame_stored_after_its_event_started_is_awaited_on_the_catalog_an
     assert jpeg_parts(motion) == [jpeg]
     assert worker.metric("sensr_notifier_key_frame_waits_total", outcome="announced") == 1
     assert worker.metric("sensr_notifier_key_frame_waits_total", outcome="timed_out") == 0
-    [delivery] = DeliveryLog(delivery_index.engine).for_record(start.record_id)
-    assert (delivery.state, delivery.attempts, delivery.last_error) == (DeliveryState.DELIVERED, 1, None)
+    deliveries = DeliveryLog(delivery_index.engine).for_record(start.record_id)
+    assert [(d.state, d.attempts, d.last_error) for d in deliveries] == [(DeliveryState.DELIVERED, 1, None)] * 2
