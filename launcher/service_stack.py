@@ -23,7 +23,7 @@ from kafka.structs import OffsetAndMetadata
 
 from infra.process import ManagedProcess, free_ports
 from launcher.services import ROOT, SERVICE_NAMES, SERVICES, answers_ok, launch, service, setting, wait_ready
-from sensr.broker import CLIP_JOBS, CLIP_PROGRESS, FRAMES, make_consumer
+from sensr.broker import ACTIVITY, CLIP_JOBS, CLIP_PROGRESS, FRAMES, make_consumer
 from sensr.settings import CoreSettings, KafkaSettings, S3Settings
 from sensr.storage import ensure_bucket, make_s3_client
 
@@ -193,8 +193,8 @@ class ServiceStack:
     # -- starting and stopping -------------------------------------------------------------------
 
     def start(self, timeout: float = 120.0) -> ServiceStack:
-        """Make the bucket (as `sensr run` does), put the catalog group at the end of
-        `sensr.frames`, then start every service in order, each ready before the next."""
+        """Make the bucket (as `sensr run` does), put the stack's consumer groups at the end
+        of their topics, then start every service in order, each ready before the next."""
         if self.s3 is not None:
             ensure_bucket(make_s3_client(S3Settings(s3_endpoint=self.s3.endpoint, s3_access_key=self.s3.access_key,
                                                     s3_secret_key=self.s3.secret_key)), self.bucket)
@@ -202,6 +202,8 @@ class ServiceStack:
             start_group_at_end(self.kafka_bootstrap, self.env["SENSR_CATALOG_GROUP_ID"])
         if "activity_worker" in self.services:
             start_group_at_end(self.kafka_bootstrap, self.env["SENSR_ACTIVITY_GROUP_ID"])
+        if "notifier" in self.services:  # what other stacks left on sensr.activity is not this one's to alert
+            start_group_at_end(self.kafka_bootstrap, self.env["SENSR_NOTIFIER_GROUP_ID"], ACTIVITY)
         if "clip_worker" in self.services:
             start_group_at_end(self.kafka_bootstrap, self.env["SENSR_CLIP_GROUP_ID"], CLIP_JOBS)
         if "api" in self.services:

@@ -30,6 +30,7 @@ from notifier.mail import SmtpSender, alert_email
 from notifier.message import Alert, AlertKind, MotionSummary
 from notifier.push import PushSender
 from notifier.rules import RuleTable
+from notifier.stored_frames import StoredFrames
 from notifier.webhooks import Attempt, Outcome, WebhookSender, retry_delay
 from sensr.activity import EventRecord, RecordType, decode_activity_record
 from sensr.alert_rules import AlertRule, Channel
@@ -45,7 +46,9 @@ of a rule created a moment ago) before it fails as "rule removed"."""
 KEY_FRAME_WAIT = timedelta(minutes=2)
 """How long a motion alert waits for its key frame to be stored before it goes without."""
 KEY_FRAME_QUICK_WAIT = 10.0
-"""Seconds a send looks again for a key frame not stored yet before it is postponed."""
+"""Seconds from a delivery's creation during which its send awaits (in its send slot) the
+catalog's announcement of a key frame not stored yet; after that it is postponed, and
+later tries only look in the index, so a frame that never comes holds no slot for long."""
 _POSTPONE_SECONDS = 1.0
 
 
@@ -64,12 +67,13 @@ class Channels:
 
 class Dispatcher:
     def __init__(self, deliveries: DeliveryLog, rules: RuleTable, cameras: CameraTable, key_frames: KeyFrames,
-                 channels: Channels, base_url: str, first_retry: float, clock: Callable[[], int] = now_us,
-                 rng: random.Random | None = None) -> None:
+                 stored: StoredFrames, channels: Channels, base_url: str, first_retry: float,
+                 clock: Callable[[], int] = now_us, rng: random.Random | None = None) -> None:
         self._log = deliveries
         self._rules = rules
         self._cameras = cameras
         self._key_frames = key_frames
+        self._stored = stored
         self._channels = channels
         self._base_url = base_url
         self._first_retry = first_retry
@@ -96,7 +100,7 @@ class Dispatcher:
                                         status=None, error="the rule was removed", now_us=now)
             return
         try:
-            alert = await asyncio.to_thread(self._alert, delivery, rule)
+            alert = await self._alert(delivery, rule)
         except _NotYet as wait:
             await self._postpone(delivery, str(wait))
             return
@@ -150,8 +154,8 @@ class Dispatcher:
             return Attempt(Outcome.RETRY, error=f"SMTP server unreachable: {error}")
         return Attempt(Outcome.DELIVERED, status=250)
 
-    def _alert(self, delivery: Delivery, rule: AlertRule) -> Alert:
-        """The alert a delivery tells (blocks: reads the key frame)."""
+    async def _alert(self, delivery: Delivery, rule: AlertRule) -> Alert:
+        """The alert a delivery tells, with its key frame (raises _NotYet while it is awaited)."""
         kind = AlertKind(delivery.kind)
         camera_link = f"{self._base_url}/cameras/{rule.camera_id}"
         login = self._cameras.get(rule.camera)
@@ -168,19 +172,30 @@ class Dispatcher:
         if record.type is RecordType.EVENT_END:
             summary = MotionSummary(duration=timedelta(microseconds=event.end_us - event.start_us),
                                     frames=event.frame_count, peak=event.peak_score)
+        # A webhook carries the link, not the picture: it need not wait for the frame's storing.
+        key_frame = None if rule.channel is Channel.WEBHOOK else await self._key_frame(delivery, rule, event.key_frame_id)
         return Alert(kind=kind, at=happened_at(record), link=link, event_id=event.event_id,
-                     key_frame=self._key_frame(delivery, rule, event.key_frame_id), summary=summary, **common)
+                     key_frame=key_frame, summary=summary, **common)
 
-    def _key_frame(self, delivery: Delivery, rule: AlertRule, frame_id: str) -> bytes | None:
+    async def _key_frame(self, delivery: Delivery, rule: AlertRule, frame_id: str) -> bytes | None:
         """The key frame's bytes. The activity worker may announce an event a moment before
-        the catalog worker has stored its key frame: look again a few times within
-        `KEY_FRAME_QUICK_WAIT` (on this worker thread), then postpone the delivery."""
-        pause, waited = 0.05, 0.0
+        the catalog worker has stored its key frame: then await the frame's announcement
+        on `sensr.catalog` (`notifier.stored_frames`) until `KEY_FRAME_QUICK_WAIT` after
+        the delivery's creation, and postpone the delivery if it has not come (for up to
+        `KEY_FRAME_WAIT`, then the alert goes without)."""
+        budget = KEY_FRAME_QUICK_WAIT - (self._clock() - delivery.created_us) / 1e6
         try:
-            while (frame := self._key_frames.read(rule.camera, frame_id)) is None and waited < KEY_FRAME_QUICK_WAIT:
-                time.sleep(pause)
-                waited += pause
-                pause = min(pause * 2, 0.2)
+            with self._stored.watch(frame_id) as stored:
+                frame = await asyncio.to_thread(self._key_frames.read, rule.camera, frame_id)
+                if frame is None and budget > 0:
+                    try:
+                        with metrics.KEY_FRAMES_AWAITED.track_inprogress():
+                            await asyncio.wait_for(stored.wait(), budget)
+                    except TimeoutError:
+                        metrics.KEY_FRAME_WAITS.labels("timed_out").inc()
+                    else:
+                        metrics.KEY_FRAME_WAITS.labels("announced").inc()
+                        frame = await asyncio.to_thread(self._key_frames.read, rule.camera, frame_id)
         except (S3Error, TransportError) as error:
             raise _NotYet(f"the key frame could not be read: {error}") from None
         if frame is None and self._clock() - delivery.created_us < KEY_FRAME_WAIT.total_seconds() * 1e6:

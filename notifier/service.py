@@ -12,7 +12,8 @@ Two loops share the event loop:
 * due: every `SENSR_NOTIFIER_POLL_SECONDS`, claim the deliveries that are due (retries,
   and sends whose replica died before recording them) and send them.
 
-Sends run as tasks, at most `SENSR_NOTIFIER_CONCURRENCY` at once. On a stop the loops
+Sends run as tasks, at most `SENSR_NOTIFIER_CONCURRENCY` at once, first attempts ahead
+of retries (`notifier.slots`). On a stop the loops
 end, the sends under way get a moment to finish, and whatever is left unrecorded is
 sent again by a replica once its lease ends.
 """
@@ -36,9 +37,11 @@ from notifier.key_frames import KeyFrames
 from notifier.mail import SmtpSender, sender_address
 from notifier.push import PushSender
 from notifier.rules import RuleTable
+from notifier.slots import SendSlots, claim_due
+from notifier.stored_frames import StoredFrames
 from notifier.webhooks import WebhookSender
 from sensr.activity import ActivityRecordError, decode_activity_record
-from sensr.broker import ACTIVITY, close_quietly, ensure_topics, make_consumer
+from sensr.broker import ACTIVITY, CATALOG, close_quietly, ensure_topics, make_consumer
 from sensr.cameras import CameraTable
 from sensr.deliveries import Delivery, DeliveryLog
 from sensr.frames import now_us
@@ -107,10 +110,16 @@ class NotifierService:
         deliveries = DeliveryLog(index.engine)
         self._deliveries = deliveries
         key_frames = KeyFrames(index, make_s3_client(settings.s3), settings.s3.s3_bucket)
-        self._dispatcher = Dispatcher(deliveries, self._rules, self._cameras, key_frames, channels, public_base_url(settings),
+        stored = StoredFrames(lambda: make_consumer(settings.core, settings.kafka, CATALOG, group_id=None,
+                                                    client_id="sensr-notifier-catalog", auto_offset_reset="latest",
+                                                    fetch_max_wait_ms=FETCH_WAIT_MS))
+        stored.start(asyncio.get_running_loop())
+        resources.callback(stored.stop)
+        self._dispatcher = Dispatcher(deliveries, self._rules, self._cameras, key_frames, stored, channels,
+                                      public_base_url(settings),
                                       notifier.notifier_first_retry_seconds)
         self._intake = Intake(self._rules, self._cameras, deliveries, notifier.notifier_lease_seconds, now_us)
-        self._slots = asyncio.Semaphore(notifier.notifier_concurrency)
+        self._slots = SendSlots(notifier.notifier_concurrency, notifier.notifier_retry_concurrency)
         self._consumer = await self._in_consumer_thread(lambda: make_consumer(
             settings.core, settings.kafka, ACTIVITY, group_id=notifier.notifier_group_id,
             client_id="sensr-notifier", fetch_max_wait_ms=FETCH_WAIT_MS))
@@ -192,13 +201,13 @@ class NotifierService:
             with suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), notifier.notifier_poll_seconds)
             self._wake.clear()
-            free = notifier.notifier_concurrency - len(self._sends)
-            if self._stop.is_set() or free <= 0:
+            room = self._slots.room()
+            if self._stop.is_set() or room.total <= 0:
                 continue
             now = now_us()
             try:
-                due = await asyncio.to_thread(self._deliveries.claim_due, now,
-                                              now + int(notifier.notifier_lease_seconds * 1e6), free)
+                due = await asyncio.to_thread(claim_due, self._deliveries, room, now,
+                                              now + int(notifier.notifier_lease_seconds * 1e6))
             except SQLAlchemyError as error:
                 log.warning("due_deliveries_not_read", error=str(error).splitlines()[0])
                 continue
@@ -211,7 +220,7 @@ class NotifierService:
         task.add_done_callback(self._sends.discard)
 
     async def _send(self, delivery: Delivery) -> None:
-        async with self._slots:
+        async with self._slots.turn(delivery):
             await self._dispatcher.send(delivery)
 
     # -- helpers -----------------------------------------------------------------------

@@ -44,7 +44,9 @@ _CONCURRENT_CALLS = 64
 def payload(alert: Alert) -> bytes:
     """The JSON body, in the Standard Webhooks envelope: `type`, `timestamp`, `data`.
 
-    The key frame is not inlined (webhook bodies stay small); `data.link` leads to it.
+    The key frame is not inlined (webhook bodies stay small); `data.link` leads to it (so a
+    webhook is sent without waiting for the frame to be stored: the link may answer 404 for
+    the moment the catalog worker takes to store it).
     """
     data: dict[str, object] = {
         "camera_id": alert.camera_id,

@@ -136,13 +136,16 @@ class DeliveryLog:
         with self._engine.connect() as conn:
             return conn.execute(query).scalar()
 
-    def claim_due(self, now_us: int, lease_until_us: int, limit: int) -> list[Delivery]:
+    def claim_due(self, now_us: int, lease_until_us: int, limit: int, *, retries: bool | None = None) -> list[Delivery]:
         """Take up to `limit` pending deliveries that are due and not held by a live lease
-        (a retry, or a send a crashed replica never recorded), leasing each to the caller."""
+        (a retry, or a send a crashed replica never recorded), leasing each to the caller.
+        `retries`: only deliveries tried before (True), only ones never tried (False), or both."""
         due = (sa.select(DELIVERIES).where(
             DELIVERIES.c.state == str(DeliveryState.PENDING), DELIVERIES.c.next_attempt_us <= now_us,
             sa.or_(DELIVERIES.c.lease_until_us.is_(None), DELIVERIES.c.lease_until_us < now_us))
             .order_by(DELIVERIES.c.next_attempt_us).limit(limit))
+        if retries is not None:
+            due = due.where(DELIVERIES.c.attempts > 0 if retries else DELIVERIES.c.attempts == 0)
         with self._engine.connect() as conn:
             candidates = [_delivery(row) for row in conn.execute(due)]
         claimed = []

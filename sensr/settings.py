@@ -142,6 +142,7 @@ class NotifierSettings(_Section):
     notifier_first_retry_seconds: float = Field(5.0, gt=0, description="Pause before the second attempt of a webhook, push or e-mail delivery that failed for a passing reason (timeout, 5xx, 429); each later pause doubles, up to an hour, for up to 24 hours.")
     notifier_poll_seconds: float = Field(1.0, gt=0, description="Seconds between a notifier replica's looks for deliveries that are due again (retries, and sends a crashed replica left unfinished).")
     notifier_concurrency: int = Field(32, ge=1, description="Deliveries one notifier replica sends at once; more wait their turn (other cameras' alerts are never held up by one slow receiver beyond this).")
+    notifier_retry_concurrency: int = Field(8, ge=1, description="Of the notifier's `SENSR_NOTIFIER_CONCURRENCY` sends, how many may be retries at once: retries go to receivers that failed before (often dead or slow ones that hold a send for the whole timeout), so a backlog of them never takes the slots new alerts need.")
 
     @field_validator("notifier_allowed_networks", mode="before")
     @classmethod

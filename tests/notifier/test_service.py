@@ -12,11 +12,13 @@ from zoneinfo import ZoneInfo
 
 from sensr.alert_rules import AlertRule, Channel, new_secret
 from sensr.deliveries import DeliveryLog, DeliveryState
+from sensr.frames import new_frame_id, now_us
 from sensr.index import FrameIndex
 from tests.support.alert_receivers import Hook, HttpReceivers, Mailbox, jpeg_parts
 from tests.support.catalog_worker import Worker, s3_client
 from tests.support.notifier import key_frame
-from tests.support.notifier_stack import event_end, event_start, presence, produce_activity, set_rules, store_frame
+from tests.support.notifier_stack import (announce_stored, event_end, event_start, presence, produce_activity,
+                                          set_rules, store_frame)
 from workload.waiting import eventually
 
 
@@ -253,3 +255,68 @@ def test_a_disabled_camera_does_not_alarm(notifier_env: dict[str, str], notifier
 
     eventually(back_online, 60, 1.0, what="no online e-mail once enabled")
     assert inbox.with_subject("no frames since") == []
+
+
+def test_due_retries_to_hanging_receivers_leave_the_other_slots_to_new_alerts(
+        notifier_env: dict[str, str], notifiers: Callable[..., Worker], receivers: HttpReceivers,
+        delivery_index: FrameIndex, unique_name: str, kafka_bootstrap: str) -> None:
+    """Eight receivers answer 500, then hang on every retry: of 4 slots, their due retries
+    take only the retry share (2); another camera's new alert goes out while they hang."""
+    camera, other = unique_name, unique_name + "b"
+    release = threading.Event()
+    hanging = [webhook_rule(camera, n, receivers, answers=[500]) for n in range(8)]
+    for _rule, hook in hanging:
+        hook.hold, hook.hold_from = release, 1
+    fine, other_hook = webhook_rule(other, 1, receivers)
+    set_rules(kafka_bootstrap, camera, [r for r, _hook in hanging])
+    set_rules(kafka_bootstrap, other, [fine])
+    notifiers(notifier_env, SENSR_NOTIFIER_CONCURRENCY="4", SENSR_NOTIFIER_RETRY_CONCURRENCY="2",
+              SENSR_NOTIFIER_TIMEOUT="300", SENSR_NOTIFIER_LEASE_SECONDS="600")
+    offline = presence(camera, online=False)
+    produce_activity(kafka_bootstrap, [offline])
+    log = DeliveryLog(delivery_index.engine)
+
+    def backlog() -> bool:  # every first attempt failed, two retries hang, the six others are due
+        rows = log.for_record(offline.record_id)
+        return (len(rows) == 8 and all(d.attempts == 1 and d.state is DeliveryState.PENDING for d in rows)
+                and sum(len(hook.received) for _rule, hook in hanging) >= 10)
+    eventually(backlog, 60, what=lambda: f"no retry backlog: {[len(h.received) for _r, h in hanging]}")
+
+    produce_activity(kafka_bootstrap, [presence(other, online=False)])
+    eventually(lambda: other_hook.received, 60, what="the new alert waits behind the retries")
+    assert sum(len(hook.received) for _rule, hook in hanging) == 10  # still only the retry share
+    assert all(d.attempts == 1 for d in log.for_record(offline.record_id))  # and none of them has ended
+
+    release.set()
+    eventually(lambda: all(d.state is DeliveryState.DELIVERED for d in log.for_record(offline.record_id)), 60,
+               what="the retries, once the receivers answer")
+    assert all(len(set(hook.ids())) == 1 for _rule, hook in hanging)
+
+
+def test_a_key_frame_stored_after_its_event_started_is_awaited_on_the_catalog_and_attached(
+        notifier_env: dict[str, str], notifiers: Callable[..., Worker], mailbox: tuple[Mailbox, int],
+        receivers: HttpReceivers, delivery_index: FrameIndex, unique_name: str, kafka_bootstrap: str) -> None:
+    """The event start comes before its key frame is stored: the e-mail awaits the frame's
+    announcement on sensr.catalog (no polling, no postponing) and is sent once it is in;
+    the webhook, which carries only the link, does not wait."""
+    camera, (inbox, _port) = unique_name, mailbox
+    hooked, hook = webhook_rule(camera, 2, receivers)
+    set_rules(kafka_bootstrap, camera, [rule(camera, 1, Channel.EMAIL, "owner@example.org"), hooked])
+    worker = notifiers(notifier_env)
+    jpeg, at = key_frame(), now_us()
+    frame_id = new_frame_id(at)
+    start = event_start(camera, frame_id)
+    produce_activity(kafka_bootstrap, [start])
+    eventually(lambda: worker.metric("sensr_notifier_key_frames_awaited") == 1, 30, what="the send is not awaiting")
+    [webhook] = eventually(lambda: hook.received, 30, what="the webhook waits for the key frame")
+    assert webhook["body"]["data"]["link"].endswith(f"/frames/{frame_id}")  # type: ignore[index]
+    assert inbox.messages == []
+
+    store_frame(delivery_index, s3_client(notifier_env), notifier_env["SENSR_S3_BUCKET"], camera, jpeg, at, frame_id)
+    announce_stored(kafka_bootstrap, delivery_index, camera, frame_id)
+    [motion] = eventually(lambda: inbox.with_subject("motion at"), 30, what="no motion e-mail")
+    assert jpeg_parts(motion) == [jpeg]
+    assert worker.metric("sensr_notifier_key_frame_waits_total", outcome="announced") == 1
+    assert worker.metric("sensr_notifier_key_frame_waits_total", outcome="timed_out") == 0
+    deliveries = DeliveryLog(delivery_index.engine).for_record(start.record_id)
+    assert [(d.state, d.attempts, d.last_error) for d in deliveries] == [(DeliveryState.DELIVERED, 1, None)] * 2

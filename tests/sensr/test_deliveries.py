@@ -82,6 +82,15 @@ def test_attempts_are_counted_and_a_retry_is_due_at_its_time(log: DeliveryLog) -
     assert log.claim_due(10_000 * SECOND, 10_001 * SECOND, 10) == []
 
 
+def test_retries_and_first_attempts_are_claimed_apart(log: DeliveryLog) -> None:
+    tried, new = delivery(record_id="ev1:start", lease_until_us=None), delivery(record_id="ev2:start", lease_until_us=None)
+    log.add([tried, new])
+    log.record_attempt(tried.delivery_id, state=DeliveryState.PENDING, status=503, error=None, now_us=101 * SECOND,
+                       next_attempt_us=102 * SECOND)
+    assert [d.delivery_id for d in log.claim_due(103 * SECOND, 150 * SECOND, 10, retries=False)] == [new.delivery_id]
+    assert [d.delivery_id for d in log.claim_due(103 * SECOND, 150 * SECOND, 10, retries=True)] == [tried.delivery_id]
+
+
 def test_spacing_counts_only_deliveries_that_were_not_skipped(log: DeliveryLog) -> None:
     log.add([delivery(now_us=100 * SECOND), delivery(record_id="ev2:start", now_us=150 * SECOND,
                                                      skipped_because="spacing")])

@@ -65,6 +65,8 @@ class Hook:
     answers: list[int] = field(default_factory=list)
     hold: threading.Event | None = None
     """While set to an unset event, requests are recorded but not answered."""
+    hold_from: int = 0
+    """The first request that `hold` holds (those before it are answered at once)."""
     received: list[dict[str, object]] = field(default_factory=list)
 
     def ids(self) -> list[str]:
@@ -98,7 +100,7 @@ class _HookHandler(RequestHandler):
             verified = False
         hook.received.append({"id": headers.get("webhook-id"), "verified": verified,
                               "body": json.loads(self.request.body)})
-        if hook.hold is not None:
+        if hook.hold is not None and len(hook.received) > hook.hold_from:
             while not hook.hold.is_set():
                 await asyncio.sleep(0.05)
         self.set_status(hook.answers.pop(0) if hook.answers else 200)

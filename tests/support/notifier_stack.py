@@ -16,7 +16,8 @@ from minio import Minio
 from infra.process import free_port
 from sensr.activity import ActivityRecord, Event, EventRecord, PresenceRecord, Transition, activity_key, activity_value
 from sensr.alert_rules import AlertRule, publish_rules
-from sensr.broker import ACTIVITY
+from sensr.broker import ACTIVITY, CATALOG
+from sensr.catalog_event import catalog_key, catalog_value
 from sensr.frames import new_frame_id, now_us
 from sensr.index import FrameIndex, FrameRecord
 from sensr.storage import ensure_bucket, object_keys
@@ -47,15 +48,26 @@ def produce_activity(bootstrap: str, records: Sequence[ActivityRecord]) -> None:
 
 
 def store_frame(index: FrameIndex, client: Minio, bucket: str, camera: str, jpeg: bytes,
-                timestamp_us: int | None = None) -> str:
-    """Store `jpeg` as one of `camera`'s frames; return its frame id."""
+                timestamp_us: int | None = None, frame_id: str | None = None) -> str:
+    """Store `jpeg` as one of `camera`'s frames (`frame_id`, or a new id); return its frame id."""
     ts = timestamp_us or now_us()
-    frame_id = new_frame_id(ts)
+    frame_id = frame_id or new_frame_id(ts)
     key, thumbnail = object_keys(camera, ts, frame_id)
     ensure_bucket(client, bucket)
     client.put_object(bucket, key, io.BytesIO(jpeg), len(jpeg), content_type="image/jpeg")
     index.add([FrameRecord(frame_id, camera, ts, len(jpeg), 64, 48, "http", key, thumbnail)])
     return frame_id
+
+
+def announce_stored(bootstrap: str, index: FrameIndex, camera: str, frame_id: str) -> None:
+    """Announce a stored frame on `sensr.catalog`, as the catalog worker does once it is stored."""
+    record = index.get(camera, frame_id)
+    assert record is not None, f"frame {frame_id} of {camera} is not stored"
+    producer = producer_for(bootstrap)
+    try:
+        producer.send(CATALOG, key=catalog_key(record), value=catalog_value(record)).get(30)
+    finally:
+        producer.close()
 
 
 def event_start(camera: str, key_frame_id: str, start_us: int | None = None, event_id: str | None = None) -> EventRecord:
