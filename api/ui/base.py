@@ -26,6 +26,7 @@ from api.handlers import ServiceHandler
 from api.status import age_text
 from api.times import format_instant
 from api.ui.calendar import to_datetime
+from api.ui.messages import human_message
 from api.ui.zone import browser_zone_name, page_zone
 from api.users import User
 
@@ -131,7 +132,7 @@ class PageHandler(ServiceHandler):
                          browser_zone=browser_zone_name(self),
                          iso=format_instant, size=human_size, q=path_part, notice=NOTICES.get(done or ""),
                          error=None, title="Sensr", owner=False, tab="", new_camera_button=True, age=age_text,
-                         status_label=STATUS_LABELS)
+                         status_label=STATUS_LABELS, human_message=human_message)
         return namespace
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
@@ -145,7 +146,7 @@ class PageHandler(ServiceHandler):
         else:
             message = _phrase(status_code)
         self.render("error.html", status=status_code, heading=_phrase(status_code),
-                    message=message[:1].upper() + message[1:], title=_phrase(status_code))
+                    message=human_message(message), title=_phrase(status_code))
 
 
 class NotFoundPage(PageHandler):
