@@ -10,6 +10,34 @@
     return (parts.join(" ") || "0 s") + (offsetSeconds > 0 ? " ahead" : " behind");
   };
 
+  // Times a script draws follow the page's zone (<html data-zone>: the one the server drew
+  // the page in) and are named as the server names them (data-zone-names: abbreviation by
+  // UTC offset in minutes), so "2026-03-08 03:00:00 EDT" reads the same from both.
+  var root = document.documentElement;
+  var zoneNames = {};
+  try { zoneNames = JSON.parse(root.getAttribute("data-zone-names") || "{}"); } catch (e) { zoneNames = {}; }
+  var zoneFormat = null;
+  try {
+    zoneFormat = new Intl.DateTimeFormat("en-US", {
+      timeZone: root.getAttribute("data-zone") || "UTC", hourCycle: "h23", year: "numeric", month: "2-digit",
+      day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit", timeZoneName: "longOffset" });
+  } catch (e) { zoneFormat = null; }
+  function wallClock(us, precise) {  // the instant as UTC reads it, without a zone
+    return new Date(Math.floor(us / 1000)).toISOString().replace("T", " ").slice(0, precise ? 23 : 19);
+  }
+  window.sensrWallClock = wallClock;
+  // `us` (µs since the epoch) in the page's zone: "2026-03-08 03:00:00 EDT" (".123" with `precise`).
+  window.sensrTime = function (us, precise) {
+    if (!zoneFormat) { return wallClock(us, precise) + " UTC"; }
+    var p = {};
+    zoneFormat.formatToParts(new Date(Math.floor(us / 1000))).forEach(function (part) { p[part.type] = part.value; });
+    var offset = /GMT([+-])(\d\d):(\d\d)/.exec(p.timeZoneName || "");
+    var minutes = offset ? (offset[1] === "-" ? -1 : 1) * (Number(offset[2]) * 60 + Number(offset[3])) : 0;
+    var name = zoneNames[String(minutes)] || p.timeZoneName;
+    var ms = precise ? "." + String(Math.floor(us / 1000) % 1000).padStart(3, "0") : "";
+    return p.year + "-" + p.month + "-" + p.day + " " + p.hour + ":" + p.minute + ":" + p.second + ms + " " + name;
+  };
+
   // Copy buttons: <button class="copy" data-copy="ID"> copies the text of element #ID.
   function copyText(text) {
     if (navigator.clipboard && window.isSecureContext) {

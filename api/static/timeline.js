@@ -4,6 +4,10 @@
 // cursor stops, the exact frame (timeline/frame.json) shows full size and the frames
 // around it (frames.json) are fetched for stepping and playing; their neighbours'
 // images are prefetched. Nothing here loads a page.
+// The day is a local day in the page's zone (23, 24 or 25 hours) and every time drawn
+// here is in that zone (window.sensrTime, app.js). The strip also shows the frames found
+// moving in each minute and the day's motion events (a click shows an event's key frame),
+// and a span chosen on it (marks, a length, or Shift-drag) goes to the clip form.
 "use strict";
 
 (function () {
@@ -47,9 +51,10 @@
     });
   }
   function seconds(us) { return Math.floor(us / 1e6) + "." + String(us % 1e6).padStart(6, "0"); }
-  function utc(us, ms) {
-    return new Date(Math.floor(us / 1000)).toISOString().replace("T", " ").slice(0, ms ? 23 : 19);
-  }
+  function local(us, precise) { return window.sensrTime(us, precise); }
+  function clock(us) { return local(us).slice(11); }  // "12:00:00 EST"
+  var moving = new Array(buckets).fill(0);  // frames found moving, per minute
+  var events = [];                          // the day's motion events, oldest first
 
   // -- the picture: latest wins, never a blank box ----------------------------------
   // While a thumbnail loads, a newer wish waits for it (a fast drag still shows
@@ -88,15 +93,72 @@
     for (var i = 0; i < buckets; i++) {
       if (!counts[i]) { continue; }
       var h = Math.max(2, height * Math.log(counts[i] + 1) / Math.log(max + 1));
-      ctx.fillRect(i / buckets * width, height - h, Math.max(1, width / buckets), h);
+      ctx.fillRect(Math.floor(i / buckets * width), height - h, Math.max(1, Math.ceil(width / buckets)), h);
     }
+    // Motion from the top down (at most 40 % of the strip), apart from the density below.
+    var most = Math.max.apply(null, moving.concat([1]));
+    ctx.fillStyle = (getComputedStyle(box).getPropertyValue("--motion") || "#b45309").trim();
+    for (var k = 0; k < buckets; k++) {
+      if (!moving[k]) { continue; }
+      var m = Math.max(2, 0.4 * height * Math.log(moving[k] + 1) / Math.log(most + 1));
+      ctx.fillRect(Math.floor(k / buckets * width), 0, Math.max(1, Math.ceil(width / buckets)), m);  // whole pixels: crisp
+    }
+    drawSelection();
+  }
+  function fractionOf(instant) { return (instant - since) / (until - since); }
+  function drawEvents() {
+    var row = document.getElementById("tl-events");
+    row.textContent = "";
+    events.forEach(function (event) {
+      var mark = document.createElement("span");
+      mark.style.left = (fractionOf(event.start_us) * 100) + "%";
+      mark.style.width = (Math.max(0, fractionOf(Math.min(event.end_us, until)) - fractionOf(event.start_us)) * 100) + "%";
+      row.appendChild(mark);
+    });
+    var list = document.getElementById("tl-event-items");
+    list.textContent = "";
+    events.forEach(function (event, n) {
+      var item = document.createElement("li");
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "linklike";
+      button.setAttribute("data-event", String(n));
+      button.textContent = clock(event.start_us) + " – " + clock(event.end_us) + " · " + event.frame_count +
+        (event.frame_count === 1 ? " frame" : " frames");
+      item.appendChild(button);
+      list.appendChild(item);
+    });
+    document.getElementById("tl-event-count").textContent = String(events.length);
+    document.getElementById("tl-event-list").hidden = !events.length;
+  }
+  function describeActivity(more) {
+    var moved = moving.reduce(function (a, b) { return a + b; }, 0);
+    var minutes = moving.filter(function (n) { return n > 0; }).length;
+    document.getElementById("tl-activity").textContent = !moved && !events.length ? "No motion found on this day." :
+      moved.toLocaleString("en") + (moved === 1 ? " frame" : " frames") + " with motion in " + minutes +
+      (minutes === 1 ? " minute" : " minutes") + "; " + events.length + (more ? " or more" : "") +
+      (events.length === 1 ? " motion event." : " motion events.");
+  }
+  function jumpToEvent(event) {  // its key frame, or its start where that frame is gone
+    if (playTimer) { pause(); }
+    moveTo(event.key_frame_us != null ? event.key_frame_us : event.start_us, true);
+    settle();
+  }
+  function placeTicks() {
+    var row = document.getElementById("tl-hours");
+    Array.prototype.forEach.call(row.querySelectorAll("span[data-at-us]"), function (tick) {
+      tick.style.left = (fractionOf(Number(tick.getAttribute("data-at-us"))) * 100) + "%";
+    });
+    row.classList.add("placed");
   }
   function place() {
     var fraction = (t - since) / (until - since);
     cursor.style.left = (fraction * 100) + "%";  // CSSOM, allowed by the page's style-src
     var seconds = Math.floor((t - since) / 1e6);
     strip.setAttribute("aria-valuenow", String(seconds));
-    strip.setAttribute("aria-valuetext", utc(t).slice(11) + " UTC");
+    var minute = Math.floor((t - since) / MINUTE);
+    strip.setAttribute("aria-valuetext", clock(t) + (moving[minute] ? ", motion" : ""));
+    if (!marked) { drawSelection(); }
   }
   function timeAt(clientX) {
     var rect = strip.getBoundingClientRect();
@@ -199,12 +261,12 @@
     place();
     show(frameUrl(frame.id, full ? "image" : "thumbnail"));
     var time = document.getElementById("tl-time");
-    time.textContent = utc(frame.timestamp_us, true) + " UTC";
+    time.textContent = local(frame.timestamp_us, true);
     time.setAttribute("datetime", new Date(frame.timestamp_us / 1000).toISOString());
     document.getElementById("tl-open").href = frameUrl(frame.id);
     var cameraTime = document.getElementById("tl-camera-time");
     var offset = document.getElementById("tl-offset");
-    cameraTime.textContent = frame.camera_time_us != null ? "camera clock " + utc(frame.camera_time_us, true) : "";
+    cameraTime.textContent = frame.camera_time_us != null ? "camera clock " + window.sensrWallClock(frame.camera_time_us, true) : "";
     var off = frame.camera_clock_offset_s;
     offset.hidden = off == null || Math.abs(off) <= 60;
     if (!offset.hidden) { offset.textContent = "camera clock " + window.sensrClockOffsetText(off); }
@@ -275,15 +337,80 @@
   }
   playButton.addEventListener("click", function () { if (playTimer) { pause(); } else { play(); } });
 
+  // -- a clip's span: where the cursor is for a length, or marked ----------------------
+  // Until a mark is set the span follows the cursor; the clip form (clip_form.html, the
+  // day and hour pages' own) gets it in its since/until fields.
+  var clipForm = document.querySelector("#tl-clip form.clip-form");
+  var lengthSelect = document.getElementById("tl-clip-length");
+  var band = document.getElementById("tl-selection-band");
+  var marked = false, spanStart = since, spanEnd = until;
+  function clipLength() { return Number(lengthSelect ? lengthSelect.value : 5) * MINUTE; }
+  function clipSpan() {
+    if (marked) { return [spanStart, spanEnd]; }
+    return [t, Math.min(until, t + (clipLength() || 5 * MINUTE))];
+  }
+  function drawSelection() {
+    if (!clipForm) { return; }
+    var span = clipSpan();
+    band.hidden = !marked;
+    band.style.left = (fractionOf(span[0]) * 100) + "%";
+    band.style.width = (Math.max(0, fractionOf(span[1]) - fractionOf(span[0])) * 100) + "%";
+    clipForm.querySelector('input[name="since"]').value = String(span[0]);
+    clipForm.querySelector('input[name="until"]').value = String(span[1]);
+    var minutes = Math.round((span[1] - span[0]) / MINUTE);
+    document.getElementById("tl-clip-span").textContent = clock(span[0]) + " – " + clock(span[1]) + " (" +
+      (minutes >= 1 ? minutes + " min" : Math.round((span[1] - span[0]) / 1e6) + " s") + ")";
+  }
+  function mark(start, end) {
+    marked = true;
+    spanStart = Math.max(since, Math.min(start, end));
+    spanEnd = Math.min(until, Math.max(start, end));
+    if (spanEnd <= spanStart) { spanEnd = Math.min(until, spanStart + MINUTE); }
+    drawSelection();
+  }
+  if (clipForm) {
+    document.getElementById("tl-mark-start").addEventListener("click", function () {
+      var end = marked && spanEnd > t && !clipLength() ? spanEnd : t + (clipLength() || 5 * MINUTE);
+      mark(t, end);
+    });
+    document.getElementById("tl-mark-end").addEventListener("click", function () {
+      mark(marked && spanStart < t ? spanStart : Math.max(since, t - (clipLength() || 5 * MINUTE)), t);
+    });
+    lengthSelect.addEventListener("change", function () {
+      if (marked && clipLength()) { mark(spanStart, spanStart + clipLength()); } else { drawSelection(); }
+    });
+    document.getElementById("tl-clip-clear").addEventListener("click", function () { marked = false; drawSelection(); });
+  }
+
   // -- input: drag, keys, wheel, swipe -----------------------------------------------
-  var dragging = false;
+  var dragging = false, selectingFrom = null;
   strip.addEventListener("pointerdown", function (event) {
     dragging = true;
     strip.setPointerCapture(event.pointerId);
     if (playTimer) { pause(); }
+    selectingFrom = event.shiftKey && clipForm ? timeAt(event.clientX) : null;
     moveTo(timeAt(event.clientX), true);
   });
-  strip.addEventListener("pointermove", function (event) { if (dragging) { moveTo(timeAt(event.clientX), true); } });
+  strip.addEventListener("pointermove", function (event) {
+    if (!dragging) { return; }
+    moveTo(timeAt(event.clientX), true);
+    if (selectingFrom !== null) { mark(selectingFrom, t); }
+  });
+  document.getElementById("tl-events").addEventListener("click", function (event) {
+    if (!events.length) { return; }
+    var at = timeAt(event.clientX), rect = this.getBoundingClientRect();
+    var slack = 6 / rect.width * (until - since);  // a few pixels either side of a thin mark
+    var hit = events.filter(function (e) { return e.start_us - slack <= at && at <= e.end_us + slack; });
+    var nearest = (hit.length ? hit : events).reduce(function (best, e) {
+      var d = Math.abs((e.start_us + e.end_us) / 2 - at), b = Math.abs((best.start_us + best.end_us) / 2 - at);
+      return d < b ? e : best;
+    });
+    jumpToEvent(nearest);
+  });
+  document.getElementById("tl-event-items").addEventListener("click", function (event) {
+    var button = event.target.closest("button[data-event]");
+    if (button) { jumpToEvent(events[Number(button.getAttribute("data-event"))]); }
+  });
   function endDrag() { if (dragging) { dragging = false; moveTo(t); } }
   strip.addEventListener("pointerup", endDrag);
   strip.addEventListener("pointercancel", endDrag);
@@ -323,12 +450,17 @@
   document.getElementById("tl-previous").addEventListener("click", function () { step(-1); });
   document.getElementById("tl-next").addEventListener("click", function () { step(1); });
   window.addEventListener("resize", draw);
+  placeTicks();
 
   // -- start -------------------------------------------------------------------------
   getJson("/timeline.json", { since: seconds(since), until: seconds(until), step: "60" }).then(function (day) {
     var total = day ? day.total : 0;
     document.getElementById("tl-total").textContent = total.toLocaleString("en") + (total === 1 ? " frame" : " frames");
     (day ? day.buckets : []).forEach(function (b) { counts[b[0]] = b[1]; firstId[b[0]] = b[2]; });
+    (day ? day.moving : []).forEach(function (b) { moving[b[0]] = b[1]; });
+    events = day ? day.events : [];
+    drawEvents();
+    describeActivity(day && day.more_events);
     var last = -1, firstFull = -1;
     for (var i = 0; i < buckets; i++) {
       if (counts[i]) { last = i; if (firstFull < 0) { firstFull = i; } }
