@@ -116,8 +116,8 @@
   }
 })();
 
-// Clip list: progress bars follow the clip progress stream; a finished clip reloads the
-// page (to show its player). Without this script the list still shows each clip's state.
+// Clip list: progress bars follow the clip progress stream; a clip that finishes reloads
+// the page (to show its player). Without this script the list still shows each clip's state.
 (function () {
   var list = document.querySelector("section.clips[data-events]");
   if (!list || !window.EventSource) { return; }
@@ -129,13 +129,15 @@
     var bar = item.querySelector("progress");
     var text = item.querySelector(".progress-text");
     var state = item.querySelector(".state");
+    var unfinished = !state || state.textContent === "queued" || state.textContent === "rendering";
     if (state) { state.textContent = clip.state; }
     if (bar) { bar.value = clip.percent; bar.textContent = clip.percent + " %"; }
     if (text) {
       var eta = clip.eta_seconds != null ? " · " + Math.ceil(clip.eta_seconds) + " s left" : "";
       text.textContent = clip.frames_done + " / " + clip.frames_total + " frames" + eta;
     }
-    if (clip.state === "ready" || clip.state === "failed" || clip.state === "cancelled") {
+    // The stream starts with every clip's state: only a clip that ended since the page was drawn reloads it.
+    if (unfinished && (clip.state === "ready" || clip.state === "failed" || clip.state === "cancelled")) {
       source.close();
       window.location.reload();
     }

@@ -422,10 +422,11 @@ def test_a_clip_made_from_a_span_of_the_timeline_plays_and_downloads(page: Page,
                     steps=4)
     page.mouse.up()
     page.keyboard.up("Shift")
+    expect(page.locator("#tl-time")).to_contain_text(re.compile(r"10:0[23]:"))  # the frame where the drag ended
     expect(page.locator("#tl-selection-band")).to_be_visible()
     expect(page.locator("#tl-clip-span")).to_contain_text(re.compile(r"^10:0[12]:\d\d UTC – 10:0[23]:\d\d UTC"))
 
-    # Start here (10:02:00, the frame stepped to) and a length of one minute: 10:02-10:03.
+    # Start here (at the frame stepped to) and a length of one minute.
     page.locator("#tl-clip-length").select_option("1")
     moved = page.locator("#tl-time").inner_text()
     page.keyboard.press("ArrowRight")
