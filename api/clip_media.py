@@ -131,16 +131,16 @@ class ClipProgressStream(FeedHandler[ClipProgress]):
             pass  # the viewer went away
 
 
+PROGRESS_FIELDS = ("state", "percent", "frames_done", "frames_total", "eta_seconds", "size", "duration", "reason")
+"""What an `event: clip` says of a clip besides its id and camera: what progress changes."""
+
+
 def clip_now(clip: Clip) -> dict[str, Any]:
-    """An `event: clip` of where a stored clip stands (the same fields as `clip_event`)."""
-    return {"id": clip.id, "camera_id": clip.camera_id, "state": clip.state, "percent": clip.percent,
-            "frames_done": clip.frames_done, "frames_total": clip.frames_total, "eta_seconds": clip.eta_seconds,
-            "size": clip.size, "duration": clip.duration, "reason": clip.reason}
+    """The `event: clip` of where a stored clip stands."""
+    return {"id": clip.id, "camera_id": clip.camera_id, **{name: getattr(clip, name) for name in PROGRESS_FIELDS}}
 
 
 def clip_event(progress: ClipProgress, camera_id: str) -> dict[str, Any]:
     """The data of an `event: clip`: the fields of a clip's JSON that progress changes."""
-    return {"id": progress.job_id, "camera_id": camera_id, "state": progress.state, "percent": progress.percent,
-            "frames_done": progress.frames_done, "frames_total": progress.frames_total,
-            "eta_seconds": progress.eta_seconds, "size": progress.size, "duration": progress.duration,
-            "reason": progress.reason}
+    return {"id": progress.job_id, "camera_id": camera_id,
+            **{name: getattr(progress, name) for name in PROGRESS_FIELDS}}

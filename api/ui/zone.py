@@ -38,14 +38,10 @@ def page_zone(handler: tornado.web.RequestHandler, user: User | None) -> ZoneInf
     return zone(user.time_zone if user is not None and user.time_zone else browser_zone_name(handler))
 
 
+@cache
 def zone_names(zone: tzinfo, year: int) -> str:
     """JSON of the abbreviations `zone` uses from the year before `year` to the one after,
     by UTC offset in minutes: `{"-300": "EST", "-240": "EDT"}`."""
-    return _zone_names(zone, year)
-
-
-@cache
-def _zone_names(zone: tzinfo, year: int) -> str:
     names: dict[str, str] = {}
     moment = datetime(year - 1, 1, 1, tzinfo=UTC)
     while moment.year <= year + 1:  # twice a day: no offset of a zone lasts less
