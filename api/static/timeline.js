@@ -219,6 +219,7 @@
     tickRow.classList.add("placed");
   }
   function place() {
+    if (zoomed() && (t < view.since || t >= view.until)) { zoomTo(hourOf(t)); }  // moved on: the next hour along
     cursor.style.left = percent(fractionOf(t));  // CSSOM, allowed by the page's style-src
     var seconds = Math.floor((t - since) / 1e6);
     strip.setAttribute("aria-valuenow", String(seconds));
@@ -256,7 +257,6 @@
     clearTimeout(fullTimer);  // a step's full frame must not pull the cursor back
     var direction = instant > t ? 1 : -1;
     t = Math.min(until - 1, Math.max(since, instant));
-    if (zoomed() && (t < view.since || t >= view.until)) { zoomTo(hourOf(t)); }  // the next hour along
     place();
     var minute = bucketAt(t);  // a bucket of the view: a minute, or zoomed a second
     var bucket = shownAt[minute];

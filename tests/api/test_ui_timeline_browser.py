@@ -568,6 +568,10 @@ def test_zoom_shows_the_cursor_s_hour_in_seconds(page: Page, api_stack: ApiStack
     shot(page, "issue15b-timeline-zoomed-phone")
     assert axe_findings(page) == []
     page.set_viewport_size({"width": 1280, "height": 900})
+    page.locator("#tl-strip").focus()
+    page.keyboard.press("End")  # the day's last instant: the view follows to the last hour
+    expect(page.locator("#tl-hours span").first).to_have_text("23:00")
+    expect(page.locator("#tl-events span")).to_have_count(0)
     page.get_by_role("button", name="Whole day").click()
     expect(page.locator("#tl-hours span").first).to_have_text("00:00")
     expect(page.locator("#tl-zoom")).to_have_attribute("aria-pressed", "false")
