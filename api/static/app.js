@@ -88,11 +88,13 @@
     if (message && !window.confirm(message)) { event.preventDefault(); }
   });
 
-  // Times: show the visitor's local time in a tooltip (the page says UTC).
-  Array.prototype.forEach.call(document.querySelectorAll("time[datetime]"), function (element) {
-    var moment = new Date(element.getAttribute("datetime"));
-    if (!isNaN(moment.getTime())) { element.title = moment.toLocaleString() + " (your time)"; }
-  });
+  // Times are drawn in the page's zone; where that is not UTC, a tooltip gives the UTC time.
+  if ((root.getAttribute("data-zone") || "UTC") !== "UTC") {
+    Array.prototype.forEach.call(document.querySelectorAll("time[datetime]"), function (element) {
+      var moment = new Date(element.getAttribute("datetime"));
+      if (!isNaN(moment.getTime())) { element.title = wallClock(moment.getTime() * 1000) + " UTC"; }
+    });
+  }
 
   // Alert rules: an empty time-zone field starts with the browser's own zone.
   var zoneField = document.querySelector("input[data-default-time-zone]");

@@ -330,6 +330,9 @@
     var time = document.getElementById("tl-time");
     time.textContent = local(frame.timestamp_us, true);
     time.setAttribute("datetime", new Date(frame.timestamp_us / 1000).toISOString());
+    if (document.documentElement.getAttribute("data-zone") !== "UTC") {  // as app.js's tooltips: the UTC time
+      time.title = window.sensrWallClock(frame.timestamp_us) + " UTC";
+    }
     document.getElementById("tl-open").href = frameUrl(frame.id);
     var cameraTime = document.getElementById("tl-camera-time");
     var offset = document.getElementById("tl-offset");

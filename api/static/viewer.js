@@ -71,6 +71,9 @@
     var time = document.getElementById("frame-time");
     time.textContent = local(frame.timestamp_us);
     time.setAttribute("datetime", new Date(frame.timestamp_us / 1000).toISOString());
+    if (document.documentElement.getAttribute("data-zone") !== "UTC") {  // as app.js's tooltips: the UTC time
+      time.title = window.sensrWallClock(frame.timestamp_us) + " UTC";
+    }
     field("sensr-time", local(frame.timestamp_us));
     field("camera-time", frame.camera_time_us != null ? window.sensrWallClock(frame.camera_time_us, true) : "—");
     var offset = viewer.querySelector('[data-field="clock-offset"]');

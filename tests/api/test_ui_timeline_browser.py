@@ -509,6 +509,7 @@ def test_times_the_scripts_draw_follow_the_user_s_zone_on_a_day_clocks_change(pa
     drawn = {name: page.locator(selector).inner_text() for name, selector in
              (("time", "#frame-time"), ("sensr", '[data-field="sensr-time"]'))}
     assert drawn == {"time": "2026-03-08 03:30:00.000 EDT", "sensr": "2026-03-08 03:30:00.000 EDT"}, drawn
+    expect(page.locator("#frame-time")).to_have_attribute("title", "2026-03-08 07:30:00 UTC")
     page.reload()  # the server's own drawing of that frame says the same
     assert page.locator("#frame-time").inner_text() == drawn["time"]
     expect(page.locator("#hour-link")).to_have_text("All frames of 2026-03-08 03:00")
