@@ -50,7 +50,6 @@ estimate learns from background pixels only. The state is a few arrays of the gr
 
 from __future__ import annotations
 
-import io
 import math
 from dataclasses import dataclass
 

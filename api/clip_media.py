@@ -14,6 +14,7 @@ from typing import Any
 
 from tornado.iostream import StreamClosedError
 
+from api.clips import Clip
 from api.errors import ApiError, NotFound
 from api.handlers import JsonHandler
 from api.media import FeedHandler
@@ -102,14 +103,19 @@ class ClipVideoHandler(JsonHandler):
 
 class ClipProgressStream(FeedHandler[ClipProgress]):
     """The camera's clip progress alone as Server-Sent Events (`event: clip`), for the web
-    UI's progress bars (the JSON API relays the same events on the camera's `/events`)."""
+    UI's progress bars (the JSON API relays the same events on the camera's `/events`).
+    The stream starts with where each of the camera's clips stands now, so a clip that
+    finished between the page and its stream is not missed."""
 
     async def get(self, camera_id: str) -> None:
-        await self.clip_camera(camera_id)
+        access, _ = await self.clip_camera(camera_id)
         subscription, _ = await self.subscribe(self.services.clips_feed, camera_id)
+        clips = await self.services.run(self.services.clips.of_camera, access.camera)  # after subscribing: no gap
         self.start_stream("text/event-stream; charset=utf-8")
         try:
             self.write(b"retry: 3000\n\n")
+            for clip in clips:
+                self.write(f"event: clip\ndata: {json.dumps(clip_now(clip))}\n\n".encode())
             await self.flush()
             while True:
                 try:
@@ -125,9 +131,16 @@ class ClipProgressStream(FeedHandler[ClipProgress]):
             pass  # the viewer went away
 
 
+PROGRESS_FIELDS = ("state", "percent", "frames_done", "frames_total", "eta_seconds", "size", "duration", "reason")
+"""What an `event: clip` says of a clip besides its id and camera: what progress changes."""
+
+
+def clip_now(clip: Clip) -> dict[str, Any]:
+    """The `event: clip` of where a stored clip stands."""
+    return {"id": clip.id, "camera_id": clip.camera_id, **{name: getattr(clip, name) for name in PROGRESS_FIELDS}}
+
+
 def clip_event(progress: ClipProgress, camera_id: str) -> dict[str, Any]:
     """The data of an `event: clip`: the fields of a clip's JSON that progress changes."""
-    return {"id": progress.job_id, "camera_id": camera_id, "state": progress.state, "percent": progress.percent,
-            "frames_done": progress.frames_done, "frames_total": progress.frames_total,
-            "eta_seconds": progress.eta_seconds, "size": progress.size, "duration": progress.duration,
-            "reason": progress.reason}
+    return {"id": progress.job_id, "camera_id": camera_id,
+            **{name: getattr(progress, name) for name in PROGRESS_FIELDS}}

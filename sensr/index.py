@@ -622,6 +622,29 @@ class FrameIndex:
         with self._engine.connect() as conn:
             return [(int(b), int(n), str(fid), int(ts)) for b, n, fid, ts in conn.execute(query)]
 
+    def frame_times(self, camera: str, frame_ids: Iterable[str]) -> dict[str, int]:
+        """The timestamps of those of `frame_ids` the camera still has, by frame id (one
+        query: what a timeline needs to place events' key frames)."""
+        ids = sorted(set(frame_ids))
+        if not ids:
+            return {}
+        query = sa.select(FRAMES.c.frame_id, FRAMES.c.timestamp_us).where(FRAMES.c.camera == camera,
+                                                                         FRAMES.c.frame_id.in_(ids))
+        with self._engine.connect() as conn:
+            return {str(fid): int(ts) for fid, ts in conn.execute(query)}
+
+    def moving_buckets(self, camera: str, since_us: int, until_us: int, step_us: int) -> list[tuple[int, int]]:
+        """The motion of [since_us, until_us) in buckets of `step_us`, as `buckets` gives
+        the frame density: for each bucket holding frames found moving, (bucket number from
+        since_us, moving frames), ascending."""
+        bucket = ((SCORES.c.timestamp_us - since_us) // step_us).label("bucket")
+        query = (sa.select(bucket, sa.func.count())
+                 .where(SCORES.c.camera == camera, SCORES.c.timestamp_us >= since_us,
+                        SCORES.c.timestamp_us < until_us, SCORES.c.moving)
+                 .group_by(bucket).order_by(bucket))
+        with self._engine.connect() as conn:
+            return [(int(b), int(n)) for b, n in conn.execute(query)]
+
     def frame_at(self, camera: str, at_us: int) -> FrameRecord | None:
         """The frame a timeline shows at `at_us`: the last one taken at or before it, or,
         when there is none, the first after it."""

@@ -159,7 +159,7 @@ class ActivitySettings(_Section):
     activity_session_timeout_ms: int = Field(45_000, description="How long the group waits for a silent activity_worker replica (crashed, cut off) before giving its cameras to the others.")
     activity_batch_size: int = Field(100, description="Most frames scored per batch (one index write, one flush of `sensr.activity`, one offset commit).")
     activity_retry_max_seconds: float = Field(30.0, description="Longest pause between retries while the index database or Kafka is unavailable (the wait doubles from 0.5 s up to this).")
-    activity_tick_seconds: float = Field(1.0, gt=0, description="Seconds between the activity_worker's checks for events whose camera fell quiet (ended by the clock) and cameras gone offline.")
+    activity_tick_seconds: float = Field(1.0, gt=0, description="Seconds between the activity_worker's checks for events whose camera fell quiet (ended by Sensr time: the partition's latest frame, see activity_worker/stream_clock.py) and cameras gone offline.")
 class ClipSettings(_Section):
     clip_ops_host: str = Field("127.0.0.1", description="clip_worker side HTTP address for /healthz, /readyz and /metrics.")
     clip_ops_port: int = Field(8094, description="clip_worker side HTTP port for /healthz, /readyz and /metrics (0: pick a free port).")

@@ -10,6 +10,34 @@
     return (parts.join(" ") || "0 s") + (offsetSeconds > 0 ? " ahead" : " behind");
   };
 
+  // Times a script draws follow the page's zone (<html data-zone>: the one the server drew
+  // the page in) and are named as the server names them (data-zone-names: abbreviation by
+  // UTC offset in minutes), so "2026-03-08 03:00:00 EDT" reads the same from both.
+  var root = document.documentElement;
+  var zoneNames = {};
+  try { zoneNames = JSON.parse(root.getAttribute("data-zone-names") || "{}"); } catch (e) { zoneNames = {}; }
+  var zoneFormat = null;
+  try {
+    zoneFormat = new Intl.DateTimeFormat("en-US", {
+      timeZone: root.getAttribute("data-zone") || "UTC", hourCycle: "h23", year: "numeric", month: "2-digit",
+      day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit", timeZoneName: "longOffset" });
+  } catch (e) { zoneFormat = null; }
+  function wallClock(us, precise) {  // the instant as UTC reads it, without a zone
+    return new Date(Math.floor(us / 1000)).toISOString().replace("T", " ").slice(0, precise ? 23 : 19);
+  }
+  window.sensrWallClock = wallClock;
+  // `us` (µs since the epoch) in the page's zone: "2026-03-08 03:00:00 EDT" (".123" with `precise`).
+  window.sensrTime = function (us, precise) {
+    if (!zoneFormat) { return wallClock(us, precise) + " UTC"; }
+    var p = {};
+    zoneFormat.formatToParts(new Date(Math.floor(us / 1000))).forEach(function (part) { p[part.type] = part.value; });
+    var offset = /GMT([+-])(\d\d):(\d\d)/.exec(p.timeZoneName || "");
+    var minutes = offset ? (offset[1] === "-" ? -1 : 1) * (Number(offset[2]) * 60 + Number(offset[3])) : 0;
+    var name = zoneNames[String(minutes)] || p.timeZoneName;
+    var ms = precise ? "." + String(Math.floor(us / 1000) % 1000).padStart(3, "0") : "";
+    return p.year + "-" + p.month + "-" + p.day + " " + p.hour + ":" + p.minute + ":" + p.second + ms + " " + name;
+  };
+
   // Copy buttons: <button class="copy" data-copy="ID"> copies the text of element #ID.
   function copyText(text) {
     if (navigator.clipboard && window.isSecureContext) {
@@ -60,11 +88,13 @@
     if (message && !window.confirm(message)) { event.preventDefault(); }
   });
 
-  // Times: show the visitor's local time in a tooltip (the page says UTC).
-  Array.prototype.forEach.call(document.querySelectorAll("time[datetime]"), function (element) {
-    var moment = new Date(element.getAttribute("datetime"));
-    if (!isNaN(moment.getTime())) { element.title = moment.toLocaleString() + " (your time)"; }
-  });
+  // Times are drawn in the page's zone; where that is not UTC, a tooltip gives the UTC time.
+  if ((root.getAttribute("data-zone") || "UTC") !== "UTC") {
+    Array.prototype.forEach.call(document.querySelectorAll("time[datetime]"), function (element) {
+      var moment = new Date(element.getAttribute("datetime"));
+      if (!isNaN(moment.getTime())) { element.title = wallClock(moment.getTime() * 1000) + " UTC"; }
+    });
+  }
 
   // Alert rules: an empty time-zone field starts with the browser's own zone.
   var zoneField = document.querySelector("input[data-default-time-zone]");
@@ -88,8 +118,8 @@
   }
 })();
 
-// Clip list: progress bars follow the clip progress stream; a finished clip reloads the
-// page (to show its player). Without this script the list still shows each clip's state.
+// Clip list: progress bars follow the clip progress stream; a clip that finishes reloads
+// the page (to show its player). Without this script the list still shows each clip's state.
 (function () {
   var list = document.querySelector("section.clips[data-events]");
   if (!list || !window.EventSource) { return; }
@@ -101,13 +131,15 @@
     var bar = item.querySelector("progress");
     var text = item.querySelector(".progress-text");
     var state = item.querySelector(".state");
+    var unfinished = !state || state.textContent === "queued" || state.textContent === "rendering";
     if (state) { state.textContent = clip.state; }
     if (bar) { bar.value = clip.percent; bar.textContent = clip.percent + " %"; }
     if (text) {
       var eta = clip.eta_seconds != null ? " · " + Math.ceil(clip.eta_seconds) + " s left" : "";
       text.textContent = clip.frames_done + " / " + clip.frames_total + " frames" + eta;
     }
-    if (clip.state === "ready" || clip.state === "failed" || clip.state === "cancelled") {
+    // The stream starts with every clip's state: only a clip that ended since the page was drawn reloads it.
+    if (unfinished && (clip.state === "ready" || clip.state === "failed" || clip.state === "cancelled")) {
       source.close();
       window.location.reload();
     }

@@ -92,8 +92,10 @@
           if (!status) { return; }
           element.setAttribute("data-hour-count", String(status.frames_last_hour));
           if (status.last_frame) {
+            var newest = status.last_frame.timestamp_us >= Number(element.getAttribute("data-last-us") || 0);
             counted[status.last_frame.id] = true;
             element.setAttribute("data-last-us", String(status.last_frame.timestamp_us));
+            if (newest) { showThumbnail(id, status.last_frame); }  // one stored before the stream opened shows too
           }
           render(element);
           document.dispatchEvent(new CustomEvent("sensr:status", { detail: status }));

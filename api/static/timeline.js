@@ -4,6 +4,12 @@
 // cursor stops, the exact frame (timeline/frame.json) shows full size and the frames
 // around it (frames.json) are fetched for stepping and playing; their neighbours'
 // images are prefetched. Nothing here loads a page.
+// The day is a local day in the page's zone (23, 24 or 25 hours) and every time drawn
+// here is in that zone (window.sensrTime, app.js). The strip also shows the frames found
+// moving in each minute and the day's motion events (a click shows an event's key frame),
+// and a span chosen on it (marks, a length, or Shift-drag) goes to the clip form.
+// Zoomed, the strip shows one hour in one-second buckets (timeline.json at step=1: at most
+// 3,600 rows); moving past its ends shows the next hour.
 "use strict";
 
 (function () {
@@ -20,10 +26,12 @@
   var img = document.getElementById("tl-image");
   var playButton = document.getElementById("tl-play");
   var speedSelect = document.getElementById("tl-speed");
-  var buckets = Math.round((until - since) / MINUTE);
-  var counts = new Array(buckets).fill(0);
-  var firstId = new Array(buckets).fill(null);
-  var shownAt = new Array(buckets).fill(-1);  // bucket whose first frame shows at each minute
+  var HOUR = 60 * MINUTE;
+  // The strip's view: the day in minutes, or (zoomed) an hour in seconds.
+  var view = { since: since, until: until, step: MINUTE };
+  var buckets = 0, counts = [], firstId = [], shownAt = [], moving = [];  // per bucket of the view
+  var dayMoving = new Array(Math.round((until - since) / MINUTE)).fill(0);  // frames found moving, per minute of the day
+  var dayView = null;  // the day's answer, kept for zooming out
   var t = since;            // the instant the cursor is at
   var frames = [];          // frames around the one shown, in time order
   var pos = -1;             // index of the frame shown in `frames`
@@ -47,9 +55,9 @@
     });
   }
   function seconds(us) { return Math.floor(us / 1e6) + "." + String(us % 1e6).padStart(6, "0"); }
-  function utc(us, ms) {
-    return new Date(Math.floor(us / 1000)).toISOString().replace("T", " ").slice(0, ms ? 23 : 19);
-  }
+  function local(us, precise) { return window.sensrTime(us, precise); }
+  function clock(us) { return local(us).slice(11); }  // "12:00:00 EST"
+  var events = [];  // the day's motion events, oldest first
 
   // -- the picture: latest wins, never a blank box ----------------------------------
   // While a thumbnail loads, a newer wish waits for it (a fast drag still shows
@@ -88,20 +96,141 @@
     for (var i = 0; i < buckets; i++) {
       if (!counts[i]) { continue; }
       var h = Math.max(2, height * Math.log(counts[i] + 1) / Math.log(max + 1));
-      ctx.fillRect(i / buckets * width, height - h, Math.max(1, width / buckets), h);
+      ctx.fillRect(Math.floor(i / buckets * width), height - h, Math.max(1, Math.ceil(width / buckets)), h);
     }
+    // Motion from the top down (at most 40 % of the strip), apart from the density below.
+    var most = Math.max.apply(null, moving.concat([1]));
+    ctx.fillStyle = (getComputedStyle(box).getPropertyValue("--motion") || "#b45309").trim();
+    for (var k = 0; k < buckets; k++) {
+      if (!moving[k]) { continue; }
+      var m = Math.max(2, 0.4 * height * Math.log(moving[k] + 1) / Math.log(most + 1));
+      ctx.fillRect(Math.floor(k / buckets * width), 0, Math.max(1, Math.ceil(width / buckets)), m);  // whole pixels: crisp
+    }
+    drawSelection();
+  }
+  function fractionOf(instant) { return (instant - view.since) / (view.until - view.since); }
+  function bucketAt(instant) { return Math.floor((instant - view.since) / view.step); }
+  function percent(fraction) { return (Math.min(1, Math.max(0, fraction)) * 100) + "%"; }
+  // Fill the view's buckets from a timeline.json answer: counts, first frames, motion, and
+  // for each bucket the one whose first frame shows there (the last non-empty one before).
+  function fill(answer, start, end, step) {
+    view = { since: start, until: end, step: step };
+    buckets = Math.round((end - start) / step);
+    counts = new Array(buckets).fill(0);
+    firstId = new Array(buckets).fill(null);
+    shownAt = new Array(buckets).fill(-1);
+    moving = new Array(buckets).fill(0);
+    (answer ? answer.buckets : []).forEach(function (b) { counts[b[0]] = b[1]; firstId[b[0]] = b[2]; });
+    (answer ? answer.moving : []).forEach(function (b) { moving[b[0]] = b[1]; });
+    var last = -1, firstFull = -1;
+    for (var i = 0; i < buckets; i++) {
+      if (counts[i]) { last = i; if (firstFull < 0) { firstFull = i; } }
+      shownAt[i] = last;
+    }
+    for (var j = 0; j < buckets && shownAt[j] < 0; j++) { shownAt[j] = firstFull; }
+    draw();
+    drawEvents();
+    placeTicks();
+    place();
+    Array.prototype.forEach.call(box.querySelectorAll(".tl-unit"), function (unit) {
+      unit.textContent = step === MINUTE ? "minute" : "second";
+    });
+  }
+  var zoomButton = document.getElementById("tl-zoom");
+  var zooming = null;  // the hour being fetched
+  function zoomTo(hourStart) {
+    if (zooming === hourStart) { return; }
+    zooming = hourStart;
+    var end = Math.min(until, hourStart + HOUR);
+    getJson("/timeline.json", { since: seconds(hourStart), until: seconds(end), step: "1" }).then(function (hour) {
+      if (zooming !== hourStart) { return; }  // zoomed out or on meanwhile
+      zooming = null;
+      fill(hour, hourStart, end, 1e6);
+      zoomButton.textContent = "Whole day";
+      zoomButton.setAttribute("aria-pressed", "true");
+      moveTo(t, true);
+    });
+  }
+  function hourOf(instant) { return since + Math.floor((instant - since) / HOUR) * HOUR; }
+  function zoomOut() {
+    zooming = null;
+    fill(dayView, since, until, MINUTE);
+    zoomButton.textContent = "Zoom to the hour";
+    zoomButton.setAttribute("aria-pressed", "false");
+  }
+  function zoomed() { return view.step !== MINUTE; }
+  function drawEvents() {
+    var row = document.getElementById("tl-events");
+    row.textContent = "";
+    events.forEach(function (event) {
+      if (event.end_us < view.since || event.start_us >= view.until) { return; }  // outside the view
+      var mark = document.createElement("span");
+      mark.style.left = percent(fractionOf(event.start_us));
+      mark.style.width = "calc(" + percent(fractionOf(event.end_us)) + " - " + percent(fractionOf(event.start_us)) + ")";
+      row.appendChild(mark);
+    });
+    var list = document.getElementById("tl-event-items");
+    list.textContent = "";
+    events.forEach(function (event, n) {
+      var item = document.createElement("li");
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "linklike";
+      button.setAttribute("data-event", String(n));
+      button.textContent = clock(event.start_us) + " – " + clock(event.end_us) + " · " + event.frame_count +
+        (event.frame_count === 1 ? " frame" : " frames");
+      item.appendChild(button);
+      list.appendChild(item);
+    });
+    document.getElementById("tl-event-count").textContent = String(events.length);
+    document.getElementById("tl-event-list").hidden = !events.length;
+  }
+  function describeActivity(more) {
+    var moved = dayMoving.reduce(function (a, b) { return a + b; }, 0);
+    var minutes = dayMoving.filter(function (n) { return n > 0; }).length;
+    document.getElementById("tl-activity").textContent = !moved && !events.length ? "No motion found on this day." :
+      moved.toLocaleString("en") + (moved === 1 ? " frame" : " frames") + " with motion in " + minutes +
+      (minutes === 1 ? " minute" : " minutes") + "; " + events.length + (more ? " or more" : "") +
+      (events.length === 1 ? " motion event." : " motion events.");
+  }
+  function jumpToEvent(event) {  // its key frame, or its start where that frame is gone
+    if (playTimer) { pause(); }
+    moveTo(event.key_frame_us != null ? event.key_frame_us : event.start_us, true);
+    settle();
+  }
+  var tickRow = document.getElementById("tl-hours");
+  var hourTicks = Array.prototype.slice.call(tickRow.children);  // the server's: local hours of the day
+  function placeTicks() {
+    var ticks = hourTicks;
+    if (zoomed()) {  // every ten minutes of the hour
+      ticks = [];
+      for (var at = view.since; at < view.until; at += 10 * MINUTE) {
+        var tick = document.createElement("span");
+        tick.setAttribute("data-at-us", String(at));
+        tick.textContent = clock(at).slice(0, 5);
+        ticks.push(tick);
+      }
+    }
+    tickRow.textContent = "";
+    ticks.forEach(function (tick) {
+      tick.style.left = percent(fractionOf(Number(tick.getAttribute("data-at-us"))));
+      tickRow.appendChild(tick);
+    });
+    tickRow.classList.add("placed");
   }
   function place() {
-    var fraction = (t - since) / (until - since);
-    cursor.style.left = (fraction * 100) + "%";  // CSSOM, allowed by the page's style-src
+    if (zoomed() && (t < view.since || t >= view.until)) { zoomTo(hourOf(t)); }  // moved on: the next hour along
+    cursor.style.left = percent(fractionOf(t));  // CSSOM, allowed by the page's style-src
     var seconds = Math.floor((t - since) / 1e6);
     strip.setAttribute("aria-valuenow", String(seconds));
-    strip.setAttribute("aria-valuetext", utc(t).slice(11) + " UTC");
+    var minute = Math.floor((t - since) / MINUTE);
+    strip.setAttribute("aria-valuetext", clock(t) + (dayMoving[minute] ? ", motion" : ""));
+    if (!marked) { drawSelection(); }
   }
   function timeAt(clientX) {
     var rect = strip.getBoundingClientRect();
     var fraction = Math.min(1, Math.max(0, (clientX - rect.left) / rect.width));
-    return Math.min(until - 1, since + Math.floor(fraction * (until - since)));
+    return Math.min(view.until - 1, view.since + Math.floor(fraction * (view.until - view.since)));
   }
 
   // -- moving: thumbnails while moving, the full frame once stopped ------------------
@@ -129,7 +258,7 @@
     var direction = instant > t ? 1 : -1;
     t = Math.min(until - 1, Math.max(since, instant));
     place();
-    var minute = Math.floor((t - since) / MINUTE);
+    var minute = bucketAt(t);  // a bucket of the view: a minute, or zoomed a second
     var bucket = shownAt[minute];
     if (bucket >= 0) {
       fetched[firstId[bucket]] = true;
@@ -154,7 +283,7 @@
       frames = [frame];
       pos = 0;
       display(frame, true);
-      var minute = Math.floor((frame.timestamp_us - since) / MINUTE);  // a drag from here starts in cache
+      var minute = bucketAt(frame.timestamp_us);  // a drag from here starts in cache
       prefetchThumbnails([shownAt[minute], shownAt[minute + 1], shownAt[minute - 1]]);
       return around(frame);
     });
@@ -199,12 +328,15 @@
     place();
     show(frameUrl(frame.id, full ? "image" : "thumbnail"));
     var time = document.getElementById("tl-time");
-    time.textContent = utc(frame.timestamp_us, true) + " UTC";
+    time.textContent = local(frame.timestamp_us, true);
     time.setAttribute("datetime", new Date(frame.timestamp_us / 1000).toISOString());
+    if (document.documentElement.getAttribute("data-zone") !== "UTC") {  // as app.js's tooltips: the UTC time
+      time.title = window.sensrWallClock(frame.timestamp_us) + " UTC";
+    }
     document.getElementById("tl-open").href = frameUrl(frame.id);
     var cameraTime = document.getElementById("tl-camera-time");
     var offset = document.getElementById("tl-offset");
-    cameraTime.textContent = frame.camera_time_us != null ? "camera clock " + utc(frame.camera_time_us, true) : "";
+    cameraTime.textContent = frame.camera_time_us != null ? "camera clock " + window.sensrWallClock(frame.camera_time_us, true) : "";
     var off = frame.camera_clock_offset_s;
     offset.hidden = off == null || Math.abs(off) <= 60;
     if (!offset.hidden) { offset.textContent = "camera clock " + window.sensrClockOffsetText(off); }
@@ -275,15 +407,82 @@
   }
   playButton.addEventListener("click", function () { if (playTimer) { pause(); } else { play(); } });
 
+  // -- a clip's span: where the cursor is for a length, or marked ----------------------
+  // Until a mark is set the span follows the cursor; the clip form (clip_form.html, the
+  // day and hour pages' own) gets it in its since/until fields.
+  var clipForm = document.querySelector("#tl-clip form.clip-form");
+  var lengthSelect = document.getElementById("tl-clip-length");
+  var band = document.getElementById("tl-selection-band");
+  var marked = false, spanStart = since, spanEnd = until;
+  function clipLength() { return Number(lengthSelect ? lengthSelect.value : 5) * MINUTE; }
+  function clipSpan() {
+    if (marked) { return [spanStart, spanEnd]; }
+    return [t, Math.min(until, t + (clipLength() || 5 * MINUTE))];
+  }
+  function drawSelection() {
+    if (!clipForm) { return; }
+    var span = clipSpan();
+    band.hidden = !marked;
+    band.style.left = percent(fractionOf(span[0]));
+    band.style.width = "calc(" + percent(fractionOf(span[1])) + " - " + percent(fractionOf(span[0])) + ")";
+    clipForm.querySelector('input[name="since"]').value = String(span[0]);
+    clipForm.querySelector('input[name="until"]').value = String(span[1]);
+    var minutes = Math.round((span[1] - span[0]) / MINUTE);
+    document.getElementById("tl-clip-span").textContent = clock(span[0]) + " – " + clock(span[1]) + " (" +
+      (minutes >= 1 ? minutes + " min" : Math.round((span[1] - span[0]) / 1e6) + " s") + ")";
+  }
+  function mark(start, end) {
+    marked = true;
+    spanStart = Math.max(since, Math.min(start, end));
+    spanEnd = Math.min(until, Math.max(start, end));
+    if (spanEnd <= spanStart) { spanEnd = Math.min(until, spanStart + MINUTE); }
+    drawSelection();
+  }
+  if (clipForm) {
+    document.getElementById("tl-mark-start").addEventListener("click", function () {
+      var end = marked && spanEnd > t && !clipLength() ? spanEnd : t + (clipLength() || 5 * MINUTE);
+      mark(t, end);
+    });
+    document.getElementById("tl-mark-end").addEventListener("click", function () {
+      mark(marked && spanStart < t ? spanStart : Math.max(since, t - (clipLength() || 5 * MINUTE)), t);
+    });
+    lengthSelect.addEventListener("change", function () {
+      if (marked && clipLength()) { mark(spanStart, spanStart + clipLength()); } else { drawSelection(); }
+    });
+    document.getElementById("tl-clip-clear").addEventListener("click", function () { marked = false; drawSelection(); });
+  }
+
   // -- input: drag, keys, wheel, swipe -----------------------------------------------
-  var dragging = false;
+  var dragging = false, selectingFrom = null;
   strip.addEventListener("pointerdown", function (event) {
     dragging = true;
     strip.setPointerCapture(event.pointerId);
     if (playTimer) { pause(); }
+    selectingFrom = event.shiftKey && clipForm ? timeAt(event.clientX) : null;
     moveTo(timeAt(event.clientX), true);
   });
-  strip.addEventListener("pointermove", function (event) { if (dragging) { moveTo(timeAt(event.clientX), true); } });
+  strip.addEventListener("pointermove", function (event) {
+    if (!dragging) { return; }
+    moveTo(timeAt(event.clientX), true);
+    if (selectingFrom !== null) { mark(selectingFrom, t); }
+  });
+  document.getElementById("tl-events").addEventListener("click", function (event) {
+    if (!events.length) { return; }
+    var at = timeAt(event.clientX), rect = this.getBoundingClientRect();
+    var slack = 6 / rect.width * (view.until - view.since);  // a few pixels either side of a thin mark
+    var shown = events.filter(function (e) { return e.end_us >= view.since && e.start_us < view.until; });
+    if (!shown.length) { return; }
+    var hit = shown.filter(function (e) { return e.start_us - slack <= at && at <= e.end_us + slack; });
+    var nearest = (hit.length ? hit : shown).reduce(function (best, e) {
+      var d = Math.abs((e.start_us + e.end_us) / 2 - at), b = Math.abs((best.start_us + best.end_us) / 2 - at);
+      return d < b ? e : best;
+    });
+    jumpToEvent(nearest);
+  });
+  document.getElementById("tl-event-items").addEventListener("click", function (event) {
+    var button = event.target.closest("button[data-event]");
+    if (button) { jumpToEvent(events[Number(button.getAttribute("data-event"))]); }
+  });
   function endDrag() { if (dragging) { dragging = false; moveTo(t); } }
   strip.addEventListener("pointerup", endDrag);
   strip.addEventListener("pointercancel", endDrag);
@@ -306,7 +505,7 @@
   function onWheel(event) {
     event.preventDefault();
     var notches = Math.max(-10, Math.min(10, Math.round(event.deltaY / 100) || Math.sign(event.deltaY)));
-    moveTo(t + notches * (event.shiftKey ? 10 : 1) * MINUTE);
+    moveTo(t + notches * (event.shiftKey ? 10 : 1) * (zoomed() ? 10e6 : MINUTE));  // zoomed: ten seconds a notch
   }
   strip.addEventListener("wheel", onWheel, { passive: false });
   document.getElementById("tl-view").addEventListener("wheel", onWheel, { passive: false });
@@ -323,19 +522,18 @@
   document.getElementById("tl-previous").addEventListener("click", function () { step(-1); });
   document.getElementById("tl-next").addEventListener("click", function () { step(1); });
   window.addEventListener("resize", draw);
+  zoomButton.addEventListener("click", function () { if (zoomed() || zooming !== null) { zoomOut(); } else { zoomTo(hourOf(t)); } });
+  placeTicks();
 
   // -- start -------------------------------------------------------------------------
   getJson("/timeline.json", { since: seconds(since), until: seconds(until), step: "60" }).then(function (day) {
     var total = day ? day.total : 0;
     document.getElementById("tl-total").textContent = total.toLocaleString("en") + (total === 1 ? " frame" : " frames");
-    (day ? day.buckets : []).forEach(function (b) { counts[b[0]] = b[1]; firstId[b[0]] = b[2]; });
-    var last = -1, firstFull = -1;
-    for (var i = 0; i < buckets; i++) {
-      if (counts[i]) { last = i; if (firstFull < 0) { firstFull = i; } }
-      shownAt[i] = last;
-    }
-    for (var j = 0; j < buckets && shownAt[j] < 0; j++) { shownAt[j] = firstFull; }
-    draw();
+    (day ? day.moving : []).forEach(function (b) { dayMoving[b[0]] = b[1]; });
+    events = day ? day.events : [];
+    dayView = day;
+    fill(day, since, until, MINUTE);
+    describeActivity(day && day.more_events);
     if (!total) {
       document.getElementById("tl-empty").hidden = false;
       place();

@@ -22,7 +22,7 @@
   function path(rest, params) { return "/cameras/" + encodeURIComponent(camera) + rest + query(params); }
   function frameUrl(id, variant) { return path("/frames/" + encodeURIComponent(id) + (variant ? "/" + variant : "")); }
   function seconds(us) { return Math.floor(us / 1e6) + "." + String(us % 1e6).padStart(6, "0"); }
-  function utc(us) { return new Date(Math.floor(us / 1000)).toISOString().replace("T", " ").slice(0, 23) + " UTC"; }
+  function local(us) { return window.sensrTime(us, true); }  // in the page's zone, as the server draws it
   function page(params) {
     return fetch(path("/frames.json", params), { credentials: "same-origin" })
       .then(function (r) { return r.ok ? r.json() : { frames: [] }; })
@@ -67,12 +67,15 @@
       img.height = frame.height;
     };
     next.src = frameUrl(frame.id, "image");
-    img.alt = "Frame at " + utc(frame.timestamp_us);
+    img.alt = "Frame of " + viewer.getAttribute("data-camera-name") + " at " + window.sensrTime(frame.timestamp_us);
     var time = document.getElementById("frame-time");
-    time.textContent = utc(frame.timestamp_us);
+    time.textContent = local(frame.timestamp_us);
     time.setAttribute("datetime", new Date(frame.timestamp_us / 1000).toISOString());
-    field("sensr-time", utc(frame.timestamp_us));
-    field("camera-time", frame.camera_time_us != null ? utc(frame.camera_time_us).slice(0, -4) : "—");
+    if (document.documentElement.getAttribute("data-zone") !== "UTC") {  // as app.js's tooltips: the UTC time
+      time.title = window.sensrWallClock(frame.timestamp_us) + " UTC";
+    }
+    field("sensr-time", local(frame.timestamp_us));
+    field("camera-time", frame.camera_time_us != null ? window.sensrWallClock(frame.camera_time_us, true) : "—");
     var offset = viewer.querySelector('[data-field="clock-offset"]');
     var off = frame.camera_clock_offset_s;
     offset.hidden = off == null || Math.abs(off) <= 60;

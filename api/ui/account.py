@@ -33,7 +33,7 @@ class PasswordAction(AccountPage):
             await self.services.run(self.services.accounts.change_password, user, current, new, self.caller.token)
         except InvalidInput as error:
             self.set_status(error.status)
-            await self.render_page(error=error.message[:1].upper() + error.message[1:] + ".")
+            await self.render_page(error=error.message + ".")
             return
         self.redirect("/account?done=password-changed")
 
@@ -74,7 +74,7 @@ class CloseAccountPage(PageHandler):
             await self.services.run(self.services.accounts.close, user, self.get_body_argument("password", ""))
         except ApiError as error:
             self.set_status(error.status)
-            await self._page(error=error.message[:1].upper() + error.message[1:] + ".")
+            await self._page(error=error.message + ".")
             return
         await end_session(self, self.services, None)
         self.redirect("/login?done=account-deleted")

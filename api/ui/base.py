@@ -26,8 +26,10 @@ from api.handlers import ServiceHandler
 from api.status import age_text
 from api.times import format_instant
 from api.ui.calendar import to_datetime
-from api.ui.zone import browser_zone_name, page_zone
+from api.ui.messages import human_message
+from api.ui.zone import browser_zone_name, page_zone, zone_names
 from api.users import User
+from sensr.frames import now_us
 
 CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
                            "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
@@ -128,10 +130,11 @@ class PageHandler(ServiceHandler):
         user: User | None = self.current_user
         namespace.update(user=user, share=self.caller.share_token, link=self.link, when=partial(when, zone=self.zone),
                          zone_name=str(self.zone), zone_source="user" if user and user.time_zone else "browser",
+                         zone_names=zone_names(self.zone, to_datetime(now_us()).year), wall_clock=wall_clock,
                          browser_zone=browser_zone_name(self),
                          iso=format_instant, size=human_size, q=path_part, notice=NOTICES.get(done or ""),
                          error=None, title="Sensr", owner=False, tab="", new_camera_button=True, age=age_text,
-                         status_label=STATUS_LABELS)
+                         status_label=STATUS_LABELS, human_message=human_message)
         return namespace
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
@@ -145,7 +148,7 @@ class PageHandler(ServiceHandler):
         else:
             message = _phrase(status_code)
         self.render("error.html", status=status_code, heading=_phrase(status_code),
-                    message=message[:1].upper() + message[1:], title=_phrase(status_code))
+                    message=human_message(message), title=_phrase(status_code))
 
 
 class NotFoundPage(PageHandler):
@@ -162,6 +165,12 @@ def when(timestamp_us: int, precise: bool = False, zone: tzinfo = UTC) -> str:
     if precise:
         return moment.strftime("%Y-%m-%d %H:%M:%S.") + f"{moment.microsecond // 1000:03d} {moment:%Z}"
     return moment.strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+def wall_clock(timestamp_us: int) -> str:
+    """A camera's own clock as it reads (`2026-11-25 15:30:05.000`): the camera names no
+    zone, so its time is never converted (see `ingest_ftp.names.camera_time_us`)."""
+    return when(timestamp_us, precise=True)[:-len(" UTC")]
 
 
 def path_part(text: str) -> str:

@@ -127,7 +127,7 @@ class FramePage(_CameraPage):
         start = hour_start(frame.timestamp_us)
         before = await self.services.run(self.services.index.count, frame.camera, start, frame.timestamp_us)
         self.render_camera("frame.html", access, title=f"{access.camera.name} · {frame.frame_id}", frame=frame,
-                           previous=previous, following=following, hour=hour_key(frame.timestamp_us),
+                           previous=previous, following=following, hour=hour_key(frame.timestamp_us), hour_start_us=start,
                            hour_page=before // HOUR_PAGE_FRAMES + 1, clock=clock_offset_us(frame),
                            clock_text=clock_offset_text, clock_tolerance=CLOCK_TOLERANCE_US,
                            score=scores.get(frame.frame_id), tab="browse")

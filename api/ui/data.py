@@ -13,10 +13,10 @@ from api.callers import SHARE_PARAMETER
 from api.errors import InvalidInput, NotFound
 from api.handlers import JsonHandler
 from api.status import camera_status, clock_offset_us
-from api.timeline import span_buckets
+from api.timeline import span_buckets, span_events, span_moving
 from api.times import format_instant, parse_instant
 from sensr.frames import now_us
-from sensr.index import FrameRecord
+from sensr.index import FrameRecord, StoredEvent
 
 MAX_FRAMES = 200
 
@@ -32,6 +32,15 @@ def frame_json(record: FrameRecord, access: CameraAccess) -> dict[str, Any]:
             "camera_time": None if record.camera_time_us is None else format_instant(record.camera_time_us).rstrip("Z"),
             "camera_clock_offset_s": None if offset is None else offset / 1_000_000,
             "thumbnail_url": f"{base}/thumbnail{share}", "image_url": f"{base}/image{share}", "page_url": base + share}
+
+
+def event_json(stored: StoredEvent, key_frame_us: int | None) -> dict[str, Any]:
+    """A motion event as the timeline draws it: its span and the key frame a click shows
+    (`key_frame_us` None: that frame is gone)."""
+    event = stored.event
+    return {"id": event.event_id, "start_us": event.start_us, "end_us": event.end_us, "ended": stored.ended,
+            "frame_count": event.frame_count, "moving_frames": event.moving_frames, "peak_score": event.peak_score,
+            "key_frame_id": event.key_frame_id, "key_frame_us": key_frame_us}
 
 
 class _DataHandler(JsonHandler):
@@ -64,15 +73,21 @@ class StatusData(_DataHandler):
 
 
 class TimelineData(_DataHandler):
-    """`timeline.json?since=&until=&step=`: the span's density (see `api.timeline`)."""
+    """`timeline.json?since=&until=&step=`: the span's density, its frames found moving
+    per bucket and its motion events (see `api.timeline`)."""
 
     async def get(self, camera_id: str) -> None:
         access = await self.readable_camera(camera_id)
         since, until = self.required_instant("since"), self.required_instant("until")
         step = self.number("step", 60, 1, 86_400)
-        total, buckets = await self.services.run(span_buckets, self.services.index, access.camera.username, since,
-                                                 until, step)
-        self.send_json({"since_us": since, "until_us": until, "step_s": step, "total": total, "buckets": buckets})
+        camera, index = access.camera.username, self.services.index
+        total, buckets = await self.services.run(span_buckets, index, camera, since, until, step)
+        moving = await self.services.run(span_moving, index, camera, since, until, step)
+        events = await self.services.run(span_events, index, camera, since, until)
+        self.send_json({"since_us": since, "until_us": until, "step_s": step, "total": total, "buckets": buckets,
+                        "moving": moving, "more_events": events.more,
+                        "events": [event_json(stored, events.key_frame_us.get(stored.event.key_frame_id))
+                                   for stored in events.events]})
 
 
 class FrameAtData(_DataHandler):

@@ -500,3 +500,8 @@ class TimelineOut(BaseModel):
     buckets: list[Annotated[list[int | str], Field(min_length=4, max_length=4)]] = Field(
         description="Buckets holding frames, ascending, each `[n, frames, first frame id, first frame µs]`; "
                     "bucket n starts at `since_us + n * step_s` seconds. Empty buckets are left out.")
+    moving: list[Annotated[list[int], Field(min_length=2, max_length=2)]] = Field(
+        default_factory=list,
+        description="Buckets holding frames found moving (the activity worker's motion scores), ascending, each "
+                    "`[n, moving frames]`, numbered as `buckets`. The span's motion events are "
+                    "`GET /cameras/{camera_id}/motion-events` with the same `since` and `until`.")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from api.errors import InvalidInput, NotFound
 from api.status import camera_status
-from api.timeline import span_buckets
+from api.timeline import span_buckets, span_moving
 from api.times import format_instant
 from api.v1.base import ApiHandler
 from api.v1.frames import frame_out
@@ -39,8 +39,9 @@ class TimelineHandler(ApiHandler):
         step = self.int_argument("step", 60, 1, 86_400)
         total, buckets = await self.services.run(span_buckets, self.services.index, access.camera.username, since,
                                                  until, step)
+        moving = await self.services.run(span_moving, self.services.index, access.camera.username, since, until, step)
         self.send_json(TimelineOut(camera_id=access.camera.id, since_us=since, until_us=until, step_s=step,
-                                   total=total, buckets=buckets))
+                                   total=total, buckets=buckets, moving=[list(bucket) for bucket in moving]))
 
 
 class FrameAtHandler(ApiHandler):

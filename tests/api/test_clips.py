@@ -22,8 +22,11 @@ from launcher.service_stack import S3Endpoint
 from sensr.frames import now_us
 from sensr.settings import S3Settings
 from sensr.storage import make_s3_client
-from tests.support.api import ApiStack, Account, create_camera, seed_frames, sign_up, stack_env, start_stack
+from tests.support.api import (PASSWORD, ApiStack, Account, create_camera, seed_frames, sign_up, stack_env,
+                               start_stack)
 from tests.support.clips import START_US, probe
+from tests.support.streams import sse_events
+from tests.support.ui import Visitor
 from workload.waiting import eventually
 
 SECOND = 1_000_000
@@ -270,3 +273,18 @@ def test_a_clip_of_an_event_covers_the_event_span(clip_stack: ApiStack) -> None:
     missing = account.session.post(clip_stack.api(f"/cameras/{camera['id']}/clips"), json={"event_id": "nope"},
                                    timeout=30)
     assert missing.status_code == 404
+
+
+def test_the_web_ui_s_clip_stream_starts_with_where_each_clip_stands(clip_stack: ApiStack) -> None:
+    """A clip that ends between the clips page and its progress stream still reloads the
+    page: the stream starts with every clip's state (app.js reloads for one it drew unfinished)."""
+    account = sign_up(clip_stack)
+    camera = camera_with_frames(clip_stack, account, count=30)
+    done = until_final(clip_stack, account.session, ask(clip_stack, account.session, camera["id"], fps=30))
+    browser = Visitor(clip_stack)
+    assert browser.post("/login", {"email": account.email, "password": PASSWORD}).status_code == 302
+    with browser.session.get(browser.url(f"/cameras/{camera['id']}/clips/events"), stream=True, timeout=30) as stream:
+        first = next(sse_events(stream))
+    assert first["event"] == "clip"
+    now = json.loads(first["data"])
+    assert (now["id"], now["state"], now["percent"], now["size"]) == (done["id"], "ready", 100.0, done["size"])

@@ -1,11 +1,13 @@
 """The JSON API of issue 15, against the api (SeaweedFS; SQLite and PostgreSQL): a
 camera's status, a span's density in buckets, the frame at an instant, the camera's own
-clock beside Sensr's on every frame, and HEAD answered like GET everywhere (not 405)."""
+clock beside Sensr's on every frame, the frames found moving per bucket, and HEAD answered like GET everywhere (not 405)."""
 
 from __future__ import annotations
 
 import requests
 
+from sensr.index import FrameScore
+from tests.support.activity_records import with_index
 from tests.support.api import ApiStack, create_camera, seed_frames, sign_up
 
 T0 = 1_773_482_400_000_000  # 2026-03-14 10:00 UTC
@@ -31,6 +33,12 @@ def test_status_timeline_and_frame_at(api_stack: ApiStack) -> None:
     assert day["step_s"] == 60 and day["total"] == 10
     assert day["buckets"] == [[0, 3, seeded[0][0].frame_id, times[0]], [1, 3, seeded[3][0].frame_id, times[3]],
                               [2, 3, seeded[6][0].frame_id, times[6]], [60, 1, seeded[9][0].frame_id, times[9]]]
+    assert day["moving"] == []  # no motion scored yet
+    with_index(api_stack, lambda index: index.add_scores(
+        [FrameScore(record.frame_id, camera["username"], record.timestamp_us, 8.0, True) for record, _ in seeded[2:4]]))
+    moving = owner.session.get(f"{base}/timeline", params={"since": "2026-03-14T10:00:00Z",
+                                                          "until": "2026-03-14T12:00:00Z"}, timeout=30).json()
+    assert moving["moving"] == [[0, 1], [1, 1]]  # frames 2 and 3: minutes 0 and 1, counted apart from density
     seconds = owner.session.get(f"{base}/timeline", params={"since": "2026-03-14T10:00:00Z", "step": "1",
                                                            "until": "2026-03-14T10:01:00Z"}, timeout=30).json()
     assert [bucket[0] for bucket in seconds["buckets"]] == [0, 20, 40]

@@ -101,8 +101,10 @@ def test_motion_form_is_the_owners_validated_and_published(api_stack: ApiStack, 
                          ({"ignore_zones": "[{"}, "Ignore zones: the drawn zones could not be read"),
                          ({"ignore_zones": '[{"left": 0.6, "top": 0, "right": 0.5, "bottom": 1}]'},
                           "ignore zone 1 must lie inside the frame"),
-                         ({"offline_minutes": ""}, "Offline after: enter a whole number")):
+                         ({"offline_minutes": ""}, "Offline after: enter a whole number"),
+                         ({"event_gap_seconds": "0"}, "Event gap (seconds) must be a number of seconds from 1 to 3600")):
         refused = owner.post(motion, {**form, **change})
         assert refused.status_code == 400 and says.lower() in html.unescape(refused.text).lower(), (change, says)
+        assert "_" not in re.search(r'role="alert">([^<]*)<', refused.text)[1]  # no raw field names
     page = owner.get(f"/cameras/{camera_id}/settings").text
     assert 'id="sensitivity" name="sensitivity" min="1" max="10" step="1" value="3"' in page  # nothing changed

@@ -22,8 +22,8 @@ import requests
 from playwright.sync_api import Page, expect
 
 from tests.support.api import ApiStack
-from tests.support.browser import (CHROMIUM, PHONE, create_camera, fits_the_screen, image_loaded,
-                                   run_pasted, shot, sign_up)
+from tests.support.browser import (CHROMIUM, PHONE, axe_findings, create_camera, fits_the_screen,
+                                   image_loaded, reload_until, run_pasted, shot, sign_up)
 from tests.support.jpegs import make_jpeg
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium package is not installed "
@@ -154,3 +154,33 @@ def test_live_view_says_when_the_stream_stops(page: Page, edge_stack: ApiStack, 
     assert took < QUIET_WITHIN_MS / 1000, took
     print(f"live view said quiet {took:.2f} s after the stream stopped")
     shot(page, "issue15-live-quiet-after")
+
+
+def test_the_camera_page_s_calendar_counts_stored_frames_without_a_reload(page: Page, edge_stack: ApiStack,
+                                                                         tmp_path: Path) -> None:
+    sign_up(page, edge_stack)
+    login = create_camera(page, edge_stack, "Garden")
+    run_pasted(login["curl"], tmp_path, make_jpeg(320, 240, content="gradient", seed=31))
+    page.goto(f"{edge_stack.url}/cameras/{login['id']}")
+    reload_until(page, "a[data-day] .count")  # stored before the page, or counted live once it is
+    image_loaded(page, "img.latest-thumb")  # and a quiet camera's first frame replaces "No frames yet"
+    expect(page.get_by_text("No frames yet.")).to_be_hidden()
+    day = page.locator("a[data-day]:has(.count)")
+    hour = page.locator("ol.hours li a[data-hour]")
+    expect(day.locator(".count")).to_have_text("1")
+    expect(hour.locator(".count")).to_have_text("1")
+    page.evaluate("() => { window.notReloaded = true; }")
+    run_pasted(login["curl"], tmp_path, make_jpeg(320, 240, content="gradient", seed=32))
+    expect(day.locator(".count")).to_have_text("2", timeout=STORED_MS)
+    expect(day).to_have_attribute("aria-label", re.compile(r": 2 frames$"))
+    expect(hour.locator(".count")).to_have_text("2")
+    expect(page.locator("#month-total")).to_have_text("2 frames")
+    expect(page.locator("#day-total")).to_have_text("2 frames")
+    assert page.evaluate("() => window.notReloaded === true")
+    assert axe_findings(page) == []
+    shot(page, "issue15b-calendar-live")
+    page.set_viewport_size(PHONE)
+    assert fits_the_screen(page)
+    assert axe_findings(page) == []
+    shot(page, "issue15b-calendar-live-phone")
+    page.set_viewport_size({"width": 1280, "height": 900})

@@ -19,6 +19,7 @@ import json
 import os
 import re
 import statistics
+import subprocess
 from pathlib import Path
 from datetime import UTC, datetime
 
@@ -29,8 +30,12 @@ from playwright.sync_api import Page, expect
 
 from sensr.storage import S3Settings, make_s3_client, object_keys
 from sensr.frames import new_frame_id
+from launcher.service_stack import start_group_at_end
+from sensr.activity import Event
+from sensr.broker import CLIP_JOBS
 from sensr.index import FrameIndex, FrameRecord
-from tests.support.api import ApiStack, seed_frames
+from tests.support.activity_records import event_of, save_events, seed_activity
+from tests.support.api import ApiStack, seed_frames, start_service
 from tests.support.browser import (CHROMIUM, PHONE, SCREENSHOTS, axe_findings, create_camera,
                                    fits_the_screen, image_loaded, shot, sign_up)
 
@@ -298,3 +303,258 @@ def test_every_page_passes_axe_in_light_dark_and_on_a_phone(page: Page, api_stac
                 assert fits_the_screen(page), f"{path} scrolls sideways on a phone"
         shot(page, f"issue15-delete-{scheme}-{viewport['width']}")
     assert findings == {}, json.dumps(findings, indent=1)
+
+
+# -- the timeline's motion, clips and local time; form errors (issue 15, second round) ------
+
+MOTION_DAY = int(datetime(2026, 3, 14, 10, tzinfo=UTC).timestamp()) * SECOND
+"""Frames every 10 s for 20 minutes from 10:00 UTC; motion in minutes 2-3 and 12."""
+CANVAS_PIXEL = """([fraction, y]) => {
+    const canvas = document.getElementById('tl-density'), ratio = canvas.width / canvas.clientWidth;
+    const x = Math.floor(fraction * canvas.clientWidth);
+    return Array.from(canvas.getContext('2d').getImageData(Math.round(x * ratio), Math.round(y * ratio), 1, 1).data);
+}"""
+
+
+def motion_camera(page: Page, stack: ApiStack, name: str) -> tuple[str, list[FrameRecord], list[Event]]:
+    """A camera (its id) with 120 frames, two motion events and the frames that moved."""
+    login = create_camera(page, stack, name)
+    username = username_of(page, stack, login["id"])
+    times = [MOTION_DAY + n * 10 * SECOND for n in range(120)]
+    scores = [6.0 if 12 <= n < 24 or 72 <= n < 75 else 0.5 for n in range(120)]
+    frames = [record for record, _ in seed_activity(stack, username, times, scores)]
+    events = [event_of(frames[12:24], scores[12:24], f"{login['id']}-a"),
+              event_of(frames[72:75], scores[72:75], f"{login['id']}-b")]
+    save_events(stack, events)
+    return login["id"], frames, events
+
+
+def strip_x(page: Page, instant_us: int, since_us: int, until_us: int) -> float:
+    box = page.locator("#tl-strip").bounding_box()
+    assert box
+    return box["width"] * (instant_us - since_us) / (until_us - since_us)
+
+
+def test_timeline_shows_motion_and_events_and_a_click_shows_an_event_s_key_frame(page: Page,
+                                                                                   api_stack: ApiStack) -> None:
+    sign_up(page, api_stack)
+    camera_id, frames, events = motion_camera(page, api_stack, "Yard")
+    day_start = int(datetime(2026, 3, 14, tzinfo=UTC).timestamp()) * SECOND
+    page.goto(f"{api_stack.url}/cameras/{camera_id}/timeline?day=2026-03-14")
+    expect(page.locator("#tl-activity")).to_have_text("15 frames with motion in 3 minutes; 2 motion events.")
+    expect(page.locator(".tl-legend")).to_contain_text("Frames with motion per minute")
+    expect(page.locator("#tl-events span")).to_have_count(2)
+    image_loaded(page, "#tl-image")
+
+    # Motion is drawn from the strip's top, in its own colour; the density below in blue.
+    moving_at = (MOTION_DAY + 2 * 60 * SECOND - day_start) / (24 * HOUR)  # the start of minute 2: moving
+    still_at = (MOTION_DAY + 6 * 60 * SECOND - day_start) / (24 * HOUR)
+    height = page.locator("#tl-density").evaluate("c => c.clientHeight")
+    top_moving, top_still = (page.evaluate(CANVAS_PIXEL, [at, 2]) for at in (moving_at, still_at))
+    bottom = page.evaluate(CANVAS_PIXEL, [still_at, height - 2])
+    assert top_moving[0] > top_moving[2] and top_moving[3] == 255, top_moving  # orange: red over blue
+    assert top_still[2] > top_still[0], top_still  # no motion there: the density's blue up to the top
+    assert bottom[2] > bottom[0] and bottom[3] == 255, bottom
+    shot(page, "issue15b-timeline-motion")
+
+    # A click on the second event's mark shows its key frame.
+    page.locator("#tl-events span").nth(1).click()
+    expect(page.locator("#tl-open")).to_have_attribute("href", re.compile(re.escape(events[1].key_frame_id)))
+    expect(page.locator("#tl-time")).to_have_text("2026-03-14 10:12:00.000 UTC")
+    # The same from the list (keyboard and screen readers): the first event.
+    page.locator("#tl-event-list summary").click()
+    expect(page.locator("#tl-event-items button")).to_have_count(2)
+    page.locator("#tl-event-items button").first.click()
+    expect(page.locator("#tl-open")).to_have_attribute("href", re.compile(re.escape(events[0].key_frame_id)))
+    assert page.locator("#tl-strip").get_attribute("aria-valuetext").endswith(", motion")  # type: ignore[union-attr]
+    assert axe_findings(page) == []
+
+    page.set_viewport_size(PHONE)
+    assert fits_the_screen(page)
+    expect(page.locator("#tl-events span").first).to_be_visible()
+    assert axe_findings(page) == []
+    page.emulate_media(color_scheme="dark")
+    assert axe_findings(page) == []
+    shot(page, "issue15b-timeline-motion-phone-dark")
+    page.emulate_media(color_scheme="light")
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+
+def test_a_clip_made_from_a_span_of_the_timeline_plays_and_downloads(page: Page, api_stack: ApiStack,
+                                                                     tmp_path: Path) -> None:
+    if "clip_worker" not in api_stack.processes:  # its group at the end: other stacks' jobs since are not its work
+        start_group_at_end(api_stack.env["SENSR_KAFKA_BOOTSTRAP"], api_stack.env["SENSR_CLIP_GROUP_ID"], CLIP_JOBS)
+        start_service(api_stack, "clip_worker", tmp_path)
+    sign_up(page, api_stack)
+    camera_id, frames, _ = motion_camera(page, api_stack, "Drive")
+    page.goto(f"{api_stack.url}/cameras/{camera_id}/timeline?day=2026-03-14&at={frames[30].timestamp_us}")
+    expect(page.locator("#tl-time")).to_have_text("2026-03-14 10:05:00.000 UTC")
+    # Until a mark is set, the clip follows the cursor for the length chosen.
+    expect(page.locator("#tl-clip-span")).to_have_text("10:05:00 UTC – 10:10:00 UTC (5 min)")
+    page.locator("#tl-strip").focus()
+    page.keyboard.press("Shift+ArrowLeft")  # a minute earlier
+    expect(page.locator("#tl-clip-span")).to_have_text("10:04:00 UTC – 10:09:00 UTC (5 min)")
+
+    # Shift-drag marks a span on the strip: 10:02 to 10:03.
+    day_start = int(datetime(2026, 3, 14, tzinfo=UTC).timestamp()) * SECOND
+    box = page.locator("#tl-strip").bounding_box()
+    assert box
+    y = box["y"] + box["height"] / 2
+    page.keyboard.down("Shift")
+    page.mouse.move(box["x"] + strip_x(page, MOTION_DAY + 2 * 60 * SECOND, day_start, day_start + 24 * HOUR), y)
+    page.mouse.down()
+    page.mouse.move(box["x"] + strip_x(page, MOTION_DAY + 3 * 60 * SECOND, day_start, day_start + 24 * HOUR), y,
+                    steps=4)
+    page.mouse.up()
+    page.keyboard.up("Shift")
+    expect(page.locator("#tl-time")).to_contain_text(re.compile(r"10:0[23]:"))  # the frame where the drag ended
+    expect(page.locator("#tl-selection-band")).to_be_visible()
+    expect(page.locator("#tl-clip-span")).to_contain_text(re.compile(r"^10:0[12]:\d\d UTC – 10:0[23]:\d\d UTC"))
+
+    # Start here (at the frame stepped to) and a length of one minute.
+    page.locator("#tl-clip-length").select_option("1")
+    moved = page.locator("#tl-time").inner_text()
+    page.keyboard.press("ArrowRight")
+    expect(page.locator("#tl-time")).not_to_have_text(moved)
+    at = page.locator("#tl-time").inner_text()
+    page.locator("#tl-mark-start").click()
+    start_text = at[11:19]
+    expect(page.locator("#tl-clip-span")).to_have_text(re.compile(rf"^{start_text} UTC – .* \(1 min\)$"))
+    since = int(page.locator('#tl-clip input[name="since"]').input_value())
+    until = int(page.locator('#tl-clip input[name="until"]').input_value())
+    assert until - since == 60 * SECOND
+    shot(page, "issue15b-timeline-clip-span")
+    assert axe_findings(page) == []
+
+    page.get_by_role("button", name="Make the clip").click()
+    expect(page).to_have_url(re.compile(rf"/cameras/{camera_id}/clips$"))
+    clip = page.locator("li.clip").first
+    expect(clip).to_contain_text(f"2026-03-14 {start_text} UTC")
+    # Progress comes over the clip stream; the finished clip plays and downloads.
+    expect(page.locator("li.clip video")).to_have_count(1, timeout=120_000)
+    page.wait_for_function("() => document.querySelector('li.clip video').readyState >= 1")  # the MP4's metadata
+    duration = page.evaluate("() => document.querySelector('li.clip video').duration")
+    assert duration > 0, duration
+    download = page.locator("li.clip").get_by_role("link", name="Download")
+    with page.expect_download() as started:
+        download.click()
+    saved = tmp_path / "clip.mp4"
+    started.value.save_as(saved)
+    probed = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "stream=codec_name", "-of", "csv=p=0",
+                             str(saved)], capture_output=True, text=True, check=True)
+    assert probed.stdout.strip() == "h264"
+    shot(page, "issue15b-clip-ready")
+    page.set_viewport_size(PHONE)
+    page.goto(f"{api_stack.url}/cameras/{camera_id}/timeline?day=2026-03-14")
+    image_loaded(page, "#tl-image")
+    assert fits_the_screen(page)
+    assert axe_findings(page) == []
+    shot(page, "issue15b-timeline-clip-phone")
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+
+def test_times_the_scripts_draw_follow_the_user_s_zone_on_a_day_clocks_change(page: Page,
+                                                                               api_stack: ApiStack) -> None:
+    sign_up(page, api_stack)
+    page.goto(f"{api_stack.url}/account")
+    page.locator("#time-zone-select").select_option("America/New_York")  # the browser's own zone is another
+    page.get_by_role("button", name="Save time zone").click()
+    expect(page.locator(".notice")).to_have_text("Time zone saved.")
+    login = create_camera(page, api_stack, "Porch")
+    username = username_of(page, api_stack, login["id"])
+    # 2026-03-08 in New York: 01:30 EST, then clocks jump from 02:00 to 03:00; 03:30 EDT, 12:00 EDT.
+    times = [int(datetime(2026, 3, 8, hour, minute, tzinfo=UTC).timestamp()) * SECOND
+             for hour, minute in ((6, 30), (7, 30), (16, 0))]
+    seeded = seed_frames(api_stack, username, times)
+    base = f"{api_stack.url}/cameras/{login['id']}"
+
+    page.goto(f"{base}/timeline?day=2026-03-08&at={times[0]}")
+    expect(page.locator("h2")).to_contain_text("America/New_York · 23 hours: clocks change")
+    expect(page.locator("#tl-time")).to_have_text("2026-03-08 01:30:00.000 EST")
+    assert page.locator("#tl-strip").get_attribute("aria-valuemax") == str(23 * 3600 - 1)
+    expect(page.locator("#tl-strip")).to_have_attribute("aria-valuetext", "01:30:00 EST")
+    labels = page.locator("#tl-hours span")
+    expect(labels).to_have_text(["00:00", "03:00", "06:00", "09:00", "12:00", "15:00", "18:00", "21:00"])
+    left = float(labels.nth(1).evaluate("e => parseFloat(e.style.left)"))
+    assert abs(left - 100 * 2 / 23) < 0.01, left  # 03:00 is the day's third hour: there is no 02:00
+    page.locator("#tl-strip").focus()
+    page.keyboard.press("ArrowRight")  # a frame later, stepped in the page
+    expect(page.locator("#tl-time")).to_have_text("2026-03-08 03:30:00.000 EDT")
+    shot(page, "issue15b-timeline-dst")
+    assert axe_findings(page) == []
+
+    # The viewer: the server draws the first frame, the script the next; both in New York time.
+    page.goto(f"{base}/frames/{seeded[0][0].frame_id}")
+    expect(page.locator("#frame-time")).to_have_text("2026-03-08 01:30:00.000 EST")
+    page.keyboard.press("ArrowRight")
+    expect(page.locator('[data-field="frame-id"]')).to_have_text(seeded[1][0].frame_id)
+    drawn = {name: page.locator(selector).inner_text() for name, selector in
+             (("time", "#frame-time"), ("sensr", '[data-field="sensr-time"]'))}
+    assert drawn == {"time": "2026-03-08 03:30:00.000 EDT", "sensr": "2026-03-08 03:30:00.000 EDT"}, drawn
+    expect(page.locator("#frame-time")).to_have_attribute("title", "2026-03-08 07:30:00 UTC")
+    page.reload()  # the server's own drawing of that frame says the same
+    assert page.locator("#frame-time").inner_text() == drawn["time"]
+    expect(page.locator("#hour-link")).to_have_text("All frames of 2026-03-08 03:00")
+    page.set_viewport_size(PHONE)
+    assert fits_the_screen(page)
+    assert axe_findings(page) == []
+    shot(page, "issue15b-viewer-dst-phone")
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+
+def test_form_errors_name_fields_as_the_form_does(page: Page, api_stack: ApiStack) -> None:
+    sign_up(page, api_stack)
+    login = create_camera(page, api_stack, "Gate")
+    for viewport in ({"width": 1280, "height": 900}, PHONE):
+        page.set_viewport_size(viewport)
+        page.goto(f"{api_stack.url}/cameras/{login['id']}/settings")
+        form = page.locator("form[action$='/motion']")
+        form.evaluate("f => { f.noValidate = true; }")  # what the server says, not the browser's own check
+        form.locator("input[name=event_gap_seconds]").fill("0")
+        form.get_by_role("button", name="Save motion settings").click()
+        alert = page.get_by_role("alert")
+        expect(alert).to_have_text("Event gap (seconds) must be a number of seconds from 1 to 3600")
+        assert axe_findings(page) == []
+        shot(page, f"issue15b-form-error-{viewport['width']}")
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+
+def test_zoom_shows_the_cursor_s_hour_in_seconds(page: Page, api_stack: ApiStack) -> None:
+    sign_up(page, api_stack)
+    camera_id, frames, events = motion_camera(page, api_stack, "Lane")
+    base = f"{api_stack.url}/cameras/{camera_id}"
+    page.goto(f"{base}/timeline?day=2026-03-14&at={frames[60].timestamp_us}")  # 10:10:00
+    expect(page.locator("#tl-time")).to_have_text("2026-03-14 10:10:00.000 UTC")
+    with page.expect_response(lambda r: "timeline.json" in r.url and "step=1" in r.url) as answer:
+        page.get_by_role("button", name="Zoom to the hour").click()
+    assert answer.value.json()["total"] == 120 and len(answer.value.json()["buckets"]) == 120  # a second each
+    expect(page.locator("#tl-zoom")).to_have_attribute("aria-pressed", "true")
+    expect(page.locator(".tl-legend")).to_contain_text("Frames per second")
+    expect(page.locator("#tl-hours span")).to_have_text(["10:00", "10:10", "10:20", "10:30", "10:40", "10:50"])
+    expect(page.locator("#tl-events span")).to_have_count(2)  # both events lie in this hour
+    cursor = float(page.locator("#tl-cursor").evaluate("e => parseFloat(e.style.left)"))
+    assert abs(cursor - 100 * 10 / 60) < 0.1, cursor  # 10:10 is a sixth into the hour
+    # A drag now moves by seconds: from 10:10 to about 10:12, 120 s (12 frames) on.
+    box = page.locator("#tl-strip").bounding_box()
+    assert box
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + box["width"] * 10 / 60, y)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 12.05 / 60, y, steps=5)
+    page.mouse.up()
+    expect(page.locator("#tl-time")).to_have_text("2026-03-14 10:12:00.000 UTC")
+    expect(page.locator("#tl-open")).to_have_attribute("href", re.compile(re.escape(frames[72].frame_id)))
+    shot(page, "issue15b-timeline-zoomed")
+    assert axe_findings(page) == []
+    page.set_viewport_size(PHONE)
+    assert fits_the_screen(page)
+    shot(page, "issue15b-timeline-zoomed-phone")
+    assert axe_findings(page) == []
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.locator("#tl-strip").focus()
+    page.keyboard.press("End")  # the day's last instant: the view follows to the last hour
+    expect(page.locator("#tl-hours span").first).to_have_text("23:00")
+    expect(page.locator("#tl-events span")).to_have_count(0)
+    page.get_by_role("button", name="Whole day").click()
+    expect(page.locator("#tl-hours span").first).to_have_text("00:00")
+    expect(page.locator("#tl-zoom")).to_have_attribute("aria-pressed", "false")

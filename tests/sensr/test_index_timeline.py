@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from sensr.index import FrameIndex, FrameRecord
+from sensr.index import FrameIndex, FrameRecord, FrameScore
 from tests.support.api import drop_postgres_database, new_postgres_database
 
 T0 = 1_790_000_000_000_000 - 1_790_000_000_000_000 % 86_400_000_000  # a midnight in 2026, in µs
@@ -79,3 +79,25 @@ def test_count_and_numbered_slices_of_an_hour(fresh_index: FrameIndex) -> None:
     assert fresh_index.count("cam1", T0 + 10 * SECOND, T0 + 20 * SECOND) == 10
     assert fresh_index.slice("cam1", T0, T0 + 3600 * SECOND, 120, 120) == frames[120:240]
     assert fresh_index.slice("cam1", T0, T0 + 3600 * SECOND, 240, 120) == frames[240:]
+
+
+def test_moving_buckets_count_the_frames_found_moving(fresh_index: FrameIndex) -> None:
+    frames = [frame(n, T0 + n * 20 * SECOND) for n in range(9)]  # 3 a minute for 3 minutes
+    other = frame(100, T0 + 30 * SECOND, camera="cam2")
+    fresh_index.add([*frames, other])
+    moving = {0, 1, 7}  # two in minute 0, one in minute 2
+    fresh_index.add_scores([FrameScore(f.frame_id, f.camera, f.timestamp_us, 9.0 if n in moving else 0.1,
+                                       n in moving, False) for n, f in enumerate(frames)]
+                           + [FrameScore(other.frame_id, "cam2", other.timestamp_us, 9.0, True, False)])
+    assert fresh_index.moving_buckets("cam1", T0, T0 + 86_400 * SECOND, MINUTE) == [(0, 2), (2, 1)]
+    assert fresh_index.moving_buckets("cam1", T0 + MINUTE, T0 + 3 * MINUTE, 20 * SECOND) == [(4, 1)]  # frame 7, 80 s in
+    assert fresh_index.moving_buckets("cam9", T0, T0 + MINUTE, MINUTE) == []
+
+
+def test_frame_times_by_id_of_the_camera_only(fresh_index: FrameIndex) -> None:
+    frames = [frame(n, T0 + n * SECOND) for n in range(3)]
+    other = frame(9, T0, camera="cam2")
+    fresh_index.add([*frames, other])
+    wanted = [frames[2].frame_id, frames[0].frame_id, other.frame_id, "gone"]
+    assert fresh_index.frame_times("cam1", wanted) == {frames[0].frame_id: T0, frames[2].frame_id: T0 + 2 * SECOND}
+    assert fresh_index.frame_times("cam1", []) == {}
