@@ -56,11 +56,10 @@ from scanner_throughput import machine
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from infra.kafka_server import KafkaServer  # noqa: E402
-from infra.seaweedfs import SeaweedS3  # noqa: E402
-from launcher.service_stack import LOOPBACK_LOAD, S3Endpoint, ServiceStack  # noqa: E402
+from launcher.servers import kafka_and_s3  # noqa: E402
+from launcher.service_stack import LOOPBACK_LOAD, ServiceStack  # noqa: E402
 from sensr.activity import Event, EventRecord, Transition, decode_activity_record  # noqa: E402
-from sensr.broker import ACTIVITY, ensure_topics  # noqa: E402
+from sensr.broker import ACTIVITY  # noqa: E402
 from sensr.settings import CoreSettings, KafkaSettings  # noqa: E402
 from workload.api_client import ApiClient, CameraLogin  # noqa: E402
 
@@ -279,21 +278,7 @@ def main() -> int:
     with ExitStack() as cleanup:
         folder = Path(tempfile.mkdtemp(prefix="sensr-bench-activity-"))
         cleanup.callback(lambda: __import__("shutil").rmtree(folder, ignore_errors=True))
-        bootstrap = os.environ.get("SENSR_TEST_KAFKA_BOOTSTRAP")
-        if not bootstrap:
-            kafka = KafkaServer(folder / "kafka")
-            kafka.start()
-            cleanup.callback(kafka.stop)
-            bootstrap = kafka.bootstrap
-        ensure_topics(CoreSettings(), KafkaSettings(kafka_bootstrap=bootstrap))
-        if endpoint := os.environ.get("SENSR_TEST_S3_ENDPOINT"):
-            s3 = S3Endpoint(endpoint, os.environ.get("SENSR_TEST_S3_ACCESS_KEY", "sensr"),
-                            os.environ.get("SENSR_TEST_S3_SECRET_KEY", "sensr-secret-key"))
-        else:
-            server = SeaweedS3(folder / "s3")
-            server.start()
-            cleanup.callback(server.stop)
-            s3 = S3Endpoint(server.endpoint, server.access_key, server.secret_key)
+        bootstrap, s3 = kafka_and_s3(cleanup, folder)
         stack = ServiceStack(bootstrap, folder / "data", s3,
                              services=("api", "catalog_worker", "activity_worker", "ingest_http"),
                              overrides={**LOOPBACK_LOAD, "SENSR_LOG_LEVEL": "WARNING"}).start()

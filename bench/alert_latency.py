@@ -58,13 +58,12 @@ from scanner_throughput import machine
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from infra.kafka_server import KafkaServer  # noqa: E402
 from infra.postgres import PostgresCluster  # noqa: E402
 from infra.process import free_port  # noqa: E402
-from infra.seaweedfs import SeaweedS3  # noqa: E402
-from launcher.service_stack import LOOPBACK_LOAD, S3Endpoint, ServiceStack  # noqa: E402
+from launcher.servers import kafka_and_s3  # noqa: E402
+from launcher.service_stack import LOOPBACK_LOAD, ServiceStack  # noqa: E402
 from sensr.activity import EventRecord, Transition, decode_activity_record  # noqa: E402
-from sensr.broker import ACTIVITY, CATALOG, ensure_topics, make_consumer  # noqa: E402
+from sensr.broker import ACTIVITY, CATALOG, make_consumer  # noqa: E402
 from sensr.catalog_event import decode_catalog_event  # noqa: E402
 from sensr.settings import CoreSettings, KafkaSettings  # noqa: E402
 from workload.api_client import ApiClient, CameraLogin  # noqa: E402
@@ -178,24 +177,6 @@ def percentiles(values: list[float]) -> dict[str, float | None]:
             "max": round(ordered[-1], 4)}
 
 
-def shared_or_own_servers(folder: Path, cleanup: ExitStack) -> tuple[str, S3Endpoint]:
-    """The harness's Kafka and S3 server when its variables name them, else native ones of our own."""
-    bootstrap = os.environ.get("SENSR_TEST_KAFKA_BOOTSTRAP")
-    if not bootstrap:
-        kafka = KafkaServer(folder / "kafka")
-        kafka.start()
-        cleanup.callback(kafka.stop)
-        bootstrap = kafka.bootstrap
-    ensure_topics(CoreSettings(), KafkaSettings(kafka_bootstrap=bootstrap))
-    if endpoint := os.environ.get("SENSR_TEST_S3_ENDPOINT"):
-        return bootstrap, S3Endpoint(endpoint, os.environ.get("SENSR_TEST_S3_ACCESS_KEY", "sensr"),
-                                     os.environ.get("SENSR_TEST_S3_SECRET_KEY", "sensr-secret-key"))
-    s3 = SeaweedS3(folder / "s3")
-    s3.start()
-    cleanup.callback(s3.stop)
-    return bootstrap, S3Endpoint(s3.endpoint, s3.access_key, s3.secret_key)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=90)
@@ -216,7 +197,7 @@ def main() -> int:
             print(f"keeping {folder}", flush=True)
         else:
             cleanup.callback(lambda: __import__("shutil").rmtree(folder, ignore_errors=True))
-        bootstrap, s3 = shared_or_own_servers(folder, cleanup)
+        bootstrap, s3 = kafka_and_s3(cleanup, folder)
         database: dict[str, str] = {}
         if args.database == "postgresql":
             folder.chmod(0o755)  # the server runs as `postgres`, which must enter its data folder

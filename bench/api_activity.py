@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
 import tempfile
@@ -37,11 +36,10 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from infra.kafka_server import KafkaServer  # noqa: E402
-from infra.seaweedfs import SeaweedS3  # noqa: E402
-from launcher.service_stack import S3Endpoint, ServiceStack  # noqa: E402
+from launcher.servers import kafka_and_s3  # noqa: E402
+from launcher.service_stack import ServiceStack  # noqa: E402
 from sensr.activity import Event, EventRecord, Transition, activity_key, activity_value  # noqa: E402
-from sensr.broker import ACTIVITY, CATALOG, ensure_topics, make_producer  # noqa: E402
+from sensr.broker import ACTIVITY, CATALOG, make_producer  # noqa: E402
 from sensr.catalog_event import catalog_key, catalog_value  # noqa: E402
 from sensr.frames import new_frame_id, now_us  # noqa: E402
 from sensr.index import FrameIndex, FrameRecord, FrameScore  # noqa: E402
@@ -83,22 +81,8 @@ def percentiles(values: list[float]) -> tuple[float, float]:
     return cuts[49], cuts[98]
 
 
-def infrastructure(cleanup: ExitStack, folder: Path) -> tuple[str, S3Endpoint]:
-    if (bootstrap := os.environ.get("SENSR_TEST_KAFKA_BOOTSTRAP")) and (s3 := os.environ.get("SENSR_TEST_S3_ENDPOINT")):
-        return bootstrap, S3Endpoint(s3, os.environ.get("SENSR_TEST_S3_ACCESS_KEY", "sensr"),
-                                     os.environ.get("SENSR_TEST_S3_SECRET_KEY", "sensr-secret-key"))
-    broker = KafkaServer(folder / "kafka")
-    broker.start()
-    cleanup.callback(broker.stop)
-    seaweed = SeaweedS3(folder / "seaweedfs")
-    seaweed.start()
-    cleanup.callback(seaweed.stop)
-    return broker.bootstrap, S3Endpoint(seaweed.endpoint, seaweed.access_key, seaweed.secret_key)
-
-
 def start_api(cleanup: ExitStack, folder: Path) -> ServiceStack:
-    bootstrap, s3 = infrastructure(cleanup, folder)
-    ensure_topics(CoreSettings(), KafkaSettings(kafka_bootstrap=bootstrap))
+    bootstrap, s3 = kafka_and_s3(cleanup, folder)
     stack = ServiceStack(bootstrap, folder / "data", s3, services=("api",), overrides={"SENSR_LOG_LEVEL": "WARNING"})
     ensure_bucket(make_s3_client(S3Settings(s3_endpoint=s3.endpoint, s3_access_key=s3.access_key,
                                             s3_secret_key=s3.secret_key)), stack.env["SENSR_S3_BUCKET"])

@@ -36,11 +36,8 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from infra.kafka_server import KafkaServer
-from infra.seaweedfs import SeaweedS3
-from launcher.service_stack import S3Endpoint, ServiceStack
-from sensr.broker import ensure_topics
-from sensr.settings import CoreSettings, KafkaSettings
+from launcher.servers import kafka_and_s3
+from launcher.service_stack import ServiceStack
 
 PASSWORD = "benchmark password"
 
@@ -96,17 +93,9 @@ def percentiles(values: list[float]) -> str:
 
 
 def start_stack(cleanup: ExitStack, folder: Path) -> ServiceStack:
-    """Kafka and SeaweedFS in `folder`, then the api and ingest_http against them."""
-    broker = KafkaServer(folder / "kafka")
-    broker.start()
-    cleanup.callback(broker.stop)
-    seaweed = SeaweedS3(folder / "seaweedfs")
-    seaweed.start()
-    cleanup.callback(seaweed.stop)
-    ensure_topics(CoreSettings(), KafkaSettings(kafka_bootstrap=broker.bootstrap))
-    stack = ServiceStack(broker.bootstrap, folder / "data", S3Endpoint(seaweed.endpoint, seaweed.access_key,
-                                                                       seaweed.secret_key),
-                         services=("api", "ingest_http"), overrides={"SENSR_LOG_LEVEL": "WARNING"})
+    """Kafka and S3 (see `launcher.servers`), then the api and ingest_http against them."""
+    bootstrap, s3 = kafka_and_s3(cleanup, folder)
+    stack = ServiceStack(bootstrap, folder / "data", s3, services=("api", "ingest_http"), overrides={"SENSR_LOG_LEVEL": "WARNING"})
     cleanup.callback(stack.stop)
     return stack.start(timeout=60)
 

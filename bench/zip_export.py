@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
 import statistics
 import sys
 import tempfile
@@ -36,33 +35,16 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from infra.kafka_server import KafkaServer
-from infra.seaweedfs import SeaweedS3
-from launcher.service_stack import S3Endpoint, ServiceStack
-from sensr.broker import ensure_topics
+from launcher.servers import kafka_and_s3
+from launcher.service_stack import ServiceStack
 from sensr.frames import new_frame_id
 from sensr.index import FrameIndex, FrameRecord
-from sensr.settings import CoreSettings, KafkaSettings, S3Settings
+from sensr.settings import S3Settings
 from sensr.storage import ensure_bucket, make_s3_client, object_keys
 
 PASSWORD = "bench password 123"
 START_US = 1_796_083_200_000_000  # 2026-12-01T00:00:00Z
 STEP_US = 1_000_000
-
-
-def services(cleanup: ExitStack, folder: Path) -> tuple[str, S3Endpoint]:
-    """Kafka and S3: the ones named in the environment, or our own."""
-    bootstrap, endpoint = os.environ.get("SENSR_TEST_KAFKA_BOOTSTRAP"), os.environ.get("SENSR_TEST_S3_ENDPOINT")
-    if bootstrap and endpoint:
-        return bootstrap, S3Endpoint(endpoint, os.environ.get("SENSR_TEST_S3_ACCESS_KEY", "sensr"),
-                                     os.environ.get("SENSR_TEST_S3_SECRET_KEY", "sensr-secret-key"))
-    broker = KafkaServer(folder / "kafka")
-    broker.start()
-    cleanup.callback(broker.stop)
-    seaweed = SeaweedS3(folder / "seaweedfs")
-    seaweed.start()
-    cleanup.callback(seaweed.stop)
-    return broker.bootstrap, S3Endpoint(seaweed.endpoint, seaweed.access_key, seaweed.secret_key)
 
 
 def jpeg(n: int, width: int, height: int) -> bytes:
@@ -135,8 +117,7 @@ def main() -> None:
     width, height = (int(part) for part in args.size.split("x"))
     with tempfile.TemporaryDirectory(prefix="sensr-bench-zip-") as folder, ExitStack() as cleanup:
         print("starting services and the api ...", flush=True)
-        bootstrap, s3 = services(cleanup, Path(folder))
-        ensure_topics(CoreSettings(), KafkaSettings(kafka_bootstrap=bootstrap))
+        bootstrap, s3 = kafka_and_s3(cleanup, Path(folder))
         stack = ServiceStack(bootstrap, Path(folder) / "data", s3, services=("api",),
                              overrides={"SENSR_LOG_LEVEL": "WARNING"})
         ensure_bucket(make_s3_client(S3Settings(s3_endpoint=s3.endpoint, s3_access_key=s3.access_key,

@@ -20,6 +20,7 @@ from pathlib import Path
 from infra.kafka_server import KafkaServer
 from infra.postgres import PostgresCluster
 from infra.seaweedfs import SeaweedS3
+from launcher.servers import named_s3
 from launcher.service_stack import S3Endpoint
 from workload.waiting import eventually  # noqa: F401 (the tests' one way to wait on state)
 
@@ -63,9 +64,8 @@ def start_kafka(stack: ExitStack) -> str:
 
 
 def start_s3(stack: ExitStack) -> S3Endpoint:
-    if endpoint := os.environ.get("SENSR_TEST_S3_ENDPOINT"):
-        return S3Endpoint(endpoint, os.environ.get("SENSR_TEST_S3_ACCESS_KEY", "sensr"),
-                          os.environ.get("SENSR_TEST_S3_SECRET_KEY", "sensr-secret-key"))
+    if (named := named_s3()) is not None:
+        return named
     access, secret = "sensr", "sensr-secret-key"
     if docker_available():
         from testcontainers.core.container import DockerContainer
