@@ -42,7 +42,7 @@ from sqlalchemy.exc import DBAPIError
 from activity_worker import metrics
 from activity_worker.processor import ActivityProcessor
 from activity_worker.stream_clock import StreamClock
-from sensr.broker import FRAMES, RebalanceListener, offsets_after
+from sensr.broker import FRAMES, RebalanceListener, offsets_after, partition_lag
 from sensr.cameras import CameraTable
 from sensr.frames import FrameEvent, FrameEventError
 from sensr.lifecycle import retry_delay
@@ -177,18 +177,10 @@ class ActivityLoop:
 
     def _update_positions(self) -> None:
         """Lag per partition, and which partitions are read to their end."""
-        caught_up: set[int] = set()
-        for partition in self._consumer.assignment():
-            highwater = self._consumer.highwater(partition)
-            try:
-                position = self._consumer.position(partition, timeout_ms=0)
-            except KafkaError:
-                continue
-            if highwater is not None and position is not None:
-                metrics.CONSUMER_LAG.labels(str(partition.partition)).set(max(0, highwater - position))
-                if position >= highwater:
-                    caught_up.add(partition.partition)
-        self._caught_up = caught_up
+        lag = partition_lag(self._consumer)
+        for partition, behind in lag.items():
+            metrics.CONSUMER_LAG.labels(str(partition)).set(behind)
+        self._caught_up = {partition for partition, behind in lag.items() if behind == 0}
 
     def _owned(self) -> list[str]:
         """The known cameras whose frames go to the partitions assigned to this replica."""

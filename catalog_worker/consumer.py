@@ -46,7 +46,7 @@ from kafka.structs import OffsetAndMetadata
 from catalog_worker import metrics
 from catalog_worker.errors import TransientError
 from catalog_worker.message import KafkaPayload, Message, Partition
-from sensr.broker import RebalanceListener, offsets_after
+from sensr.broker import RebalanceListener, offsets_after, partition_lag
 from sensr.lifecycle import retry_delay
 from sensr.logs import get_logger
 
@@ -205,14 +205,8 @@ class ConsumerLoop:
             self._consumer.resume(*self._consumer.assignment())
 
     def _update_lag(self) -> None:
-        for partition in self._consumer.assignment():
-            highwater = self._consumer.highwater(partition)
-            try:
-                position = self._consumer.position(partition, timeout_ms=0)
-            except KafkaError:
-                continue
-            if highwater is not None and position is not None:
-                metrics.CONSUMER_LAG.labels(str(partition.partition)).set(max(0, highwater - position))
+        for partition, behind in partition_lag(self._consumer).items():
+            metrics.CONSUMER_LAG.labels(str(partition)).set(behind)
 
     def _assigned(self, partitions: set[TopicPartition]) -> None:
         log.info("partitions_assigned", partitions=sorted(p.partition for p in partitions))

@@ -13,7 +13,7 @@ from typing import Any
 from kafka import ConsumerRebalanceListener, KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
 from kafka.consumer.fetcher import ConsumerRecord
-from kafka.errors import TopicAlreadyExistsError
+from kafka.errors import KafkaError, TopicAlreadyExistsError
 from kafka.structs import OffsetAndMetadata
 
 import sensr.kafka_compat  # noqa: F401  (importing it applies the kafka-python workarounds)
@@ -169,3 +169,18 @@ class RebalanceListener(ConsumerRebalanceListener):
 
     def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         self._assigned(set(assigned))
+
+
+def partition_lag(consumer: KafkaConsumer) -> dict[int, int]:
+    """Records not yet read, per assigned partition (0: read to its end), from the
+    consumer's last fetch; partitions whose position or end is not known yet are left out."""
+    lag: dict[int, int] = {}
+    for partition in consumer.assignment():
+        highwater = consumer.highwater(partition)
+        try:
+            position = consumer.position(partition, timeout_ms=0)
+        except KafkaError:
+            continue
+        if highwater is not None and position is not None:
+            lag[partition.partition] = max(0, highwater - position)
+    return lag

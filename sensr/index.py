@@ -543,13 +543,6 @@ class FrameIndex:
         with self._engine.connect() as conn:
             return [(int(hour), int(n)) for hour, n in conn.execute(query)]
 
-    def count(self, camera: str, since_us: int, until_us: int) -> int:
-        """How many frames a camera has in [since_us, until_us) (an index-only count)."""
-        query = (sa.select(sa.func.count()).select_from(FRAMES)
-                 .where(FRAMES.c.camera == camera, FRAMES.c.timestamp_us >= since_us, FRAMES.c.timestamp_us < until_us))
-        with self._engine.connect() as conn:
-            return int(conn.execute(query).scalar_one())
-
     def first_in_slots(self, camera: str, bounds: Sequence[int]) -> list[FrameRecord]:
         """The first frame of each slot [bounds[i], bounds[i+1]) that holds one, in time
         order: a sample of a long range by timestamp that reads one row per slot (one
