@@ -17,6 +17,7 @@ from sensr.broker import ensure_topics
 from sensr.index import FrameIndex
 from sensr.settings import CoreSettings, KafkaSettings
 from tests.support import harness
+from tests.support.alert_receivers import HttpReceivers, Mailbox, http_receivers, smtp_server
 from tests.support.kafka_tap import FrameTap
 
 
@@ -63,6 +64,20 @@ def stack_env(kafka_env: dict[str, str], s3_endpoint: harness.S3Endpoint, tmp_pa
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     return env
+
+
+@pytest.fixture
+def mailbox() -> Iterator[tuple[Mailbox, int]]:
+    """A real SMTP server (aiosmtpd) on loopback, and its port."""
+    with smtp_server() as server:
+        yield server
+
+
+@pytest.fixture
+def receivers() -> Iterator[HttpReceivers]:
+    """Real HTTP servers on loopback that record what they receive (webhooks, Apprise)."""
+    with http_receivers() as started:
+        yield started
 
 
 @pytest.fixture

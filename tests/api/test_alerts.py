@@ -19,7 +19,7 @@ from sensr.alert_rules import decode_rules
 from launcher.service_stack import start_group_at_end
 from sensr.broker import ACTIVITY, ALERT_RULES, make_consumer
 from sensr.settings import CoreSettings, KafkaSettings
-from tests.support.alert_receivers import HttpReceivers, Hook, Mailbox, http_receivers, smtp_server
+from tests.support.alert_receivers import HttpReceivers, Hook, Mailbox
 from tests.support.api import ApiStack, create_camera, sign_up
 from tests.support.harness import eventually
 
@@ -105,18 +105,6 @@ def test_only_the_owner_sees_or_sets_rules(api_stack: ApiStack) -> None:
             assert answer.status_code in (401, 403), (who, method, url, answer.status_code)
             assert "owner@example.org" not in answer.text
     assert len(owner.session.get(alerts, timeout=30).json()["rules"]) == 1
-
-
-@pytest.fixture
-def mailbox() -> Iterator[tuple[Mailbox, int]]:
-    with smtp_server() as server:
-        yield server
-
-
-@pytest.fixture
-def receivers() -> Iterator[HttpReceivers]:
-    with http_receivers() as started:
-        yield started
 
 
 @pytest.fixture

@@ -4,40 +4,29 @@ own consumer group, and an exit stack for what a test starts."""
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 
 from infra.seaweedfs import SeaweedS3
-from launcher.service_stack import S3Endpoint, start_group_at_end
+from launcher.service_stack import S3Endpoint
 from tests.support import harness
-from tests.support.catalog_worker import Worker, worker_processes
+from tests.support.catalog_worker import group_env_fixture, worker_fixture
 
+# A starter of catalog workers; whatever still runs at the end is killed.
+workers = worker_fixture("catalog_worker", "SENSR_CATALOG_OPS_PORT", {
+    "SENSR_CATALOG_SESSION_TIMEOUT_MS": "6000", "SENSR_CATALOG_RETRY_MAX_SECONDS": "2",
+    "SENSR_CATALOG_BATCH_SIZE": "50", "SENSR_CATALOG_UPLOAD_THREADS": "8"})
 
-@pytest.fixture
-def workers(tmp_path: Path) -> Iterator[Callable[..., Worker]]:
-    """Starts catalog workers; whatever is still running at the end is killed."""
-    with worker_processes("catalog_worker", "SENSR_CATALOG_OPS_PORT", tmp_path, {
-            "SENSR_CATALOG_SESSION_TIMEOUT_MS": "6000", "SENSR_CATALOG_RETRY_MAX_SECONDS": "2",
-            "SENSR_CATALOG_BATCH_SIZE": "50", "SENSR_CATALOG_UPLOAD_THREADS": "8"}) as start:
-        yield start
-
-
-@pytest.fixture
-def env(stack_env: dict[str, str], unique_name: str, kafka_bootstrap: str) -> dict[str, str]:
-    """stack_env plus a consumer group of this test's own, starting at the topic's end."""
-    group = f"catalog-{unique_name}"
-    start_group_at_end(kafka_bootstrap, group)
-    return dict(stack_env, SENSR_CATALOG_GROUP_ID=group)
+env = group_env_fixture("catalog", "SENSR_CATALOG_GROUP_ID")
 
 
 @pytest.fixture
 def stack(tmp_path: Path) -> Iterator[ExitStack]:
     with ExitStack() as exit_stack:
         yield exit_stack
-
 
 
 @pytest.fixture

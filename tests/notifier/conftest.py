@@ -13,22 +13,10 @@ from launcher.service_stack import start_group_at_end
 from sensr.broker import ACTIVITY
 from sensr.index import FrameIndex
 from tests.support.api import drop_postgres_database, new_postgres_database
-from tests.support.alert_receivers import HttpReceivers, Mailbox, http_receivers, smtp_server
+from tests.support.alert_receivers import Mailbox
 from tests.support.catalog_worker import Worker
 from tests.support.notifier_stack import start_notifier
 from workload.waiting import eventually
-
-
-@pytest.fixture
-def mailbox() -> Iterator[tuple[Mailbox, int]]:
-    with smtp_server() as server:
-        yield server
-
-
-@pytest.fixture
-def receivers() -> Iterator[HttpReceivers]:
-    with http_receivers() as started:
-        yield started
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

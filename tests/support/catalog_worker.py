@@ -16,10 +16,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 from kafka.consumer.fetcher import ConsumerRecord
 from minio import Minio
 
 from infra.process import free_port
+from launcher.service_stack import start_group_at_end
 from sensr.broker import FRAMES
 from sensr.frames import FrameEvent, Headers, new_frame_id
 from sensr.index import FrameIndex, FrameRecord
@@ -99,6 +101,27 @@ def worker_processes(module: str, ops_port_setting: str, log_dir: Path, defaults
         for worker in started:
             if worker.process.poll() is None:
                 worker.kill()
+
+
+def worker_fixture(module: str, ops_port_setting: str, defaults: dict[str, str],
+                   command: Sequence[str] = ()) -> Callable[..., Iterator[Callable[..., Worker]]]:
+    """A pytest fixture giving a test a starter of `worker_processes` (see there)."""
+    @pytest.fixture
+    def start_workers(tmp_path: Path) -> Iterator[Callable[..., Worker]]:
+        with worker_processes(module, ops_port_setting, tmp_path, defaults, command) as start:
+            yield start
+    return start_workers
+
+
+def group_env_fixture(prefix: str, group_setting: str) -> Callable[..., dict[str, str]]:
+    """A pytest fixture: `stack_env` plus a consumer group of the test's own (named
+    `prefix-<unique name>`, set in `group_setting`), started at the end of `sensr.frames`."""
+    @pytest.fixture
+    def group_env(stack_env: dict[str, str], unique_name: str, kafka_bootstrap: str) -> dict[str, str]:
+        group = f"{prefix}-{unique_name}"
+        start_group_at_end(kafka_bootstrap, group)
+        return dict(stack_env, **{group_setting: group})
+    return group_env
 
 
 def frames_for(camera: str, count: int, start_seed: int = 0, timestamp_us: int | None = None) -> list[FrameEvent]:
