@@ -291,8 +291,8 @@ class Pictures:
 
     def __init__(self, moving: int) -> None:
         scenes = [Scene(n) for n in range(self.SCENES)]
-        self.still = [[scene.jpeg(b"", None) for _ in range(self.VARIANTS)] for scene in scenes]
-        self.moving = [[[scenes[n % self.SCENES].jpeg(b"", box_at(step)) for _ in range(2)]
+        self.still = [[scene.jpeg(v, b"", None) for v in range(self.VARIANTS)] for scene in scenes]
+        self.moving = [[[scenes[n % self.SCENES].jpeg(v, b"", box_at(step)) for v in range(2)]
                         for step in range(BURST)] for n in range(moving)]
 
     def jpeg(self, index: int, seq: int, step: int | None, tag: bytes) -> bytes:
