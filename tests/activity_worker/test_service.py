@@ -13,7 +13,6 @@ from dataclasses import replace
 from functools import cache
 from pathlib import Path
 
-import pytest
 from PIL import Image
 
 from activity_worker.motion import WARMUP_FRAMES

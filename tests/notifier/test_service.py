@@ -39,7 +39,7 @@ def webhook_rule(camera: str, n: int, receivers: HttpReceivers, answers: list[in
 def test_a_motion_start_reaches_every_channel_once_with_the_key_frame(
         notifier_env: dict[str, str], notifiers: Callable[..., Worker], mailbox: tuple[Mailbox, int],
         receivers: HttpReceivers, delivery_index: FrameIndex, unique_name: str, kafka_bootstrap: str) -> None:
-    camera, (inbox, _port) = unique_name, mailbox
+    camera, inbox = unique_name, mailbox[0]
     jpeg = key_frame()
     frame_id = store_frame(delivery_index, s3_client(notifier_env), notifier_env["SENSR_S3_BUCKET"], camera, jpeg)
     hooked, hook = webhook_rule(camera, 2, receivers)
@@ -74,7 +74,7 @@ def test_a_motion_start_reaches_every_channel_once_with_the_key_frame(
 def test_offline_then_online_sends_one_email_each_never_twice(
         notifier_env: dict[str, str], notifiers: Callable[..., Worker], mailbox: tuple[Mailbox, int],
         unique_name: str, kafka_bootstrap: str) -> None:
-    camera, (inbox, _port) = unique_name, mailbox
+    camera, inbox = unique_name, mailbox[0]
     set_rules(kafka_bootstrap, camera, [rule(camera, 1, Channel.EMAIL, "owner@example.org")])
     notifiers(notifier_env)
     offline = presence(camera, online=False)
@@ -228,7 +228,7 @@ def test_quiet_hours_and_spacing_skip_alerts_and_say_why(
 def test_an_event_end_tells_the_summary(notifier_env: dict[str, str], notifiers: Callable[..., Worker],
                                         mailbox: tuple[Mailbox, int], delivery_index: FrameIndex, unique_name: str,
                                         kafka_bootstrap: str) -> None:
-    camera, (inbox, _port) = unique_name, mailbox
+    camera, inbox = unique_name, mailbox[0]
     set_rules(kafka_bootstrap, camera, [rule(camera, 1, Channel.EMAIL, "owner@example.org", on_start=False,
                                              on_end=True)])
     notifiers(notifier_env)
@@ -244,7 +244,7 @@ def test_an_event_end_tells_the_summary(notifier_env: dict[str, str], notifiers:
 def test_a_disabled_camera_does_not_alarm(notifier_env: dict[str, str], notifiers: Callable[..., Worker],
                                           mailbox: tuple[Mailbox, int], unique_name: str,
                                           kafka_bootstrap: str) -> None:
-    camera, (inbox, _port) = unique_name, mailbox
+    camera, inbox = unique_name, mailbox[0]
     set_rules(kafka_bootstrap, camera, [rule(camera, 1, Channel.EMAIL, "owner@example.org")], enabled=False)
     notifiers(notifier_env)
     produce_activity(kafka_bootstrap, [presence(camera, online=False)])
@@ -301,7 +301,7 @@ def test_the_key_frame_is_read_from_kafka_where_the_record_says_with_nothing_sto
         delivery_index: FrameIndex, unique_name: str, kafka_bootstrap: str) -> None:
     """No catalog worker runs and nothing is stored: the e-mail attaches the key frame's
     exact bytes, read from sensr.frames at the record's key_frame_location, at once."""
-    camera, (inbox, _port) = unique_name, mailbox
+    camera, inbox = unique_name, mailbox[0]
     set_rules(kafka_bootstrap, camera, [rule(camera, 1, Channel.EMAIL, "owner@example.org")])
     worker = notifiers(notifier_env)
     jpeg = key_frame()
@@ -326,7 +326,7 @@ def test_without_a_usable_location_the_key_frame_is_awaited_in_the_store(
     another camera's frame: the e-mail waits until the frame is stored and attaches the
     stored bytes, never another frame's; the webhook, which carries only the link, does
     not wait."""
-    camera, (inbox, _port) = unique_name, mailbox
+    camera, inbox = unique_name, mailbox[0]
     hooked, hook = webhook_rule(camera, 2, receivers)
     set_rules(kafka_bootstrap, camera, [rule(camera, 1, Channel.EMAIL, "owner@example.org"), hooked])
     worker = notifiers(notifier_env)
