@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from activity_worker import metrics
 from activity_worker.events import EventSettings, EventTracker
 from activity_worker.motion import SENSITIVITY, MotionModel, MotionResult, MotionSettings, UndecodableFrame, Zone
-from sensr.activity import ActivityRecord, EventRecord, PresenceRecord, Transition
+from sensr.activity import ActivityRecord, EventRecord, FrameLocation, PresenceRecord, Transition
 from sensr.cameras import CameraLogin
 from sensr.frames import FrameEvent
 from sensr.index import FrameIndex, FrameScore
@@ -127,9 +127,11 @@ class CameraActivity:
         if events != self.tracker.settings:
             self.tracker.settings = events
 
-    def take(self, frame: FrameEvent, now_us: int) -> tuple[FrameScore | None, list[ActivityRecord]]:
-        """Score the camera's next frame: its score to record (None for a redelivered
-        frame) and the records it causes (online, event start, update, end)."""
+    def take(self, frame: FrameEvent, now_us: int,
+             location: FrameLocation | None = None) -> tuple[FrameScore | None, list[ActivityRecord]]:
+        """Score the camera's next frame (read at `location` on `sensr.frames`): its score
+        to record (None for a redelivered frame) and the records it causes (online, event
+        start, update, end)."""
         if self.scored_until is not None and (frame.timestamp_us, frame.frame_id) <= self.scored_until:
             try:
                 self.model.score(frame.jpeg)
@@ -151,7 +153,7 @@ class CameraActivity:
             result, verdict = MotionResult(score=0.0, moving=False), "undecodable"
         metrics.SCORE_SECONDS.observe(time.perf_counter() - started)
         metrics.FRAMES_SCORED.labels(verdict).inc()
-        changes = self.tracker.observe(frame.frame_id, frame.timestamp_us, result)
+        changes = self.tracker.observe(frame.frame_id, frame.timestamp_us, result, location)
         metrics.EVENTS_OPENED.inc(sum(1 for c in changes if c.transition is Transition.START))
         records.extend(changes)
         self.last_frame_id, self.last_frame_us = frame.frame_id, frame.timestamp_us

@@ -42,6 +42,7 @@ from sqlalchemy.exc import DBAPIError
 from activity_worker import metrics
 from activity_worker.processor import ActivityProcessor
 from activity_worker.stream_clock import StreamClock
+from sensr.activity import FrameLocation
 from sensr.broker import FRAMES, RebalanceListener, offsets_after, partition_lag
 from sensr.cameras import CameraTable
 from sensr.frames import FrameEvent, FrameEventError
@@ -109,18 +110,18 @@ class ActivityLoop:
         started = time.perf_counter()
         self._forget_stale(records)
         frames: list[FrameEvent] = []
-        partitions: list[int] = []
+        locations: list[FrameLocation] = []
         for record in records:
             if record.offset <= self._handled.get(record.partition, -1):
                 continue  # redelivered after a rebalance that gave the partition back: already in the state
             try:
                 frames.append(FrameEvent.from_record(record.key, record.value, record.headers))
-                partitions.append(record.partition)
+                locations.append(FrameLocation(record.partition, record.offset))
             except FrameEventError as error:  # the catalog worker dead-letters it; nothing to score
                 log.warning("frame_record_invalid", partition=record.partition, offset=record.offset, error=str(error))
-        self._processor.process(frames)
-        for partition, frame in zip(partitions, frames):
-            self._stream.observe(partition, frame.timestamp_us)
+        self._processor.process(frames, locations)
+        for location, frame in zip(locations, frames):
+            self._stream.observe(location.partition, frame.timestamp_us)
         for record in records:
             self._handled[record.partition] = max(record.offset, self._handled.get(record.partition, -1))
         self._commit(records)

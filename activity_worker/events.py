@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from ulid import ULID
 
 from activity_worker.motion import MotionResult
-from sensr.activity import Event, EventRecord, Transition
+from sensr.activity import Event, EventRecord, FrameLocation, Transition
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,16 +54,20 @@ class EventTracker:
         self.camera = camera
         self.settings = settings or EventSettings()
         self._event: Event | None = None
+        self._key_frame_location: FrameLocation | None = None
         self._frames_since_moving = 0  # frames after the event's last moving frame
 
     @property
     def open_event(self) -> Event | None:
         return self._event
 
-    def observe(self, frame_id: str, timestamp_us: int, result: MotionResult) -> list[EventRecord]:
+    def observe(self, frame_id: str, timestamp_us: int, result: MotionResult,
+                location: FrameLocation | None = None) -> list[EventRecord]:
         """Take in the camera's next frame and its motion result; return what changed:
         at most an END (the gap passed before this frame) followed by a START, or one
-        UPDATE (the frame extends the open event)."""
+        UPDATE (the frame extends the open event). `location` is the frame's place on
+        `sensr.frames` (None when replaying stored scores): the records carry the key
+        frame's."""
         changes = self.expire(timestamp_us)
         event = self._event
         if not result.moving:
@@ -75,8 +79,9 @@ class EventTracker:
                 event_id=event_id(self.camera, frame_id, timestamp_us), camera=self.camera,
                 start_us=timestamp_us, end_us=timestamp_us, frame_count=1, moving_frames=1,
                 peak_score=result.score, key_frame_id=frame_id)
+            self._key_frame_location = location
             self._frames_since_moving = 0
-            return [*changes, EventRecord(Transition.START, self._event)]
+            return [*changes, EventRecord(Transition.START, self._event, location)]
         peak = result.score > event.peak_score
         self._event = replace(
             event, end_us=max(event.end_us, timestamp_us),
@@ -84,8 +89,10 @@ class EventTracker:
             moving_frames=event.moving_frames + 1,
             peak_score=result.score if peak else event.peak_score,
             key_frame_id=frame_id if peak else event.key_frame_id)
+        if peak:
+            self._key_frame_location = location
         self._frames_since_moving = 0
-        return [EventRecord(Transition.UPDATE, self._event)]
+        return [EventRecord(Transition.UPDATE, self._event, self._key_frame_location)]
 
     def expire(self, now_us: int) -> list[EventRecord]:
         """End the open event if the camera has been quiet for the gap by `now_us` (a Sensr
@@ -94,4 +101,4 @@ class EventTracker:
         if event is None or now_us - event.end_us < self.settings.gap_us:
             return []
         self._event = None
-        return [EventRecord(Transition.END, event)]
+        return [EventRecord(Transition.END, event, self._key_frame_location)]

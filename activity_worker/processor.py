@@ -23,7 +23,7 @@ from typing import Any
 
 from activity_worker import metrics
 from activity_worker.camera import CameraActivity
-from sensr.activity import ActivityRecord, EventRecord, activity_key, activity_value
+from sensr.activity import ActivityRecord, EventRecord, FrameLocation, activity_key, activity_value
 from sensr.broker import ACTIVITY
 from sensr.cameras import CameraTable
 from sensr.frames import FrameEvent, now_us
@@ -59,20 +59,21 @@ class ActivityProcessor:
         for camera in cameras or ():
             self._cameras.pop(camera, None)
 
-    def process(self, frames: Sequence[FrameEvent]) -> None:
-        """Score `frames` (in order) and make every effect durable; raises the index's or
-        Kafka's error when it could not (the batch is then to be redone)."""
+    def process(self, frames: Sequence[FrameEvent], locations: Sequence[FrameLocation]) -> None:
+        """Score `frames` (in order; `locations` are theirs on `sensr.frames`, one each,
+        for the records to name their key frames') and make every effect durable; raises
+        the index's or Kafka's error when it could not (the batch is then to be redone)."""
         self._sync_unknown({frame.camera for frame in frames})
         scores: list[FrameScore] = []
         records: list[ActivityRecord] = []
-        for frame in frames:
+        for frame, location in zip(frames, locations, strict=True):
             login = self._table.get(frame.camera)
             if login is None:
                 log.warning("frame_of_unknown_camera", camera=frame.camera, frame_id=frame.frame_id)
                 continue
             state = self._camera(frame.camera, records)
             state.apply(login)
-            score, changes = state.take(frame, now_us())
+            score, changes = state.take(frame, now_us(), location)
             if score is not None:
                 scores.append(score)
             records.extend(changes)

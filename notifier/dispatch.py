@@ -2,7 +2,7 @@
 
 A delivery held by this replica (just recorded by the intake, or claimed when due) is
 turned into an `Alert` (the rule from the rule table, the record from the delivery row,
-the key frame from the store), sent over the rule's channel, and the outcome recorded:
+the key frame from Kafka or the store), sent over the rule's channel, and the outcome recorded:
 delivered, failed for good, or pending again at the time `webhooks.retry_delay` gives
 (timeouts, connection errors, 5xx, 429; for up to 24 hours). A retry is a row with a
 time, picked up by `Dispatcher.claim_due`: nothing waits in memory, so one slow or
@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
+from kafka.errors import KafkaError
 from minio.error import S3Error
 from sqlalchemy.exc import SQLAlchemyError
 from urllib3.exceptions import HTTPError as TransportError
@@ -30,9 +31,8 @@ from notifier.mail import SmtpSender, alert_email
 from notifier.message import Alert, AlertKind, MotionSummary
 from notifier.push import PushSender
 from notifier.rules import RuleTable
-from notifier.stored_frames import StoredFrames
 from notifier.webhooks import Attempt, Outcome, WebhookSender, retry_delay
-from sensr.activity import EventRecord, RecordType, decode_activity_record
+from sensr.activity import EventRecord, FrameLocation, RecordType, decode_activity_record
 from sensr.alert_rules import AlertRule, Channel
 from sensr.cameras import CameraTable
 from sensr.deliveries import Delivery, DeliveryLog, DeliveryState
@@ -44,11 +44,8 @@ RULE_WAIT = timedelta(minutes=10)
 """How long a delivery waits for its rule to reach this replica's table (a test alert
 of a rule created a moment ago) before it fails as "rule removed"."""
 KEY_FRAME_WAIT = timedelta(minutes=2)
-"""How long a motion alert waits for its key frame to be stored before it goes without."""
-KEY_FRAME_QUICK_WAIT = 10.0
-"""Seconds from a delivery's creation during which its send awaits (in its send slot) the
-catalog's announcement of a key frame not stored yet; after that it is postponed, and
-later tries only look in the index, so a frame that never comes holds no slot for long."""
+"""How long a motion alert whose key frame is neither in Kafka nor stored waits for it to
+be stored before it goes without."""
 _POSTPONE_SECONDS = 1.0
 
 
@@ -67,13 +64,12 @@ class Channels:
 
 class Dispatcher:
     def __init__(self, deliveries: DeliveryLog, rules: RuleTable, cameras: CameraTable, key_frames: KeyFrames,
-                 stored: StoredFrames, channels: Channels, base_url: str, first_retry: float,
+                 channels: Channels, base_url: str, first_retry: float,
                  clock: Callable[[], int] = now_us, rng: random.Random | None = None) -> None:
         self._log = deliveries
         self._rules = rules
         self._cameras = cameras
         self._key_frames = key_frames
-        self._stored = stored
         self._channels = channels
         self._base_url = base_url
         self._first_retry = first_retry
@@ -173,30 +169,19 @@ class Dispatcher:
             summary = MotionSummary(duration=timedelta(microseconds=event.end_us - event.start_us),
                                     frames=event.frame_count, peak=event.peak_score)
         # A webhook carries the link, not the picture: it need not wait for the frame's storing.
-        key_frame = None if rule.channel is Channel.WEBHOOK else await self._key_frame(delivery, rule, event.key_frame_id)
+        key_frame = None if rule.channel is Channel.WEBHOOK else await self._key_frame(
+            delivery, rule, event.key_frame_id, record.key_frame_location)
         return Alert(kind=kind, at=happened_at(record), link=link, event_id=event.event_id,
                      key_frame=key_frame, summary=summary, **common)
 
-    async def _key_frame(self, delivery: Delivery, rule: AlertRule, frame_id: str) -> bytes | None:
-        """The key frame's bytes. The activity worker may announce an event a moment before
-        the catalog worker has stored its key frame: then await the frame's announcement
-        on `sensr.catalog` (`notifier.stored_frames`) until `KEY_FRAME_QUICK_WAIT` after
-        the delivery's creation, and postpone the delivery if it has not come (for up to
-        `KEY_FRAME_WAIT`, then the alert goes without)."""
-        budget = KEY_FRAME_QUICK_WAIT - (self._clock() - delivery.created_us) / 1e6
+    async def _key_frame(self, delivery: Delivery, rule: AlertRule, frame_id: str,
+                         location: FrameLocation | None) -> bytes | None:
+        """The key frame's bytes (`notifier.key_frames`: from Kafka where the record says,
+        else from the store). One the store does not have yet postpones the delivery, for
+        up to `KEY_FRAME_WAIT`; then the alert goes without."""
         try:
-            with self._stored.watch(frame_id) as stored:
-                frame = await asyncio.to_thread(self._key_frames.read, rule.camera, frame_id)
-                if frame is None and budget > 0:
-                    try:
-                        with metrics.KEY_FRAMES_AWAITED.track_inprogress():
-                            await asyncio.wait_for(stored.wait(), budget)
-                    except TimeoutError:
-                        metrics.KEY_FRAME_WAITS.labels("timed_out").inc()
-                    else:
-                        metrics.KEY_FRAME_WAITS.labels("announced").inc()
-                        frame = await asyncio.to_thread(self._key_frames.read, rule.camera, frame_id)
-        except (S3Error, TransportError) as error:
+            frame = await asyncio.to_thread(self._key_frames.read, rule.camera, frame_id, location)
+        except (KafkaError, S3Error, TransportError) as error:
             raise _NotYet(f"the key frame could not be read: {error}") from None
         if frame is None and self._clock() - delivery.created_us < KEY_FRAME_WAIT.total_seconds() * 1e6:
             raise _NotYet("the key frame is not stored yet")

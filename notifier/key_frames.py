@@ -1,26 +1,67 @@
-"""A motion alert's key frame: the exact bytes stored for that frame of that camera.
+"""A motion alert's key frame: the exact bytes uploaded for that frame of that camera.
 
-The frame is found through the index (camera and frame id, so a rule can only ever
-attach its own camera's frames) and read from the bucket with the minio SDK.
+The activity record says where the key frame is on `sensr.frames`
+(`key_frame_location`), and Kafka holds the frame durably from the moment its upload was
+answered: the frame is read there, so an e-mail never waits for the catalog worker to
+store it. A frame read there is attached only if it is the one the record names (its
+frame id, and so its camera: frame ids are unique), so a rule can only ever attach its
+own camera's frames. Where the record has no location (an event taken over by another
+activity worker, a record older than the field) or Kafka no longer has the frame
+(retention), it is found through the index (camera and frame id) and read from the
+bucket.
 """
 
 from __future__ import annotations
 
 from minio import Minio
 
+from notifier import metrics
+from sensr.activity import FrameLocation
+from sensr.broker import FRAMES
+from sensr.frames import H_FRAME_ID
 from sensr.index import FrameIndex
+from sensr.kafka_frames import KafkaFrames, RecordGone
+from sensr.logs import get_logger
+
+log = get_logger(__name__)
 
 
 class KeyFrames:
-    def __init__(self, index: FrameIndex, client: Minio, bucket: str) -> None:
+    def __init__(self, kafka: KafkaFrames, index: FrameIndex, client: Minio, bucket: str) -> None:
+        self._kafka = kafka
         self._index = index
         self._client = client
         self._bucket = bucket
 
-    def read(self, camera: str, frame_id: str) -> bytes | None:
-        """The JPEG of `camera`'s frame `frame_id`, or None while the frame is not indexed
-        (the catalog worker has not stored it yet, or it was removed). Blocks; raises the
-        SDK's errors when the store fails."""
+    def read(self, camera: str, frame_id: str, location: FrameLocation | None) -> bytes | None:
+        """The JPEG of `camera`'s frame `frame_id`: from Kafka at `location`, else from the
+        store; None while it is in neither (not stored yet, or removed). Blocks; raises
+        kafka-python's `KafkaError` when the broker cannot answer in time, the SDK's
+        errors when the store fails."""
+        if location is not None:
+            frame = self._from_kafka(frame_id, location)
+            if frame is not None:
+                metrics.KEY_FRAME_READS.labels("kafka").inc()
+                return frame
+        frame = self._from_store(camera, frame_id)
+        metrics.KEY_FRAME_READS.labels("store" if frame is not None else "missing").inc()
+        return frame
+
+    def _from_kafka(self, frame_id: str, location: FrameLocation) -> bytes | None:
+        try:
+            record = self._kafka.read(FRAMES, location.partition, location.offset)
+        except RecordGone as gone:
+            log.info("key_frame_gone_from_kafka", frame_id=frame_id, error=str(gone))
+            return None
+        found = dict(record.headers).get(H_FRAME_ID, b"").decode(errors="replace")
+        if found != frame_id:
+            metrics.KEY_FRAME_MISMATCHES.inc()
+            log.warning("key_frame_location_mismatch", frame_id=frame_id, found=found,
+                        partition=location.partition, offset=location.offset)
+            return None
+        return record.value
+
+    def _from_store(self, camera: str, frame_id: str) -> bytes | None:
         frame = self._index.get(camera, frame_id)
         if frame is None:
             return None

@@ -16,10 +16,10 @@ IN_FLIGHT = Gauge("sensr_notifier_sends_in_flight", "Deliveries being sent by th
 INTAKE_RETRIES = Counter("sensr_notifier_intake_retries_total",
                          "Batches of activity records whose deliveries could not be recorded (database "
                          "unavailable) and were tried again before their offsets were committed.")
-KEY_FRAME_WAITS = Counter("sensr_notifier_key_frame_waits_total",
-                          "Motion alerts whose key frame was not stored yet when they were rendered, by how the "
-                          "wait ended: announced (on sensr.catalog) or timed_out (postponed).", ["outcome"])
-BAD_CATALOG_EVENTS = Counter("sensr_notifier_bad_catalog_events_total",
-                             "sensr.catalog records skipped because they do not follow the contract.")
-KEY_FRAMES_AWAITED = Gauge("sensr_notifier_key_frames_awaited",
-                           "Motion alerts awaiting their key frame's announcement on sensr.catalog now.")
+KEY_FRAME_READS = Counter("sensr_notifier_key_frame_reads_total",
+                          "Key frames read for motion alerts, by where they were found: kafka (where the activity "
+                          "record says), store (the record says nowhere, or Kafka no longer has it) or missing "
+                          "(neither has it yet: the delivery is postponed).", ["source"])
+KEY_FRAME_MISMATCHES = Counter("sensr_notifier_key_frame_mismatches_total",
+                               "Activity records whose key_frame_location held another frame than their key frame "
+                               "(the frame was then looked for in the store).")

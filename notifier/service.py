@@ -38,15 +38,15 @@ from notifier.mail import SmtpSender, sender_address
 from notifier.push import PushSender
 from notifier.rules import RuleTable
 from notifier.slots import SendSlots, claim_due
-from notifier.stored_frames import StoredFrames
 from notifier.webhooks import WebhookSender
 from sensr.activity import ActivityRecordError, decode_activity_record
-from sensr.broker import ACTIVITY, CATALOG, close_quietly, ensure_topics, make_consumer
+from sensr.broker import ACTIVITY, close_quietly, ensure_topics, make_consumer, max_record_bytes
 from sensr.cameras import CameraTable
 from sensr.deliveries import Delivery, DeliveryLog
 from sensr.frames import now_us
 from sensr.health import OpsServer
 from sensr.index import FrameIndex
+from sensr.kafka_frames import KafkaFrames
 from sensr.links import public_base_url
 from sensr.lifecycle import retry_delay, wait_for_async
 from sensr.logs import get_logger
@@ -60,6 +60,8 @@ POLL_RECORDS = 200
 FETCH_WAIT_MS = 50
 """How long the broker may hold a fetch to fill it (kafka-python's default, 500 ms, would
 be most of an alert's latency budget; activity records are few and small)."""
+KEY_FRAME_READERS = 4
+"""Key frames read from Kafka at once (each read is one fetch of a few milliseconds)."""
 
 
 class NotifierService:
@@ -109,13 +111,11 @@ class NotifierService:
                             push=PushSender(policy, notifier.notifier_timeout))
         deliveries = DeliveryLog(index.engine)
         self._deliveries = deliveries
-        key_frames = KeyFrames(index, make_s3_client(settings.s3), settings.s3.s3_bucket)
-        stored = StoredFrames(lambda: make_consumer(settings.core, settings.kafka, CATALOG, group_id=None,
-                                                    client_id="sensr-notifier-catalog", auto_offset_reset="latest",
-                                                    fetch_max_wait_ms=FETCH_WAIT_MS))
-        stored.start(asyncio.get_running_loop())
-        resources.callback(stored.stop)
-        self._dispatcher = Dispatcher(deliveries, self._rules, self._cameras, key_frames, stored, channels,
+        kafka_frames = KafkaFrames(settings.kafka.kafka_bootstrap, size=KEY_FRAME_READERS,
+                                   max_record_bytes=max_record_bytes(settings.core))
+        resources.callback(kafka_frames.close)
+        key_frames = KeyFrames(kafka_frames, index, make_s3_client(settings.s3), settings.s3.s3_bucket)
+        self._dispatcher = Dispatcher(deliveries, self._rules, self._cameras, key_frames, channels,
                                       public_base_url(settings),
                                       notifier.notifier_first_retry_seconds)
         self._intake = Intake(self._rules, self._cameras, deliveries, notifier.notifier_lease_seconds, now_us)

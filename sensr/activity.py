@@ -10,13 +10,21 @@ delivery after a restart or a rebalance), so readers deduplicate by `id`:
 
     {"v": 1, "type": "event.start", "id": "01J…:start", "camera": "cam28",
      "event": {"event_id": "01J…", "start_us": …, "end_us": …, "frame_count": 1,
-               "moving_frames": 1, "peak_score": 4.2, "key_frame_id": "01J…"}}
+               "moving_frames": 1, "peak_score": 4.2, "key_frame_id": "01J…"},
+     "key_frame_location": {"partition": 3, "offset": 91207}}
     {"v": 1, "type": "event.update", "id": "01J…:update:17", …}   (17 = frame_count)
     {"v": 1, "type": "event.end", "id": "01J…:end", …}
     {"v": 1, "type": "camera.offline", "id": "<last frame id>:offline", "camera": "cam28",
      "last_frame_id": "01J…", "last_frame_us": …, "at_us": …}
     {"v": 1, "type": "camera.online", "id": "<frame id>:online", "camera": "cam28",
      "last_frame_id": "01J…", "last_frame_us": …, "at_us": …}
+
+`key_frame_location` (an addition within version 1: readers must not require it) says
+where the key frame's record is on `sensr.frames`, so a reader can fetch its bytes from
+Kafka without waiting for the catalog worker to store it. It is absent when the worker
+does not know it (an event taken over from the index after a restart or a rebalance,
+whose key frame was scored by an earlier owner) and in records written before it existed;
+readers then find the frame through the index.
 
 An event's id is stable (see `activity_worker.events.event_id`). A silence is named by
 the last frame before it, a return by the first frame after it, so "one offline alert per
@@ -73,11 +81,22 @@ class Event:
 
 
 @dataclass(frozen=True, slots=True)
+class FrameLocation:
+    """Where a frame's record is on `sensr.frames`."""
+
+    partition: int
+    offset: int
+
+
+@dataclass(frozen=True, slots=True)
 class EventRecord:
     """An event's start, update or end, with the event as it stands after it."""
 
     transition: Transition
     event: Event
+    key_frame_location: FrameLocation | None = None
+    """Where the event's key frame is on `sensr.frames`, when the worker knows it (not part
+    of the event's identity nor of its row in the index)."""
 
     @property
     def type(self) -> RecordType:
@@ -125,6 +144,8 @@ def activity_value(record: ActivityRecord) -> bytes:
         event = asdict(record.event)
         body["camera"] = event.pop("camera")
         body["event"] = event
+        if record.key_frame_location is not None:
+            body["key_frame_location"] = asdict(record.key_frame_location)
     else:
         body.update(camera=record.camera, last_frame_id=record.last_frame_id,
                     last_frame_us=record.last_frame_us, at_us=record.at_us)
@@ -145,6 +166,19 @@ def decode_activity_record(key: bytes | None, value: bytes | None) -> ActivityRe
         if not isinstance(fields, dict):
             raise TypeError("event is not an object")
         event = Event(camera=str(body["camera"]), **fields)
-        return EventRecord(Transition(kind.value.removeprefix("event.")), event)
+        return EventRecord(Transition(kind.value.removeprefix("event.")), event,
+                           _location(body.get("key_frame_location")))
     except (KeyError, TypeError, ValueError) as error:
         raise ActivityRecordError(f"malformed activity record: {error!r}") from None
+
+
+def _location(field: Any) -> FrameLocation | None:
+    """The optional `key_frame_location` (raises TypeError or ValueError when malformed)."""
+    if field is None:
+        return None
+    if not isinstance(field, dict):
+        raise TypeError("key_frame_location is not an object")
+    partition, offset = field["partition"], field["offset"]
+    if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in (partition, offset)):
+        raise ValueError(f"key_frame_location {field!r} is not a partition and an offset")
+    return FrameLocation(partition, offset)

@@ -9,7 +9,7 @@ import pytest
 from ulid import ULID
 
 from activity_worker.events import EventSettings, EventTracker, event_id
-from sensr.activity import Event, EventRecord, Transition
+from sensr.activity import Event, EventRecord, FrameLocation, Transition
 from activity_worker.motion import WARMUP_FRAMES, MotionModel, MotionResult
 from tests.support.activity_frames import (
     RATE, across, brighter, jpegs, jpeg, lamp_lit, run_camera, scene_frames, timestamp_us)
@@ -77,6 +77,21 @@ def test_the_gap_is_measured_in_frame_timestamps_not_in_wall_time() -> None:
 def test_the_key_frame_is_the_first_with_the_highest_score() -> None:
     changes = feed(EventTracker("cam"), [(0, moving(3)), (1, moving(7)), (2, moving(7)), (3, moving(1))])
     assert changes[-1].event.key_frame_id == "f1" and changes[-1].event.peak_score == 7
+
+
+def test_every_record_of_an_event_says_where_its_key_frame_is_on_the_frames_topic() -> None:
+    """The location follows the key frame (the first with the highest score), not the
+    frame that caused the record; frames replayed from stored scores have none."""
+    tracker = EventTracker("cam", EventSettings(gap_seconds=10))
+    at = {n: FrameLocation(partition=2, offset=100 + n) for n in range(4)}
+    results = [moving(3), moving(7), moving(7), QUIET]
+    changes = [c for n, result in enumerate(results)
+               for c in tracker.observe(f"f{n}", n * SECOND, result, at[n])]
+    changes += tracker.expire(30 * SECOND)
+    assert [(c.transition.value, c.event.key_frame_id, c.key_frame_location) for c in changes] == [
+        ("start", "f0", at[0]), ("update", "f1", at[1]), ("update", "f1", at[1]), ("end", "f1", at[1])]
+    replayed = EventTracker("cam")
+    assert {c.key_frame_location for c in feed(replayed, [(0, moving(3)), (1, moving(7))])} == {None}
 
 
 def test_frames_that_are_not_moving_neither_open_nor_extend_an_event() -> None:

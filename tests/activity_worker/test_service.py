@@ -13,14 +13,15 @@ from dataclasses import replace
 from functools import cache
 from pathlib import Path
 
-import pytest
 from PIL import Image
 
 from activity_worker.motion import WARMUP_FRAMES
 from launcher.service_stack import start_group_at_end
 from sensr.activity import PresenceRecord, RecordType
-from sensr.frames import now_us
+from sensr.broker import FRAMES
+from sensr.frames import H_FRAME_ID, now_us
 from sensr.index import FrameIndex
+from sensr.kafka_frames import KafkaFrames
 from tests.support.activity_frames import across, brighter, jpeg, jpegs, lamp_lit, scene_frames
 from tests.support.activity_worker import (NEVER_OFFLINE, ActivityTail, camera_frames, event_records, scored,
                                            send)
@@ -89,6 +90,17 @@ def test_an_object_of_1_percent_is_found_in_95_percent_of_its_frames_as_one_even
                          == event.frame_count and r, 30, what="the event's last update published")
     assert records[0].type is RecordType.EVENT_START
     assert {r.event.event_id for r in records} == {event.event_id}
+    # Every record says where its key frame is on sensr.frames: the notifier reads it there.
+    jpegs_by_id = {frame.frame_id: frame.jpeg for frame in frames}
+    reader = KafkaFrames(kafka_bootstrap, size=1, max_record_bytes=1 << 20)
+    try:
+        for record in records:
+            assert record.key_frame_location is not None, record
+            found = reader.read(FRAMES, record.key_frame_location.partition, record.key_frame_location.offset)
+            assert dict(found.headers)[H_FRAME_ID] == record.event.key_frame_id.encode()
+            assert found.value == jpegs_by_id[record.event.key_frame_id]
+    finally:
+        reader.close()
     assert worker.metric("sensr_activity_events_opened_total") >= 1
     assert worker.metric("sensr_activity_score_seconds_count") >= len(frames)
 

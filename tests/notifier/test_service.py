@@ -10,6 +10,9 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
+
+from sensr.activity import FrameLocation
 from sensr.alert_rules import AlertRule, Channel, new_secret
 from sensr.deliveries import DeliveryLog, DeliveryState
 from sensr.frames import new_frame_id, now_us
@@ -17,7 +20,7 @@ from sensr.index import FrameIndex
 from tests.support.alert_receivers import Hook, HttpReceivers, Mailbox, jpeg_parts
 from tests.support.catalog_worker import Worker, s3_client
 from tests.support.notifier import key_frame
-from tests.support.notifier_stack import (announce_stored, event_end, event_start, presence, produce_activity,
+from tests.support.notifier_stack import (event_end, event_start, presence, produce_activity, publish_frame,
                                           set_rules, store_frame)
 from workload.waiting import eventually
 
@@ -36,7 +39,7 @@ def webhook_rule(camera: str, n: int, receivers: HttpReceivers, answers: list[in
 def test_a_motion_start_reaches_every_channel_once_with_the_key_frame(
         notifier_env: dict[str, str], notifiers: Callable[..., Worker], mailbox: tuple[Mailbox, int],
         receivers: HttpReceivers, delivery_index: FrameIndex, unique_name: str, kafka_bootstrap: str) -> None:
-    camera, (inbox, _port) = unique_name, mailbox
+    camera, inbox = unique_name, mailbox[0]
     jpeg = key_frame()
     frame_id = store_frame(delivery_index, s3_client(notifier_env), notifier_env["SENSR_S3_BUCKET"], camera, jpeg)
     hooked, hook = webhook_rule(camera, 2, receivers)
@@ -71,7 +74,7 @@ def test_a_motion_start_reaches_every_channel_once_with_the_key_frame(
 def test_offline_then_online_sends_one_email_each_never_twice(
         notifier_env: dict[str, str], notifiers: Callable[..., Worker], mailbox: tuple[Mailbox, int],
         unique_name: str, kafka_bootstrap: str) -> None:
-    camera, (inbox, _port) = unique_name, mailbox
+    camera, inbox = unique_name, mailbox[0]
     set_rules(kafka_bootstrap, camera, [rule(camera, 1, Channel.EMAIL, "owner@example.org")])
     notifiers(notifier_env)
     offline = presence(camera, online=False)
@@ -225,7 +228,7 @@ def test_quiet_hours_and_spacing_skip_alerts_and_say_why(
 def test_an_event_end_tells_the_summary(notifier_env: dict[str, str], notifiers: Callable[..., Worker],
                                         mailbox: tuple[Mailbox, int], delivery_index: FrameIndex, unique_name: str,
                                         kafka_bootstrap: str) -> None:
-    camera, (inbox, _port) = unique_name, mailbox
+    camera, inbox = unique_name, mailbox[0]
     set_rules(kafka_bootstrap, camera, [rule(camera, 1, Channel.EMAIL, "owner@example.org", on_start=False,
                                              on_end=True)])
     notifiers(notifier_env)
@@ -241,7 +244,7 @@ def test_an_event_end_tells_the_summary(notifier_env: dict[str, str], notifiers:
 def test_a_disabled_camera_does_not_alarm(notifier_env: dict[str, str], notifiers: Callable[..., Worker],
                                           mailbox: tuple[Mailbox, int], unique_name: str,
                                           kafka_bootstrap: str) -> None:
-    camera, (inbox, _port) = unique_name, mailbox
+    camera, inbox = unique_name, mailbox[0]
     set_rules(kafka_bootstrap, camera, [rule(camera, 1, Channel.EMAIL, "owner@example.org")], enabled=False)
     notifiers(notifier_env)
     produce_activity(kafka_bootstrap, [presence(camera, online=False)])
@@ -293,30 +296,59 @@ def test_due_retries_to_hanging_receivers_leave_the_other_slots_to_new_alerts(
     assert all(len(set(hook.ids())) == 1 for _rule, hook in hanging)
 
 
-def test_a_key_frame_stored_after_its_event_started_is_awaited_on_the_catalog_and_attached(
+def test_the_key_frame_is_read_from_kafka_where_the_record_says_with_nothing_stored(
         notifier_env: dict[str, str], notifiers: Callable[..., Worker], mailbox: tuple[Mailbox, int],
+        delivery_index: FrameIndex, unique_name: str, kafka_bootstrap: str) -> None:
+    """No catalog worker runs and nothing is stored: the e-mail attaches the key frame's
+    exact bytes, read from sensr.frames at the record's key_frame_location, at once."""
+    camera, inbox = unique_name, mailbox[0]
+    set_rules(kafka_bootstrap, camera, [rule(camera, 1, Channel.EMAIL, "owner@example.org")])
+    worker = notifiers(notifier_env)
+    jpeg = key_frame()
+    frame, location = publish_frame(kafka_bootstrap, camera, jpeg)
+    start = event_start(camera, frame.frame_id, frame.timestamp_us, location=location)
+    produce_activity(kafka_bootstrap, [start])
+    [motion] = eventually(lambda: inbox.with_subject("motion at"), 30, what="no motion e-mail")
+    assert jpeg_parts(motion) == [jpeg]
+    assert delivery_index.get(camera, frame.frame_id) is None
+    assert worker.metric("sensr_notifier_key_frame_reads_total", source="kafka") == 1
+    assert worker.metric("sensr_notifier_key_frame_reads_total", source="missing") == 0
+    [delivery] = DeliveryLog(delivery_index.engine).for_record(start.record_id)
+    assert (delivery.state, delivery.attempts, delivery.last_error) == (DeliveryState.DELIVERED, 1, None)
+
+
+@pytest.mark.parametrize("where", ["nowhere", "gone", "another_frame"])
+def test_without_a_usable_location_the_key_frame_is_awaited_in_the_store(
+        where: str, notifier_env: dict[str, str], notifiers: Callable[..., Worker], mailbox: tuple[Mailbox, int],
         receivers: HttpReceivers, delivery_index: FrameIndex, unique_name: str, kafka_bootstrap: str) -> None:
-    """The event start comes before its key frame is stored: the e-mail awaits the frame's
-    announcement on sensr.catalog (no polling, no postponing) and is sent once it is in;
-    the webhook, which carries only the link, does not wait."""
-    camera, (inbox, _port) = unique_name, mailbox
+    """A record without key_frame_location (written before the field, or by a worker that
+    took the event over), one whose offset Kafka no longer has, or one that points at
+    another camera's frame: the e-mail waits until the frame is stored and attaches the
+    stored bytes, never another frame's; the webhook, which carries only the link, does
+    not wait."""
+    camera, inbox = unique_name, mailbox[0]
     hooked, hook = webhook_rule(camera, 2, receivers)
     set_rules(kafka_bootstrap, camera, [rule(camera, 1, Channel.EMAIL, "owner@example.org"), hooked])
     worker = notifiers(notifier_env)
     jpeg, at = key_frame(), now_us()
     frame_id = new_frame_id(at)
-    start = event_start(camera, frame_id)
+    other, other_location = publish_frame(kafka_bootstrap, unique_name + "other", key_frame())
+    location = {"nowhere": None, "gone": FrameLocation(other_location.partition, other_location.offset + 10**9),
+                "another_frame": other_location}[where]
+    start = event_start(camera, frame_id, location=location)
     produce_activity(kafka_bootstrap, [start])
-    eventually(lambda: worker.metric("sensr_notifier_key_frames_awaited") == 1, 30, what="the send is not awaiting")
     [webhook] = eventually(lambda: hook.received, 30, what="the webhook waits for the key frame")
     assert webhook["body"]["data"]["link"].endswith(f"/frames/{frame_id}")  # type: ignore[index]
+    eventually(lambda: worker.metric("sensr_notifier_key_frame_reads_total", source="missing") >= 1, 30,
+               what="the e-mail did not look for its key frame")
     assert inbox.messages == []
 
     store_frame(delivery_index, s3_client(notifier_env), notifier_env["SENSR_S3_BUCKET"], camera, jpeg, at, frame_id)
-    announce_stored(kafka_bootstrap, delivery_index, camera, frame_id)
     [motion] = eventually(lambda: inbox.with_subject("motion at"), 30, what="no motion e-mail")
     assert jpeg_parts(motion) == [jpeg]
-    assert worker.metric("sensr_notifier_key_frame_waits_total", outcome="announced") == 1
-    assert worker.metric("sensr_notifier_key_frame_waits_total", outcome="timed_out") == 0
+    assert worker.metric("sensr_notifier_key_frame_reads_total", source="store") == 1
+    assert worker.metric("sensr_notifier_key_frame_reads_total", source="kafka") == 0
+    assert (worker.metric("sensr_notifier_key_frame_mismatches_total") > 0) == (where == "another_frame")
     deliveries = DeliveryLog(delivery_index.engine).for_record(start.record_id)
-    assert [(d.state, d.attempts, d.last_error) for d in deliveries] == [(DeliveryState.DELIVERED, 1, None)] * 2
+    assert sorted((d.channel, d.state) for d in deliveries) == [("email", DeliveryState.DELIVERED),
+                                                                ("webhook", DeliveryState.DELIVERED)]

@@ -234,8 +234,8 @@ def test_dead_letter_headers_equal_what_the_worker_writes(doc: dict[str, Any]) -
 # --- sensr.activity: the doc equals what the activity worker publishes ------------------------
 
 def test_activity_examples_and_every_kind_of_record_match_the_schema(doc: dict[str, Any]) -> None:
-    from sensr.activity import (ActivityRecord, Event, EventRecord, PresenceRecord, Transition, activity_value,
-                                decode_activity_record)
+    from sensr.activity import (ActivityRecord, Event, EventRecord, FrameLocation, PresenceRecord, Transition,
+                                activity_value, decode_activity_record)
     message = doc["components"]["messages"]["activityRecord"]
     check = schema_validator(doc, message["payload"])
     for example in message["examples"]:
@@ -243,6 +243,7 @@ def test_activity_examples_and_every_kind_of_record_match_the_schema(doc: dict[s
         decode_activity_record(b"cam28", json.dumps(example["payload"]).encode())
     event = Event("01KAW7HFHV0000000000000000", "cam28", 1, 2, 3, 2, 4.5, "01KAW7HFHV50WXQ5X1XCTPP7TP")
     records: list[ActivityRecord] = [EventRecord(transition, event) for transition in Transition]
+    records += [EventRecord(transition, event, FrameLocation(3, 91207)) for transition in Transition]
     records += [PresenceRecord("cam28", online, "01KAW7HFHV50WXQ5X1XCTPP7TP", 1, 2) for online in (False, True)]
     for record in records:
         assert _errors(check, json.loads(activity_value(record))) == [], record.type

@@ -1,6 +1,7 @@
 """What the notifier's service tests feed it: a camera's alert rules on
-`sensr.alert-rules`, a stored key frame (object and index row, as the catalog worker
-leaves them), activity records on `sensr.activity`; and the notifier as a subprocess."""
+`sensr.alert-rules`, a key frame on `sensr.frames` (as an edge publishes it) or stored
+(object and index row, as the catalog worker leaves them), activity records on
+`sensr.activity`; and the notifier as a subprocess."""
 
 from __future__ import annotations
 
@@ -14,11 +15,11 @@ from pathlib import Path
 from minio import Minio
 
 from infra.process import free_port
-from sensr.activity import ActivityRecord, Event, EventRecord, PresenceRecord, Transition, activity_key, activity_value
+from sensr.activity import (ActivityRecord, Event, EventRecord, FrameLocation, PresenceRecord, Transition,
+                            activity_key, activity_value)
 from sensr.alert_rules import AlertRule, publish_rules
-from sensr.broker import ACTIVITY, CATALOG
-from sensr.catalog_event import catalog_key, catalog_value
-from sensr.frames import new_frame_id, now_us
+from sensr.broker import ACTIVITY, FRAMES
+from sensr.frames import FrameEvent, new_frame_id, now_us
 from sensr.index import FrameIndex, FrameRecord
 from sensr.storage import ensure_bucket, object_keys
 from tests.support.catalog_worker import Worker
@@ -59,22 +60,23 @@ def store_frame(index: FrameIndex, client: Minio, bucket: str, camera: str, jpeg
     return frame_id
 
 
-def announce_stored(bootstrap: str, index: FrameIndex, camera: str, frame_id: str) -> None:
-    """Announce a stored frame on `sensr.catalog`, as the catalog worker does once it is stored."""
-    record = index.get(camera, frame_id)
-    assert record is not None, f"frame {frame_id} of {camera} is not stored"
+def publish_frame(bootstrap: str, camera: str, jpeg: bytes) -> tuple[FrameEvent, FrameLocation]:
+    """Publish `jpeg` as one of `camera`'s frames on `sensr.frames`; the frame and where it landed."""
+    frame = FrameEvent.new(camera, jpeg, "http")
     producer = producer_for(bootstrap)
     try:
-        producer.send(CATALOG, key=catalog_key(record), value=catalog_value(record)).get(30)
+        sent = producer.send(FRAMES, key=frame.key(), value=frame.jpeg, headers=frame.headers()).get(30)
     finally:
         producer.close()
+    return frame, FrameLocation(sent.partition, sent.offset)
 
 
-def event_start(camera: str, key_frame_id: str, start_us: int | None = None, event_id: str | None = None) -> EventRecord:
+def event_start(camera: str, key_frame_id: str, start_us: int | None = None, event_id: str | None = None,
+                location: FrameLocation | None = None) -> EventRecord:
     start = start_us or now_us()
     event = Event(event_id=event_id or new_frame_id(start), camera=camera, start_us=start, end_us=start,
                   frame_count=1, moving_frames=1, peak_score=4.2, key_frame_id=key_frame_id)
-    return EventRecord(Transition.START, event)
+    return EventRecord(Transition.START, event, location)
 
 
 def event_end(start: EventRecord, seconds: int = 42) -> EventRecord:
