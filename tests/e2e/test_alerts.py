@@ -95,6 +95,9 @@ def test_motion_then_silence_then_return_alert_once_each_by_email_and_signed_web
     key_frame_id = link.strip().rsplit("/", 1)[1]
     assert link.strip() == f"https://sensr.example/cameras/{camera.id}/frames/{key_frame_id}"
     assert key_frame_id in uploaded and key_frame_id not in still_ids
+    # The e-mail may come before the key frame is listed: the notifier reads it from Kafka.
+    frame_url = user.url(f"/cameras/{camera.id}/frames/{key_frame_id}")
+    eventually(lambda: user.session.get(frame_url, timeout=10).status_code == 200, 60, what="key frame not listed")
     stored = user.image(user.get(f"/cameras/{camera.id}/frames/{key_frame_id}"))
     assert jpeg_parts(motion) == [stored] == [uploaded[key_frame_id]]
 
