@@ -37,7 +37,7 @@ class FrameRemover:
         Raises Unavailable (rows untouched) when the store refuses or does not answer."""
         for start in range(0, len(frames), PAGE_FRAMES):
             keys = [key for frame in frames[start:start + PAGE_FRAMES] for key in (frame.object_key,
-                                                                                  frame.thumbnail_key)]
+                                                                                  frame.thumbnail_key) if key]
             try:
                 refused = remove_objects(self._client, self._bucket, keys)
             except (MinioException, TransportError) as error:

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
+from kafka.errors import KafkaError
 from minio.error import S3Error
 from sqlalchemy.exc import SQLAlchemyError
 from urllib3.exceptions import HTTPError as TransportError
@@ -196,7 +197,7 @@ class Dispatcher:
                     else:
                         metrics.KEY_FRAME_WAITS.labels("announced").inc()
                         frame = await asyncio.to_thread(self._key_frames.read, rule.camera, frame_id)
-        except (S3Error, TransportError) as error:
+        except (S3Error, TransportError, KafkaError) as error:
             raise _NotYet(f"the key frame could not be read: {error}") from None
         if frame is None and self._clock() - delivery.created_us < KEY_FRAME_WAIT.total_seconds() * 1e6:
             raise _NotYet("the key frame is not stored yet")

@@ -41,9 +41,10 @@ from notifier.slots import SendSlots, claim_due
 from notifier.stored_frames import StoredFrames
 from notifier.webhooks import WebhookSender
 from sensr.activity import ActivityRecordError, decode_activity_record
-from sensr.broker import ACTIVITY, CATALOG, close_quietly, ensure_topics, make_consumer
+from sensr.broker import ACTIVITY, CATALOG, close_quietly, ensure_topics, make_consumer, max_record_bytes
 from sensr.cameras import CameraTable
 from sensr.deliveries import Delivery, DeliveryLog
+from sensr.frame_reader import FrameReader
 from sensr.frames import now_us
 from sensr.health import OpsServer
 from sensr.index import FrameIndex
@@ -51,7 +52,6 @@ from sensr.links import public_base_url
 from sensr.lifecycle import retry_delay, wait_for_async
 from sensr.logs import get_logger
 from sensr.settings import Settings
-from sensr.storage import make_s3_client
 
 log = get_logger(__name__)
 T = TypeVar("T")
@@ -109,7 +109,10 @@ class NotifierService:
                             push=PushSender(policy, notifier.notifier_timeout))
         deliveries = DeliveryLog(index.engine)
         self._deliveries = deliveries
-        key_frames = KeyFrames(index, make_s3_client(settings.s3), settings.s3.s3_bucket)
+        frame_reader = FrameReader.connect(settings.s3, 4, settings.kafka.kafka_bootstrap,
+                                           max_record_bytes(settings.core))
+        resources.callback(frame_reader.close)
+        key_frames = KeyFrames(index, frame_reader)
         stored = StoredFrames(lambda: make_consumer(settings.core, settings.kafka, CATALOG, group_id=None,
                                                     client_id="sensr-notifier-catalog", auto_offset_reset="latest",
                                                     fetch_max_wait_ms=FETCH_WAIT_MS))
