@@ -24,10 +24,8 @@ and rows once they are older than any seal can take.
 
 from __future__ import annotations
 
-import io
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -38,8 +36,9 @@ from catalog_worker import metrics
 from catalog_worker.errors import TransientError, index_errors, storage_errors
 from catalog_worker.message import Partition
 from sensr.background import BackgroundLoop
-from sensr.frames import now_us, timestamp_to_datetime
-from sensr.index import FrameIndex, Placement, Segment
+from sensr.frames import now_us
+from sensr.index import FrameIndex
+from sensr.segments import write_segment
 from sensr.logs import get_logger
 
 log = get_logger(__name__)
@@ -49,12 +48,12 @@ SEAL_THREADS = 4
 STALE_AFTER_US = 15 * 60 * 1_000_000
 """An unsealed segment row this old belongs to a writer that died: no seal takes that long."""
 SWEEP_SECONDS = 300.0
-SEGMENT_TYPE = "application/octet-stream"
 
 
 @dataclass(frozen=True, slots=True)
 class PackedFrame:
-    """A frame handed to its camera's open segment: its bytes and its place in Kafka."""
+    """A frame handed to its camera's open segment: its bytes and its place in Kafka
+    (a `sensr.segments.Packable`)."""
 
     frame_id: str
     camera: str
@@ -72,27 +71,6 @@ class _OpenSegment:
     frames: list[PackedFrame] = field(default_factory=list)
     ids: set[str] = field(default_factory=set)
     size: int = 0
-
-
-def segment_key(camera: str, first_us: int) -> str:
-    """`<username>/segments/<YYYY>/<MM>/<DD>/<HH>/<first timestamp>-<random>.seg`: under the
-    camera's prefix (a camera purge deletes it with the rest), unique per write."""
-    when = timestamp_to_datetime(first_us)
-    return f"{camera}/segments/{when:%Y/%m/%d/%H}/{when:%Y%m%dT%H%M%S%fZ}-{uuid.uuid4().hex[:16]}.seg"
-
-
-def pack(frames: Sequence[PackedFrame]) -> tuple[bytes, int, list[Placement]]:
-    """A segment's body (thumbnails, then originals), the thumbnail block's length and each
-    frame's placement."""
-    thumbnails = sum(len(frame.thumbnail) for frame in frames)
-    placements: list[Placement] = []
-    thumbnail_at, original_at = 0, thumbnails
-    for frame in frames:
-        placements.append(Placement(frame.frame_id, original_at, thumbnail_at, len(frame.thumbnail)))
-        thumbnail_at += len(frame.thumbnail)
-        original_at += len(frame.jpeg)
-    body = b"".join([*(frame.thumbnail for frame in frames), *(frame.jpeg for frame in frames)])
-    return body, thumbnails, placements
 
 
 class SegmentBuilder:
@@ -223,24 +201,23 @@ class SegmentBuilder:
         self._open[segment.camera] = segment
 
     def _write(self, segment: _OpenSegment) -> None:
-        """Row (unsealed), object, then rows repointed and the segment sealed."""
-        frames = list(segment.frames)
-        body, thumbnails, placements = pack(frames)
-        key = segment_key(segment.camera, frames[0].timestamp_us)
-        row = Segment(key, segment.camera, min(f.timestamp_us for f in frames), max(f.timestamp_us for f in frames),
-                      len(frames), len(body), False, now_us())
+        """Row (unsealed), object, then rows repointed and the segment sealed
+        (`sensr.segments.write_segment`); frames deleted while open are left out."""
         with index_errors():
-            self._index.begin_segment(row)
-        with storage_errors():
-            self._client.put_object(self._bucket, key, io.BytesIO(body), len(body), content_type=SEGMENT_TYPE)
-        with index_errors():
-            self._index.seal(key, thumbnails, placements)
-        log.debug("segment_sealed", key=key, frames=len(frames), bytes=len(body))
+            indexed = self._index.existing(frame.frame_id for frame in segment.frames)
+        frames = [frame for frame in segment.frames if frame.frame_id in indexed]
+        if not frames:
+            return
+        with storage_errors(), index_errors():
+            key = write_segment(self._client, self._bucket, self._index, segment.camera, frames)
+        log.debug("segment_sealed", key=key, frames=len(frames))
 
 
 class StaleSegmentSweeper:
-    """Deletes segments that were begun but never sealed (their writer died between writing
-    the object and sealing it): object first, then row. No frame points to them."""
+    """Deletes segments no frame points to: begun but never sealed (their writer died
+    between writing the object and sealing it), or sealed but left without frames (a
+    rewrite cut short, or frames re-packed by another replica after a rebalance): object
+    first, then row."""
 
     def __init__(self, index: FrameIndex, remove: Callable[[Sequence[str]], None], interval: float = SWEEP_SECONDS,
                  stale_after_us: int = STALE_AFTER_US) -> None:
@@ -257,7 +234,8 @@ class StaleSegmentSweeper:
         removed = 0
         while not stop.is_set():
             with index_errors():
-                stale = self._index.stale_segments(now_us() - self._stale_after_us, 500)
+                before = now_us() - self._stale_after_us
+                stale = self._index.stale_segments(before, 500) or self._index.empty_segments(before, 500)
             if not stale:
                 break
             keys = [segment.segment_key for segment in stale]

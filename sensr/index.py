@@ -472,6 +472,25 @@ class FrameIndex:
                 found.update(conn.execute(query).scalars())
         return found
 
+    def existing(self, frame_ids: Iterable[str]) -> set[str]:
+        """Those of `frame_ids` that are indexed."""
+        ids = sorted(set(frame_ids))
+        found: set[str] = set()
+        with self._engine.connect() as conn:
+            for start in range(0, len(ids), _CHUNK):
+                query = sa.select(FRAMES.c.frame_id).where(FRAMES.c.frame_id.in_(ids[start:start + _CHUNK]))
+                found.update(conn.execute(query).scalars())
+        return found
+
+    def empty_segments(self, created_before_us: int, limit: int) -> list[Segment]:
+        """Sealed segments created before `created_before_us` that no frame points to."""
+        pointed = sa.select(FRAMES.c.frame_id).where(FRAMES.c.segment_key == SEGMENTS.c.segment_key).exists()
+        query = (sa.select(SEGMENTS).where(SEGMENTS.c.sealed, SEGMENTS.c.created_us < created_before_us,
+                                           sa.not_(pointed))
+                 .order_by(SEGMENTS.c.created_us).limit(limit))
+        with self._engine.connect() as conn:
+            return [Segment(**row._mapping) for row in conn.execute(query)]
+
     def expired_segments(self, camera: str, before_us: int, limit: int) -> list[Segment]:
         """A camera's segments whose every frame was taken before `before_us`, oldest first."""
         query = (sa.select(SEGMENTS).where(SEGMENTS.c.camera == camera, SEGMENTS.c.last_us < before_us)

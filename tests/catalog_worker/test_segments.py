@@ -18,15 +18,17 @@ from kafka import KafkaAdminClient, TopicPartition
 from kafka.admin import NewTopic
 from minio import Minio
 
+from api.frame_removal import FrameRemover
 from catalog_worker.consumer import ConsumerLoop
 from catalog_worker.frames_retention import RetentionTooShort, check_frames_retention, required_retention_ms
 from catalog_worker.message import KafkaPayload, Message, Partition
-from catalog_worker.segments import PackedFrame, SegmentBuilder, StaleSegmentSweeper, segment_key
+from catalog_worker.segments import PackedFrame, SegmentBuilder, StaleSegmentSweeper
 from sensr.broker import FRAMES
 from sensr.frame_reader import FrameReader
 from sensr.frames import now_us
 from sensr.index import FrameIndex, FrameRecord, Segment
 from sensr.kafka_frames import KafkaFrames
+from sensr.segments import segment_key
 from sensr.storage import ensure_bucket, remove_objects
 from tests.catalog_worker.test_steps import FakeConsumer
 from tests.support.catalog_worker import Worker, all_rows, frames_for, object_names, produce, s3_client, wait_for
@@ -270,6 +272,45 @@ def test_the_sweep_removes_segments_begun_but_never_sealed(parts: Parts) -> None
     assert object_names(parts.client, parts.bucket, camera) == [name for name in sealed if name != orphan]
     assert [s.segment_key for s in parts.index.camera_segments(camera)] == [n for n in sealed if n != orphan]
     assert len(all_rows(parts.index, camera)) == 2
+
+
+# -- deleting single frames -----------------------------------------------------------------
+
+def test_deleting_frames_rewrites_their_segment_without_them(parts: Parts) -> None:
+    camera = f"c{uuid.uuid4().hex[:8]}"
+    packed = frames(camera, 6)
+    index_unsealed(parts.index, packed)
+    builder = parts.builder()
+    builder.add(packed)
+    builder.seal_all()
+    [old] = object_names(parts.client, parts.bucket, camera)
+    doomed = [row for row in all_rows(parts.index, camera) if row.frame_id in {packed[1].frame_id, packed[4].frame_id}]
+
+    assert FrameRemover(parts.index, parts.client, parts.bucket).remove(doomed) == 2
+
+    [new] = object_names(parts.client, parts.bucket, camera)
+    assert new != old
+    rows = all_rows(parts.index, camera)
+    kept = [f for i, f in enumerate(packed) if i not in (1, 4)]
+    assert [row.frame_id for row in rows] == [f.frame_id for f in kept] and {row.segment_key for row in rows} == {new}
+    reader = parts.reader()
+    assert [(reader.original(row), reader.thumbnail(row)) for row in rows] == [(f.jpeg, f.thumbnail) for f in kept]
+    assert [s.segment_key for s in parts.index.camera_segments(camera)] == [new]
+    assert parts.index.totals(camera)[0] == 4
+
+
+def test_the_sweep_removes_sealed_segments_left_without_frames(parts: Parts) -> None:
+    camera = f"c{uuid.uuid4().hex[:8]}"
+    left = segment_key(camera, now_us())
+    parts.index.begin_segment(Segment(left, camera, 1, 2, 3, 4, False, now_us() - 3_600_000_000))
+    parts.client.put_object(parts.bucket, left, io.BytesIO(b"x"), 1)
+    parts.index.seal(left, 0, [])  # e.g. a rewrite cut short after its frames moved on
+
+    def delete(keys: Sequence[str]) -> None:
+        assert not remove_objects(parts.client, parts.bucket, keys)
+
+    assert StaleSegmentSweeper(parts.index, delete).sweep(threading.Event()) == 1
+    assert object_names(parts.client, parts.bucket, camera) == [] and parts.index.camera_segments(camera) == []
 
 
 # -- start-up check ---------------------------------------------------------------------------
