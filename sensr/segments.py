@@ -20,6 +20,7 @@ from sensr.frames import now_us, timestamp_to_datetime
 from sensr.index import FrameIndex, FrameRecord, Placement, Segment
 
 SEGMENT_TYPE = "application/octet-stream"
+MIN_PART_SIZE = 5 * 1024 * 1024  # the SDK's (and S3's) smallest part size
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +64,9 @@ def write_segment(client: Minio, bucket: str, index: FrameIndex, camera: str, fr
     key = segment_key(camera, frames[0].timestamp_us)
     times = [frame.timestamp_us for frame in frames]
     index.begin_segment(Segment(key, camera, min(times), max(times), len(frames), len(body), False, now_us()))
-    client.put_object(bucket, key, io.BytesIO(body), len(body), content_type=SEGMENT_TYPE)
+    # One PUT whatever the size (the SDK would split a body over 5 MiB into a multipart upload: 4+ requests).
+    client.put_object(bucket, key, io.BytesIO(body), len(body), content_type=SEGMENT_TYPE,
+                      part_size=max(MIN_PART_SIZE, len(body)))
     index.seal(key, thumbnails, placements)
     return key
 
