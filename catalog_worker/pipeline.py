@@ -8,7 +8,9 @@ and its shape); a message keeps its offset throughout, and the offset finds its 
 record when it has to be dead-lettered, whichever step refused it.
 
 `start` runs the first steps and queues the object writes; `finish` waits for them and
-runs the rest. The consumer loop starts the next batch before finishing this one, so the
+runs the rest. With segments (`catalog_worker.segments`), the store step only renders
+thumbnails; `finish` publishes them on `sensr.thumbnails`, indexes each frame with its
+place in Kafka, announces it, and hands it to its camera's open segment. The consumer loop starts the next batch before finishing this one, so the
 writer threads always have work.
 
 Each step narrows the batch: records that can never be stored become dead letters (and
