@@ -30,6 +30,7 @@ from catalog_worker import metrics
 from catalog_worker.announce import Announcer
 from catalog_worker.dedup import DuplicateFilter
 from catalog_worker.dlq import DeadLetter
+from catalog_worker.errors import TransientError
 from catalog_worker.indexing import add_to_index
 from catalog_worker.known_cameras import KnownCameras
 from catalog_worker.message import KafkaPayload, Message, Partition
@@ -79,7 +80,10 @@ class BatchProcessor:
 
     def start(self, messages: Sequence[Consumed]) -> PendingBatch:
         """Decode and vet `messages`, and queue their writes. May block while the camera
-        table catches up; raises TransientError if it cannot."""
+        table catches up; raises TransientError if it cannot, or when the open segments
+        are full because they cannot be sealed (back-pressure: nothing more is taken)."""
+        if self._segments is not None and self._segments.full():
+            raise TransientError("storage", "open segments are full: sealing them is failing")
         originals = Originals(messages)
         letters: list[DeadLetter] = []
         frames = self._decode(messages, letters)

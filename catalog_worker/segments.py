@@ -112,6 +112,13 @@ class SegmentBuilder:
                 del self._open[camera]
             metrics.SEGMENTS_OPEN_BYTES.set(sum(segment.size for segment in self._open.values()))
 
+    def full(self) -> bool:
+        """True when the open segments hold more than twice the memory allowed: seals are
+        failing (the store is down), so the worker must stop taking frames."""
+        with self._lock:
+            held = sum(segment.size for segment in [*self._open.values(), *self._sealing])
+        return held > 2 * MEMORY_SEGMENTS * self._max_bytes
+
     def low_water(self) -> dict[Partition, int]:
         """Per partition, the lowest offset of a frame in an open segment: commit no further."""
         water: dict[Partition, int] = {}
