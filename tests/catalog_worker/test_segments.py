@@ -62,11 +62,12 @@ class Parts:
         return FrameReader(self.client, self.bucket)
 
 
-@pytest.fixture
-def parts(stack_env: dict[str, str]) -> Iterator[Parts]:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def parts(request: pytest.FixtureRequest, stack_env: dict[str, str]) -> Iterator[Parts]:
     client, bucket = s3_client(stack_env), stack_env["SENSR_S3_BUCKET"]
     ensure_bucket(client, bucket)
-    index = FrameIndex.open(stack_env["SENSR_DATABASE_URL"])
+    url = request.getfixturevalue("postgres_url") if request.param == "postgresql" else stack_env["SENSR_DATABASE_URL"]
+    index = FrameIndex.open(url)
     built = Parts(client, bucket, index, Clock())
     try:
         yield built
