@@ -387,3 +387,34 @@ def test_the_worker_seals_by_age_and_commits_then(env: dict[str, str], kafka_boo
     finally:
         index.close()
     assert worker.terminate() == 0
+
+
+def test_with_the_store_down_frames_are_still_listed_and_sealed_once_it_is_back(
+        private_store_env: dict[str, str], private_seaweed: Any, kafka_bootstrap: str, unique_name: str,
+        workers: Callable[..., Worker]) -> None:
+    env, camera = private_store_env, unique_name
+    register_camera(kafka_bootstrap, camera, "pw")
+    worker = workers(dict(env, **SEGMENT_ENV))
+    early, late = frames_for(camera, 5), frames_for(camera, 10, start_seed=10)
+    index = FrameIndex.open(env["SENSR_DATABASE_URL"])
+    reader = FrameReader(s3_client(env), env["SENSR_S3_BUCKET"], KafkaFrames(kafka_bootstrap, 2))
+    try:
+        produce(kafka_bootstrap, early)
+        wait_for("early frames sealed", lambda: len(all_rows(index, camera)) == 5
+                 and all(row.segment_key for row in all_rows(index, camera)), timeout=60)
+        private_seaweed.stop()
+        produce(kafka_bootstrap, late)
+        wait_for("late frames listed while the store is down", lambda: index.totals(camera)[0] == 15, timeout=60)
+        by_id = {event.frame_id: event.jpeg for event in early + late}
+        unsealed = [row for row in all_rows(index, camera) if row.segment_key is None]
+        assert len(unsealed) == 10 and all(reader.original(row) == by_id[row.frame_id] for row in unsealed)
+        wait_for("seals failing", lambda: worker.metric("sensr_catalog_segment_seal_failures_total") >= 1, timeout=60)
+        private_seaweed.start()
+        wait_for("sealed once the store is back", lambda: all(row.segment_key for row in all_rows(index, camera)),
+                 timeout=90)
+        rows = all_rows(index, camera)
+        assert sorted(row.frame_id for row in rows) == sorted(by_id)
+        assert all(reader.original(row) == by_id[row.frame_id] for row in rows)
+    finally:
+        index.close()
+        reader.close()
