@@ -72,16 +72,16 @@ def attachment(file_name: str) -> str:
 
 
 class _StoredFrame:
-    """An entry's bytes, read from the bucket only when the zip reaches it."""
+    """An entry's bytes, read through the frame reader only when the zip reaches it."""
 
-    __slots__ = ("_key", "_objects")
+    __slots__ = ("_frame", "_objects")
 
-    def __init__(self, objects: ObjectReader, key: str) -> None:
+    def __init__(self, objects: ObjectReader, frame: FrameRecord) -> None:
         self._objects = objects
-        self._key = key
+        self._frame = frame
 
     def __iter__(self) -> Iterator[bytes]:
-        return self._objects.read(self._key, SEND_BYTES)
+        yield self._objects.frame_now(self._frame)
 
 
 def _take(pieces: Iterator[bytes]) -> bytes:
@@ -114,7 +114,7 @@ def frame_archive(index: FrameIndex, objects: ObjectReader, camera: str, since_u
             if frame.timestamp_us == previous:
                 name = f"{name}_{frame.frame_id}"
             previous = frame.timestamp_us
-            archive.add(_StoredFrame(objects, frame.object_key), f"{name}.jpg", size=frame.size)
+            archive.add(_StoredFrame(objects, frame), f"{name}.jpg", size=frame.size)
         if page.next_cursor is None:
             return archive
         cursor = page.next_cursor

@@ -1,7 +1,7 @@
 """Deleting frames at their owner's request: one frame, or a camera's frames over a time
 range.
 
-Objects go first (original and thumbnail), then the index rows, a page at a time, as in
+Objects go first (original and thumbnail, or the rewritten segment), then the index rows, a page at a time, as in
 the catalog worker's retention sweep and camera purge: a deletion cut short leaves rows
 whose objects are gone (their images answer 404; deleting again finishes the job), never
 objects that no row points to. The index keeps its per-hour counts and totals in the
@@ -20,6 +20,7 @@ from urllib3.exceptions import HTTPError as TransportError
 from api.errors import Unavailable
 from sensr.index import FrameIndex, FrameRecord
 from sensr.logs import get_logger
+from sensr.segments import rewrite_without
 from sensr.storage import remove_objects
 
 log = get_logger(__name__)
@@ -33,11 +34,30 @@ class FrameRemover:
         self._bucket = bucket
 
     def remove(self, frames: Sequence[FrameRecord]) -> int:
-        """Delete the frames' objects, then their rows; returns how many rows went.
+        """Delete the frames' bytes, then their rows; returns how many rows went. Frames in
+        segments: each segment concerned is rewritten without them (`sensr.segments`).
         Raises Unavailable (rows untouched) when the store refuses or does not answer."""
+        in_segments: dict[str, set[str]] = {}
+        for frame in frames:
+            if frame.segment_key is not None:
+                in_segments.setdefault(frame.segment_key, set()).add(frame.frame_id)
+        removed = 0
+        for segment, ids in sorted(in_segments.items()):
+            try:
+                removed += rewrite_without(self._client, self._bucket, self._index, segment, ids)
+            except (MinioException, TransportError) as error:
+                log.warning("segment_rewrite_failed", segment=segment, error=str(error))
+                raise Unavailable("the image store did not answer; not everything was deleted, try again") from None
+        return removed + self._remove_single([frame for frame in frames if frame.segment_key is None])
+
+    def _remove_single(self, frames: Sequence[FrameRecord]) -> int:
+        """Frames of one object each (and frames not sealed yet: no object, their bytes
+        are left out when their segment is sealed): objects, then rows."""
         for start in range(0, len(frames), PAGE_FRAMES):
             keys = [key for frame in frames[start:start + PAGE_FRAMES] for key in (frame.object_key,
-                                                                                  frame.thumbnail_key)]
+                                                                                  frame.thumbnail_key) if key]
+            if not keys:
+                continue
             try:
                 refused = remove_objects(self._client, self._bucket, keys)
             except (MinioException, TransportError) as error:

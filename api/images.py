@@ -16,11 +16,13 @@ from contextlib import contextmanager
 from functools import partial
 from typing import Any, TypeVar
 
+from kafka.errors import KafkaError
 from minio.error import S3Error
 from urllib3.exceptions import HTTPError as TransportError
 
 from api.errors import NotFound, Unavailable
 from sensr.frame_reader import FrameGone, FrameReader
+from sensr.index import FrameRecord
 from sensr.logs import get_logger
 
 log = get_logger(__name__)
@@ -80,6 +82,17 @@ class ObjectReader:
         Unavailable when the store does not answer."""
         return StoredObject(await self._call(key, self._reader.open, key, offset, length), self._executor)
 
+    async def frame(self, frame: FrameRecord, thumbnail: bool = False) -> bytes:
+        """A frame's JPEG (its thumbnail's with `thumbnail`), whatever layout its row names
+        (errors as `open`)."""
+        read = self._reader.thumbnail if thumbnail else self._reader.original
+        return await self._call(frame.frame_id, read, frame)
+
+    def frame_now(self, frame: FrameRecord) -> bytes:
+        """A frame's JPEG, for code that already runs in a worker thread (errors as `open`)."""
+        with _store_errors(frame.frame_id):
+            return self._reader.original(frame)
+
     async def size(self, key: str) -> int:
         """The object's size in bytes (errors as `open`)."""
         return await self._call(key, self._reader.size, key)
@@ -104,6 +117,9 @@ class ObjectReader:
         """True when the bucket is reachable (blocks: for the readiness probe)."""
         return self._reader.ping()
 
+    def close(self) -> None:
+        self._reader.close()
+
 
 @contextmanager
 def _store_errors(key: str) -> Iterator[None]:
@@ -117,4 +133,7 @@ def _store_errors(key: str) -> Iterator[None]:
         raise Unavailable("the image store failed to answer; try again") from None
     except TransportError as error:
         log.warning("object_store_unreachable", key=key, error=str(error))
+        raise Unavailable("the image store is unreachable; try again") from None
+    except KafkaError as error:  # a frame not sealed yet is read from Kafka
+        log.warning("kafka_frame_read_failed", key=key, error=str(error))
         raise Unavailable("the image store is unreachable; try again") from None

@@ -14,7 +14,6 @@ oldest frames, see `api.live`).
 from __future__ import annotations
 
 import asyncio
-from contextlib import aclosing
 from typing import Any, Generic, TypeVar
 
 from tornado.iostream import StreamClosedError
@@ -53,19 +52,13 @@ class ImageHandler(JsonHandler):
             self.finish()
             return
         self.describe_file(access, frame)
-        key = frame.thumbnail_key if self.variant == "thumbnail" else frame.object_key
-        stored = await self.services.objects.open(key)
+        jpeg = await self.services.objects.frame(frame, thumbnail=self.variant == "thumbnail")
         self.set_header("Content-Type", "image/jpeg")
-        if stored.size is not None:
-            self.set_header("Content-Length", stored.size)
+        self.set_header("Content-Length", len(jpeg))
         try:
-            async with aclosing(stored.chunks()) as chunks:
-                async for chunk in chunks:
-                    self.write(chunk)
-                    await self.flush()
+            await self.finish(jpeg)
         except StreamClosedError:
             return  # the client went away mid-image
-        self.finish()
 
 
     def describe_file(self, access: CameraAccess, frame: FrameRecord) -> None:

@@ -33,11 +33,12 @@ from api.tokens import TokenService
 from api.users import UserService
 from sensr.activity import ActivityRecord, decode_activity_record
 from sensr.background import BackgroundLoop
-from sensr.broker import ACTIVITY, CATALOG, CLIP_PROGRESS, FRAMES, ensure_topics, make_consumer, make_producer
+from sensr.broker import ACTIVITY, CATALOG, CLIP_PROGRESS, FRAMES, ensure_topics, make_consumer, make_producer, max_record_bytes
 from sensr.catalog_event import decode_catalog_event
 from sensr.clips import ClipProgress
 from sensr.deliveries import DeliveryLog
 from sensr.frame_reader import FrameReader
+from sensr.kafka_frames import KafkaFrames
 from sensr.health import answers
 from sensr.frames import FrameEvent
 from sensr.index import FrameIndex, FrameRecord
@@ -115,7 +116,8 @@ class Services:
             settings=settings, db=db,
             users=users, tokens=tokens,
             cameras=cameras, shares=shares, access=AccessPolicy(cameras, shares), index=index,
-            objects=ObjectReader(FrameReader(s3, settings.s3.s3_bucket), executor),
+            objects=ObjectReader(FrameReader(s3, settings.s3.s3_bucket, KafkaFrames(
+                kafka.kafka_bootstrap, 8, max_record_bytes=max_record_bytes(core))), executor),
             removal=FrameRemover(index, s3, settings.s3.s3_bucket),
             accounts=AccountService(users, tokens, cameras, shares, index),
             frames_feed=Fanout("frames", FRAMES, live_consumer, FrameEvent.from_record, api.live_queue_bytes,
@@ -158,6 +160,7 @@ class Services:
         self.activity_feed.stop()
         self.producer.close(timeout=5)
         self.executor.shutdown(wait=False, cancel_futures=True)
+        self.objects.close()
         self.index.close()
         self.db.close()
 

@@ -4,9 +4,12 @@ Kafka's side of the worker: this loop alone handles kafka-python's records, turn
 into a `message.Message` for the handler's steps, and commits and rewinds their offsets.
 
 Contract with the handler: `handler.start(messages)` begins a batch (quick steps done,
-slow ones under way) and returns an `InFlight`; its `finish()` returns once every effect
-of the batch is durable (objects written, rows committed, events flushed). Only then are
-the batch's offsets committed, batch after batch in poll order.
+slow ones under way) and returns an `InFlight`; its `finish()` returns once the batch's
+effects are done (rows committed, events flushed), every one durable except frames the
+handler still holds in open segments: `handler.low_water()` names, per partition, the
+lowest offset it still holds. Offsets are committed up to the last finished batch but
+never past that, batch after batch in poll order; `handler.maintain()` (sealing
+segments) runs between polls, so commits advance while the topic is idle too.
 
 Back-pressure: at most `MAX_IN_FLIGHT` batches (of at most `batch_size` records) are in
 flight. The next batch is started while the previous one finishes, so the writer threads
@@ -69,6 +72,19 @@ class BatchHandler(Protocol):
     def start(self, messages: Sequence[Message[KafkaPayload]]) -> InFlight:
         """Begin a batch; may block briefly, may raise TransientError."""
 
+    def maintain(self) -> None:
+        """Work due between polls (sealing segments); may raise TransientError."""
+
+    def drain(self) -> None:
+        """Make everything finished durable before the loop stops; may raise TransientError."""
+
+    def low_water(self) -> dict[Partition, int]:
+        """Per partition, the lowest offset of a finished message whose effects are not
+        durable yet (in an open segment): offsets are committed no further."""
+
+    def revoked(self, partitions: set[Partition]) -> None:
+        """The partitions were taken away: forget what is held of them."""
+
 
 @dataclass(frozen=True, slots=True)
 class _Batch:
@@ -109,6 +125,10 @@ class ConsumerLoop:
         self._batch_size = batch_size
         self._backoff = Backoff(max_backoff)
         self._in_flight: deque[_Batch] = deque()
+        self._finished: dict[TopicPartition, OffsetAndMetadata] = {}
+        """Per partition, the offset after the last finished batch: committed once the
+        handler's `low_water` allows."""
+        self._committed: dict[TopicPartition, int] = {}
         self._waiting = False
         self.failing: str | None = None
         """The dependency whose failure the loop is waiting out, or None when all is well."""
@@ -127,11 +147,15 @@ class ConsumerLoop:
                                                   time.perf_counter()))
                 if self._in_flight and (len(self._in_flight) >= MAX_IN_FLIGHT or not messages):
                     self._finish_oldest()
+                self._handler.maintain()
+                self._commit_durable()
             except TransientError as error:
                 self._retry_later(error, messages, stop)
         try:
             while self._in_flight:
                 self._finish_oldest()
+            self._handler.drain()
+            self._commit_durable()
         except TransientError as error:
             log.warning("stopping_with_unfinished_batches", error=str(error))
             self._abandon()
@@ -140,7 +164,11 @@ class ConsumerLoop:
         batch = self._in_flight[0]
         batch.work.finish()
         self._in_flight.popleft()
-        self._commit(batch.offsets)
+        assigned = self._consumer.assignment()
+        if not batch.offsets.keys() <= assigned:  # revoked meanwhile: refused, counted; the new owner redoes it
+            self._commit(self._durable(batch.offsets))
+        self._finished.update((partition, meta) for partition, meta in batch.offsets.items() if partition in assigned)
+        self._commit_durable()
         metrics.BATCH_SECONDS.observe(time.perf_counter() - batch.started)
         self._backoff.reset()
         self.failing = None
@@ -170,9 +198,27 @@ class ConsumerLoop:
         self._update_lag()
         return [record for records in polled.values() for record in records]
 
-    def _commit(self, offsets: dict[TopicPartition, OffsetAndMetadata]) -> None:
+    def _commit_durable(self) -> None:
+        """Commit, per partition, up to the last finished batch but not past the handler's
+        `low_water` (frames finished but not durable yet), if that is further than before."""
+        offsets = {partition: meta for partition, meta in self._durable(self._finished).items()
+                   if meta.offset > self._committed.get(partition, -1)}
+        if offsets and self._commit(offsets):
+            self._committed.update((partition, meta.offset) for partition, meta in offsets.items())
+
+    def _durable(self, offsets: dict[TopicPartition, OffsetAndMetadata]) -> dict[TopicPartition, OffsetAndMetadata]:
+        """`offsets`, each lowered to the handler's `low_water` of its partition."""
+        water = self._handler.low_water()
+        durable = {}
+        for partition, meta in offsets.items():
+            offset = min(meta.offset, water.get(Partition(partition.topic, partition.partition), meta.offset))
+            durable[partition] = OffsetAndMetadata(offset, "", meta.leader_epoch)
+        return durable
+
+    def _commit(self, offsets: dict[TopicPartition, OffsetAndMetadata]) -> bool:
         try:
             self._consumer.commit(offsets)
+            return True
         except CommitFailedError as error:
             metrics.COMMIT_FAILURES.inc()
             log.warning("commit_refused_after_rebalance", error=str(error))
@@ -180,6 +226,7 @@ class ConsumerLoop:
             # The effects are durable; a later commit covers these offsets, or they are redone.
             metrics.COMMIT_FAILURES.inc()
             log.warning("commit_failed", error=str(error))
+        return False
 
     def _rewind(self, messages: Iterable[Message[KafkaPayload]]) -> None:
         """Seek each partition that is still ours back to its first message in `messages`."""
@@ -215,6 +262,10 @@ class ConsumerLoop:
 
     def _revoked(self, partitions: set[TopicPartition]) -> None:
         log.info("partitions_revoked", partitions=sorted(p.partition for p in partitions))
+        for partition in partitions:
+            self._finished.pop(partition, None)
+            self._committed.pop(partition, None)
+        self._handler.revoked({Partition(p.topic, p.partition) for p in partitions})
         for partition in partitions:
             try:
                 metrics.CONSUMER_LAG.remove(str(partition.partition))

@@ -34,3 +34,13 @@ CAMERA_PURGED_OBJECTS = Counter("sensr_catalog_camera_purged_objects_total",
 CAMERA_PURGED_FRAMES = Counter("sensr_catalog_camera_purged_frames_total",
                                "Index rows deleted because their camera was deleted.")
 RETENTION_DELETED = Counter("sensr_catalog_retention_deleted_total", "Frames deleted by the retention sweep.")
+SEGMENTS_SEALED = Counter("sensr_catalog_segments_sealed_total",
+                          "Segment objects written and sealed, by why (age, size, memory, drain).", ["reason"])
+SEGMENT_FRAMES = Histogram("sensr_catalog_segment_frames", "Frames per sealed segment.",
+                           buckets=(1, 5, 10, 30, 60, 120, 300, 600, 1200))
+SEGMENTS_OPEN_BYTES = Gauge("sensr_catalog_segments_open_bytes",
+                            "Bytes held in open (not yet sealed) segments; their frames are served from Kafka.")
+SEGMENT_SEAL_FAILURES = Counter("sensr_catalog_segment_seal_failures_total",
+                                "Segment seals that failed (the segment stays open and is sealed again later).")
+SEGMENTS_SWEPT = Counter("sensr_catalog_segments_swept_total",
+                         "Segment objects deleted because no frame points to them (writer died before sealing).")

@@ -8,7 +8,9 @@ and its shape); a message keeps its offset throughout, and the offset finds its 
 record when it has to be dead-lettered, whichever step refused it.
 
 `start` runs the first steps and queues the object writes; `finish` waits for them and
-runs the rest. The consumer loop starts the next batch before finishing this one, so the
+runs the rest. With segments (`catalog_worker.segments`), the store step only renders
+thumbnails; `finish` publishes them on `sensr.thumbnails`, indexes each frame with its
+place in Kafka, announces it, and hands it to its camera's open segment. The consumer loop starts the next batch before finishing this one, so the
 writer threads always have work.
 
 Each step narrows the batch: records that can never be stored become dead letters (and
@@ -19,6 +21,7 @@ redone batch changes nothing that was already done.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -27,10 +30,12 @@ from catalog_worker import metrics
 from catalog_worker.announce import Announcer
 from catalog_worker.dedup import DuplicateFilter
 from catalog_worker.dlq import DeadLetter
+from catalog_worker.errors import TransientError
 from catalog_worker.indexing import add_to_index
 from catalog_worker.known_cameras import KnownCameras
 from catalog_worker.message import KafkaPayload, Message, Partition
-from catalog_worker.store import ObjectWriter, PendingWrites
+from catalog_worker.segments import PackedFrame, SegmentBuilder
+from catalog_worker.store import ObjectWriter, PendingWrites, Written
 from sensr.frame_check import FrameShape, check_frame
 from sensr.frames import FrameEvent, FrameEventError
 from sensr.index import FrameIndex, FrameRecord
@@ -60,7 +65,11 @@ class BatchProcessor:
     queues the object writes; `PendingBatch.finish` runs the rest."""
 
     def __init__(self, cameras: KnownCameras, store: ObjectWriter, index: FrameIndex, announcer: Announcer,
-                 max_frame_bytes: int, max_frame_pixels: int, duplicates: DuplicateFilter) -> None:
+                 max_frame_bytes: int, max_frame_pixels: int, duplicates: DuplicateFilter,
+                 segments: SegmentBuilder | None = None) -> None:
+        """`segments`: pack frames into segments (indexed at once with their place in
+        Kafka); None: each frame's objects are written before it is indexed."""
+        self._segments = segments
         self._cameras = cameras
         self._store = store
         self._index = index
@@ -71,7 +80,10 @@ class BatchProcessor:
 
     def start(self, messages: Sequence[Consumed]) -> PendingBatch:
         """Decode and vet `messages`, and queue their writes. May block while the camera
-        table catches up; raises TransientError if it cannot."""
+        table catches up; raises TransientError if it cannot, or when the open segments
+        are full because they cannot be sealed (back-pressure: nothing more is taken)."""
+        if self._segments is not None and self._segments.full():
+            raise TransientError("storage", "open segments are full: sealing them is failing")
         originals = Originals(messages)
         letters: list[DeadLetter] = []
         frames = self._decode(messages, letters)
@@ -124,13 +136,52 @@ class BatchProcessor:
 
     def _finish(self, batch: PendingBatch) -> None:
         letters = list(batch.letters)
-        stored = self._add_to_index(batch, batch.writes.result(), letters)
+        written = batch.writes.result()
+        records = [item.record for item in written]
+        if self._segments is not None:
+            records = self._place_in_kafka(batch.frames, written)
+        stored = self._add_to_index(batch, records, letters)
         self._duplicates.release(letters)
         self._announcer.publish(stored, letters)
+        if self._segments is not None:
+            self._pack(batch.frames, written, {record.frame_id for record in stored})
         for letter in letters:
             metrics.DEAD_LETTERS.labels(letter.kind).inc()
             log.warning("frame_dead_lettered", kind=letter.kind, reason=letter.reason,
                         partition=letter.message.partition.index, offset=letter.message.offset)
+
+    def _place_in_kafka(self, frames: Checked, written: list[Written]) -> list[FrameRecord]:
+        """The rows of frames not sealed yet: their place in `sensr.frames`, and their
+        thumbnails', published now on `sensr.thumbnails`."""
+        places = self._announcer.publish_thumbnails([(item.record.camera, item.thumbnail) for item in written])
+        return [dataclasses.replace(item.record, kafka_partition=message.partition.index, kafka_offset=message.offset,
+                                    thumbnail_partition=partition, thumbnail_kafka_offset=offset)
+                for message, item, (partition, offset) in zip(frames, written, places)]
+
+    def _pack(self, frames: Checked, written: list[Written], indexed: set[str]) -> None:
+        assert self._segments is not None
+        self._segments.add(PackedFrame(item.record.frame_id, item.record.camera, item.record.timestamp_us,
+                                       message.partition, message.offset, message.payload[0].jpeg, item.thumbnail)
+                           for message, item in zip(frames, written) if item.record.frame_id in indexed)
+
+    def maintain(self) -> None:
+        """Seal the segments that are due (the consumer loop calls this between polls);
+        raises TransientError if a seal failed."""
+        if self._segments is not None:
+            self._segments.seal_due()
+
+    def drain(self) -> None:
+        """Seal every open segment (the consumer loop is stopping)."""
+        if self._segments is not None:
+            self._segments.seal_all()
+
+    def low_water(self) -> dict[Partition, int]:
+        """Per partition, the offset below which every processed frame is durable."""
+        return {} if self._segments is None else self._segments.low_water()
+
+    def revoked(self, partitions: set[Partition]) -> None:
+        if self._segments is not None:
+            self._segments.drop(partitions)
 
     def _add_to_index(self, batch: PendingBatch, stored: list[FrameRecord],
                       letters: list[DeadLetter]) -> list[FrameRecord]:

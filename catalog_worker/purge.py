@@ -1,5 +1,5 @@
-"""Deleting a camera deletes its frames: every object under `<username>/`, then its
-index rows, within minutes of the api writing the camera's tombstone.
+"""Deleting a camera deletes its frames: every object under `<username>/` (its segments
+too), then its index rows and segment rows, within minutes of the api writing the camera's tombstone.
 
 Objects go first, as in the retention sweep: a purge cut short leaves rows whose
 objects are gone (finished by the next purge), never objects that no row points to.
@@ -90,6 +90,7 @@ class CameraPurger:
                 while not stop.is_set() and (rows := self._index.page(camera, limit=ROWS_PER_TRANSACTION).frames):
                     frames += self._index.remove(rows)
                 if not stop.is_set():
+                    self._index.remove_segments([segment.segment_key for segment in self._index.camera_segments(camera)])
                     self._index.remove_camera_activity(camera)
         finally:
             metrics.CAMERA_PURGED_OBJECTS.inc(objects)

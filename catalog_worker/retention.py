@@ -3,7 +3,9 @@ and, for a camera that keeps only what matters, its frames that belong to no mot
 once they are older than its `unmoving_keep_hours` (`FrameIndex.unmoving_expired`: scored
 frames outside every event; a frame the activity worker has not scored yet is kept).
 
-Objects are deleted before index rows: a sweep cut short leaves rows whose objects are
+With segments, a camera's segments whose frames have all expired go whole (object, then
+rows); frames of a segment that straddles the cut-off leave the index at once and their
+bytes go with the segment when its last frame expires. Objects are deleted before index rows: a sweep cut short leaves rows whose objects are
 gone (the next sweep finishes them), never objects no row points to. Every replica sweeps
 on its own timer; concurrent sweeps are harmless (deletes are idempotent) and cheap when
 there is nothing to do (one indexed query per camera).
@@ -55,10 +57,23 @@ class RetentionSweeper:
         for camera in self._index.cameras():
             days = self._cameras.retention_days(camera)
             if days > 0:
+                deleted += self._remove_segments(camera, now - days * DAY_US, stop)
                 deleted += self._remove(partial(self._index.expired, camera, now - days * DAY_US, SWEEP_BATCH), stop)
             if (hours := self._cameras.unmoving_keep_hours(camera)) is not None:
                 deleted += self._remove(
                     partial(self._index.unmoving_expired, camera, now - hours * HOUR_US, SWEEP_BATCH), stop)
+        return deleted
+
+    def _remove_segments(self, camera: str, before_us: int, stop: threading.Event) -> int:
+        """Delete the camera's segments whose frames are all older than `before_us`: each
+        object, then its frames' rows and its row. Returns how many frame rows went."""
+        deleted = 0
+        while not stop.is_set() and (expired := self._index.expired_segments(camera, before_us, SWEEP_BATCH)):
+            keys = [segment.segment_key for segment in expired]
+            self._store.delete_keys(keys)
+            removed = self._index.remove_segments(keys)
+            metrics.RETENTION_DELETED.inc(removed)
+            deleted += removed
         return deleted
 
     def _remove(self, select: Callable[[], list[FrameRecord]], stop: threading.Event) -> int:

@@ -20,6 +20,7 @@ import os
 import time
 from collections.abc import Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
 
 import certifi
 import urllib3
@@ -42,14 +43,22 @@ DELETE_BATCH = 1000  # keys per listing and per multi-object delete (S3's limit 
 HOUSEKEEPING_THREADS = 2  # the retention sweep and the camera purge share the writers' client
 
 
+@dataclass(frozen=True, slots=True)
+class Written:
+    """A frame's index record and its thumbnail's bytes."""
+
+    record: FrameRecord
+    thumbnail: bytes
+
+
 class PendingWrites:
     """The writes of one batch, running on the store's pool."""
 
-    def __init__(self, futures: list[Future[FrameRecord]]) -> None:
+    def __init__(self, futures: list[Future[Written]]) -> None:
         self._futures = futures
 
-    def result(self) -> list[FrameRecord]:
-        """Per frame, in order, its index record. Blocks until all writes have finished;
+    def result(self) -> list[Written]:
+        """Per frame, in order, its index record and thumbnail. Blocks until all writes have finished;
         raises TransientError (after cancelling the writes not yet started) if any failed:
         the caller redoes the whole batch."""
         _, pending = wait(self._futures, return_when=FIRST_EXCEPTION)
@@ -84,7 +93,11 @@ class ObjectWriter:
     """Writes frames' objects to one bucket; deletes them for the retention sweep and the
     camera purge."""
 
-    def __init__(self, client: Minio, bucket: str, threads: int, thumbnail_width: int, budget: DecodeBudget) -> None:
+    def __init__(self, client: Minio, bucket: str, threads: int, thumbnail_width: int, budget: DecodeBudget,
+                 segments: bool = False) -> None:
+        """`segments`: only render thumbnails (the frames go into segments,
+        `catalog_worker.segments`); otherwise write each frame's two objects."""
+        self._segments = segments
         self._client = client
         self._bucket = bucket
         self._thumbnail_width = thumbnail_width
@@ -92,10 +105,20 @@ class ObjectWriter:
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="store")
 
     @classmethod
-    def connect(cls, s3: S3Settings, threads: int, thumbnail_width: int, decode_budget_bytes: int) -> "ObjectWriter":
+    def connect(cls, s3: S3Settings, threads: int, thumbnail_width: int, decode_budget_bytes: int,
+                segments: bool = False) -> "ObjectWriter":
         connections = threads + HOUSEKEEPING_THREADS
         return cls(make_s3_client(s3, http_pool(connections)), s3.s3_bucket, threads, thumbnail_width,
-                   DecodeBudget(decode_budget_bytes))
+                   DecodeBudget(decode_budget_bytes), segments)
+
+    @property
+    def client(self) -> Minio:
+        """The pooled client (shared with the segment builder)."""
+        return self._client
+
+    @property
+    def bucket(self) -> str:
+        return self._bucket
 
     def ensure_bucket(self) -> None:
         """Create the bucket if missing; raises one of STORE_ERRORS if the store is unreachable."""
@@ -109,7 +132,14 @@ class ObjectWriter:
     def delete(self, records: Sequence[FrameRecord]) -> None:
         """Delete the frames' originals and thumbnails (missing ones are fine).
         Raises TransientError if the store refused or could not be reached."""
-        self._remove([key for record in records for key in (record.object_key, record.thumbnail_key)])
+        keys = [key for record in records for key in (record.object_key, record.thumbnail_key) if key]
+        if keys:
+            self._remove(keys)
+
+    def delete_keys(self, keys: Sequence[str]) -> None:
+        """Delete objects by key, at most DELETE_BATCH at a time (errors as `delete`)."""
+        for start in range(0, len(keys), DELETE_BATCH):
+            self._remove(keys[start:start + DELETE_BATCH])
 
     def delete_prefix(self, prefix: str) -> int:
         """Delete every object whose key starts with `prefix`, a page of keys at a time
@@ -134,18 +164,20 @@ class ObjectWriter:
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
-    def _write_one(self, frame: FrameEvent, shape: FrameShape) -> FrameRecord:
+    def _write_one(self, frame: FrameEvent, shape: FrameShape) -> Written:
         started = time.perf_counter()
         with self._budget.hold(decode_cost(shape, self._thumbnail_width)):
             thumbnail = self._thumbnail(frame, shape)
-        original_key, thumbnail_key = object_keys(frame.camera, frame.timestamp_us, frame.frame_id)
-        self._put(original_key, frame.jpeg)
-        self._put(thumbnail_key, thumbnail.jpeg)
+        original_key, thumbnail_key = "", ""
+        if not self._segments:
+            original_key, thumbnail_key = object_keys(frame.camera, frame.timestamp_us, frame.frame_id)
+            self._put(original_key, frame.jpeg)
+            self._put(thumbnail_key, thumbnail.jpeg)
         metrics.STORE_SECONDS.observe(time.perf_counter() - started)
-        return FrameRecord(frame_id=frame.frame_id, camera=frame.camera, timestamp_us=frame.timestamp_us,
+        return Written(FrameRecord(frame_id=frame.frame_id, camera=frame.camera, timestamp_us=frame.timestamp_us,
                            size=len(frame.jpeg), width=thumbnail.width, height=thumbnail.height,
                            source=frame.source, object_key=original_key, thumbnail_key=thumbnail_key,
-                           filename=frame.filename, camera_time_us=frame.camera_time_us)
+                           filename=frame.filename, camera_time_us=frame.camera_time_us), thumbnail.jpeg)
 
     def _thumbnail(self, frame: FrameEvent, shape: FrameShape) -> Thumbnail:
         try:

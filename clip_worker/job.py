@@ -80,7 +80,7 @@ class JobRenderer:
 
         def prepared(item: Placed) -> tuple[Image.Image, int] | None:
             try:
-                jpeg = self._reader.read(item.frame.object_key)
+                jpeg = self._reader.original(item.frame)
             except FrameGone:
                 metrics.FRAMES_GONE.inc()
                 return None

@@ -13,7 +13,7 @@ from clip_worker.cancels import CancelledJobs
 from clip_worker.consumer import JobLoop
 from clip_worker.job import JobRenderer
 from clip_worker.store import ClipStore
-from sensr.broker import make_consumer
+from sensr.broker import make_consumer, max_record_bytes
 from sensr.frame_reader import FrameReader
 from sensr.health import answers
 from sensr.lifecycle import kafka_reachable
@@ -52,7 +52,9 @@ class ClipWorker(Worker):
                                       heartbeat_interval_ms=max(1000, clips.clip_session_timeout_ms // 5),
                                       max_poll_records=1)
         ack_timeout = kafka.kafka_request_timeout_ms / 1000
-        reader = FrameReader.connect(self._settings.s3, clips.clip_read_threads)
+        reader = FrameReader.connect(self._settings.s3, clips.clip_read_threads, kafka.kafka_bootstrap,
+                                     max_record_bytes(core))
+        resources.callback(reader.close)
         scratch = core.data_dir / "clip-scratch"
         scratch.mkdir(parents=True, exist_ok=True)
         renderer = JobRenderer(index, reader, store, producer, clips.clip_read_threads, ack_timeout, scratch)

@@ -7,31 +7,25 @@ store it. A frame read there is attached only if it is the one the record names 
 frame id, and so its camera: frame ids are unique), so a rule can only ever attach its
 own camera's frames. Where the record has no location (an event taken over by another
 activity worker, a record older than the field) or Kafka no longer has the frame
-(retention), it is found through the index (camera and frame id) and read from the
-bucket.
+(retention), it is found through the index (camera and frame id). Both reads go through
+the one frame-reading module, `sensr.frame_reader.FrameReader`, whatever the layout.
 """
 
 from __future__ import annotations
 
-from minio import Minio
-
 from notifier import metrics
 from sensr.activity import FrameLocation
-from sensr.broker import FRAMES
-from sensr.frames import H_FRAME_ID
+from sensr.frame_reader import FrameGone, FrameReader
 from sensr.index import FrameIndex
-from sensr.kafka_frames import KafkaFrames, RecordGone
 from sensr.logs import get_logger
 
 log = get_logger(__name__)
 
 
 class KeyFrames:
-    def __init__(self, kafka: KafkaFrames, index: FrameIndex, client: Minio, bucket: str) -> None:
-        self._kafka = kafka
+    def __init__(self, index: FrameIndex, reader: FrameReader) -> None:
         self._index = index
-        self._client = client
-        self._bucket = bucket
+        self._reader = reader
 
     def read(self, camera: str, frame_id: str, location: FrameLocation | None) -> bytes | None:
         """The JPEG of `camera`'s frame `frame_id`: from Kafka at `location`, else from the
@@ -49,25 +43,22 @@ class KeyFrames:
 
     def _from_kafka(self, frame_id: str, location: FrameLocation) -> bytes | None:
         try:
-            record = self._kafka.read(FRAMES, location.partition, location.offset)
-        except RecordGone as gone:
+            found, frame = self._reader.uploaded(location.partition, location.offset)
+        except FrameGone as gone:
             log.info("key_frame_gone_from_kafka", frame_id=frame_id, error=str(gone))
             return None
-        found = dict(record.headers).get(H_FRAME_ID, b"").decode(errors="replace")
         if found != frame_id:
             metrics.KEY_FRAME_MISMATCHES.inc()
             log.warning("key_frame_location_mismatch", frame_id=frame_id, found=found,
                         partition=location.partition, offset=location.offset)
             return None
-        return record.value
+        return frame
 
     def _from_store(self, camera: str, frame_id: str) -> bytes | None:
         frame = self._index.get(camera, frame_id)
         if frame is None:
             return None
-        response = self._client.get_object(self._bucket, frame.object_key)
         try:
-            return response.read()
-        finally:
-            response.close()
-            response.release_conn()
+            return self._reader.original(frame)
+        except FrameGone:
+            return None

@@ -43,15 +43,14 @@ from sensr.activity import ActivityRecordError, decode_activity_record
 from sensr.broker import ACTIVITY, close_quietly, ensure_topics, make_consumer, max_record_bytes
 from sensr.cameras import CameraTable
 from sensr.deliveries import Delivery, DeliveryLog
+from sensr.frame_reader import FrameReader
 from sensr.frames import now_us
 from sensr.health import OpsServer
 from sensr.index import FrameIndex
-from sensr.kafka_frames import KafkaFrames
 from sensr.links import public_base_url
 from sensr.lifecycle import retry_delay, wait_for_async
 from sensr.logs import get_logger
 from sensr.settings import Settings
-from sensr.storage import make_s3_client
 
 log = get_logger(__name__)
 T = TypeVar("T")
@@ -111,10 +110,10 @@ class NotifierService:
                             push=PushSender(policy, notifier.notifier_timeout))
         deliveries = DeliveryLog(index.engine)
         self._deliveries = deliveries
-        kafka_frames = KafkaFrames(settings.kafka.kafka_bootstrap, size=KEY_FRAME_READERS,
-                                   max_record_bytes=max_record_bytes(settings.core))
-        resources.callback(kafka_frames.close)
-        key_frames = KeyFrames(kafka_frames, index, make_s3_client(settings.s3), settings.s3.s3_bucket)
+        frame_reader = FrameReader.connect(settings.s3, KEY_FRAME_READERS, settings.kafka.kafka_bootstrap,
+                                           max_record_bytes(settings.core))
+        resources.callback(frame_reader.close)
+        key_frames = KeyFrames(index, frame_reader)
         self._dispatcher = Dispatcher(deliveries, self._rules, self._cameras, key_frames, channels,
                                       public_base_url(settings),
                                       notifier.notifier_first_retry_seconds)

@@ -24,6 +24,8 @@ log = get_logger(__name__)
 
 FRAMES = "sensr.frames"
 CATALOG = "sensr.catalog"
+THUMBNAILS = "sensr.thumbnails"
+"""Thumbnails of frames whose segment is not sealed yet (served from here until it is)."""
 FRAMES_DLQ = "sensr.frames.dlq"
 CAMERAS = "sensr.cameras"
 ACTIVITY = "sensr.activity"
@@ -61,6 +63,7 @@ def topic_specs(core: CoreSettings, kafka: KafkaSettings) -> list[NewTopic]:
         NewTopic(FRAMES, kafka.frames_partitions, 1, topic_configs=dict(big)),
         NewTopic(FRAMES_DLQ, 1, 1, topic_configs=dict(big)),
         NewTopic(CATALOG, kafka.frames_partitions, 1),
+        NewTopic(THUMBNAILS, kafka.frames_partitions, 1, topic_configs=dict(big)),
         NewTopic(ACTIVITY, kafka.frames_partitions, 1),
         NewTopic(CAMERAS, 1, 1, topic_configs={"cleanup.policy": "compact", "min.compaction.lag.ms": "0"}),
         NewTopic(ALERT_RULES, 1, 1, topic_configs={"cleanup.policy": "compact", "min.compaction.lag.ms": "0"}),

@@ -25,6 +25,11 @@ from sensr.index import FrameRecord
 from sensr.topic_json import decode_versioned
 
 CATALOG_SCHEMA_VERSION = 1
+ANNOUNCED = ("frame_id", "camera", "timestamp_us", "size", "width", "height", "source", "object_key",
+             "thumbnail_key", "filename", "camera_time_us")
+"""The fields of `FrameRecord` an event carries: not where the bytes are (segment, Kafka),
+which is the catalog worker's business and changes when a segment is sealed; readers
+fetch bytes through the api. With segments on, `object_key` and `thumbnail_key` are ""."""
 
 
 class CatalogEventError(ValueError):
@@ -38,7 +43,9 @@ def catalog_key(record: FrameRecord) -> bytes:
 
 def catalog_value(record: FrameRecord) -> bytes:
     """The JSON value of a frame's catalog event."""
-    return json.dumps({"v": CATALOG_SCHEMA_VERSION, **asdict(record)}, separators=(",", ":")).encode()
+    fields = asdict(record)
+    return json.dumps({"v": CATALOG_SCHEMA_VERSION, **{name: fields[name] for name in ANNOUNCED}},
+                      separators=(",", ":")).encode()
 
 
 def decode_catalog_event(key: bytes | None, value: bytes | None, headers: Headers | None = None) -> FrameRecord:

@@ -61,7 +61,30 @@ FRAMES = sa.Table(
     sa.Column("thumbnail_key", sa.String(), nullable=False),
     sa.Column("filename", sa.String(), nullable=True),
     sa.Column("camera_time_us", sa.BigInteger(), nullable=True),
+    sa.Column("segment_key", sa.String(), nullable=True),
+    sa.Column("segment_offset", sa.BigInteger(), nullable=True),
+    sa.Column("thumbnail_offset", sa.BigInteger(), nullable=True),
+    sa.Column("thumbnail_size", sa.BigInteger(), nullable=True),
+    sa.Column("segment_thumbnails", sa.BigInteger(), nullable=True),
+    sa.Column("kafka_partition", sa.Integer(), nullable=True),
+    sa.Column("kafka_offset", sa.BigInteger(), nullable=True),
+    sa.Column("thumbnail_partition", sa.Integer(), nullable=True),
+    sa.Column("thumbnail_kafka_offset", sa.BigInteger(), nullable=True),
     sa.Index("frames_camera_time", "camera", "timestamp_us", "frame_id"),
+    sa.Index("frames_segment", "segment_key"),
+)
+SEGMENTS = sa.Table(
+    "segments", metadata,
+    sa.Column("segment_key", sa.String(), primary_key=True),
+    sa.Column("camera", sa.String(), nullable=False),
+    sa.Column("first_us", sa.BigInteger(), nullable=False),
+    sa.Column("last_us", sa.BigInteger(), nullable=False),
+    sa.Column("frames", sa.Integer(), nullable=False),
+    sa.Column("bytes", sa.BigInteger(), nullable=False),
+    sa.Column("sealed", sa.Boolean(), nullable=False),
+    sa.Column("created_us", sa.BigInteger(), nullable=False),
+    sa.Index("segments_camera_last", "camera", "last_us"),
+    sa.Index("segments_unsealed", "sealed", "created_us"),
 )
 HOURS = sa.Table(
     "frame_hours", metadata,
@@ -131,6 +154,46 @@ class FrameRecord:
     filename: str | None = None
     camera_time_us: int | None = None
     """The camera's own clock for this frame (from its file name), when it gave one."""
+    segment_key: str | None = None
+    """Where the bytes are, in one of three layouts (read through `sensr.frame_reader`):
+    a sealed segment (`segment_key`: the original at `segment_offset`, `size` bytes; the
+    thumbnail at `thumbnail_offset`, `thumbnail_size` bytes, inside the segment's leading
+    thumbnail block of `segment_thumbnails` bytes); not sealed yet (`kafka_partition` and
+    `kafka_offset` in `sensr.frames`, the thumbnail at `thumbnail_partition` and
+    `thumbnail_kafka_offset` in `sensr.thumbnails`); or one object each (`object_key`,
+    `thumbnail_key`: frames stored before segments)."""
+    segment_offset: int | None = None
+    thumbnail_offset: int | None = None
+    thumbnail_size: int | None = None
+    segment_thumbnails: int | None = None
+    kafka_partition: int | None = None
+    kafka_offset: int | None = None
+    thumbnail_partition: int | None = None
+    thumbnail_kafka_offset: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """Where a frame lies in its sealed segment."""
+
+    frame_id: str
+    offset: int
+    thumbnail_offset: int
+    thumbnail_size: int
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """A segment object of one camera's frames, as the index knows it."""
+
+    segment_key: str
+    camera: str
+    first_us: int
+    last_us: int
+    frames: int
+    bytes: int
+    sealed: bool
+    created_us: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -373,6 +436,96 @@ class FrameIndex:
         with self._writer.begin() as conn:
             for table in (SCORES, ACTIVITY_HOURS, EVENTS):
                 conn.execute(sa.delete(table).where(table.c.camera == camera))
+
+    # -- segments ----------------------------------------------------------------------
+
+    def begin_segment(self, segment: Segment) -> None:
+        """Record a segment about to be written (unsealed), before its object is: an object
+        no frame points to yet is then always known, and `stale_segments` finds it if the
+        writer dies before `seal`."""
+        upsert = self._insert(SEGMENTS).on_conflict_do_nothing(index_elements=[SEGMENTS.c.segment_key])
+        with self._writer.begin() as conn:
+            conn.execute(upsert, [asdict(segment)])
+
+    def seal(self, segment_key: str, thumbnails: int, placements: Sequence[Placement]) -> int:
+        """Point the frames at their places in the written segment and mark it sealed, in one
+        transaction. Frames deleted meanwhile are skipped. Returns how many rows moved."""
+        update = (sa.update(FRAMES).where(FRAMES.c.frame_id == sa.bindparam("fid"))
+                  .values(segment_key=segment_key, segment_offset=sa.bindparam("off"),
+                          thumbnail_offset=sa.bindparam("toff"), thumbnail_size=sa.bindparam("tsize"),
+                          segment_thumbnails=thumbnails, object_key="", thumbnail_key=""))
+        rows = [{"fid": p.frame_id, "off": p.offset, "toff": p.thumbnail_offset, "tsize": p.thumbnail_size}
+                for p in sorted(placements, key=lambda p: p.frame_id)]
+        with self._writer.begin() as conn:
+            moved = conn.execute(update, rows).rowcount if rows else 0
+            conn.execute(sa.update(SEGMENTS).where(SEGMENTS.c.segment_key == segment_key).values(sealed=True))
+        return int(moved)
+
+    def sealed_frames(self, frame_ids: Iterable[str]) -> set[str]:
+        """Those of `frame_ids` whose bytes are in a sealed segment already."""
+        ids = sorted(set(frame_ids))
+        found: set[str] = set()
+        with self._engine.connect() as conn:
+            for start in range(0, len(ids), _CHUNK):
+                query = sa.select(FRAMES.c.frame_id).where(FRAMES.c.frame_id.in_(ids[start:start + _CHUNK]),
+                                                           FRAMES.c.segment_key.is_not(None))
+                found.update(conn.execute(query).scalars())
+        return found
+
+    def existing(self, frame_ids: Iterable[str]) -> set[str]:
+        """Those of `frame_ids` that are indexed."""
+        ids = sorted(set(frame_ids))
+        found: set[str] = set()
+        with self._engine.connect() as conn:
+            for start in range(0, len(ids), _CHUNK):
+                query = sa.select(FRAMES.c.frame_id).where(FRAMES.c.frame_id.in_(ids[start:start + _CHUNK]))
+                found.update(conn.execute(query).scalars())
+        return found
+
+    def empty_segments(self, created_before_us: int, limit: int) -> list[Segment]:
+        """Sealed segments created before `created_before_us` that no frame points to."""
+        pointed = sa.select(FRAMES.c.frame_id).where(FRAMES.c.segment_key == SEGMENTS.c.segment_key).exists()
+        query = (sa.select(SEGMENTS).where(SEGMENTS.c.sealed, SEGMENTS.c.created_us < created_before_us,
+                                           sa.not_(pointed))
+                 .order_by(SEGMENTS.c.created_us).limit(limit))
+        with self._engine.connect() as conn:
+            return [Segment(**row._mapping) for row in conn.execute(query)]
+
+    def expired_segments(self, camera: str, before_us: int, limit: int) -> list[Segment]:
+        """A camera's segments whose every frame was taken before `before_us`, oldest first."""
+        query = (sa.select(SEGMENTS).where(SEGMENTS.c.camera == camera, SEGMENTS.c.last_us < before_us)
+                 .order_by(SEGMENTS.c.last_us).limit(limit))
+        with self._engine.connect() as conn:
+            return [Segment(**row._mapping) for row in conn.execute(query)]
+
+    def stale_segments(self, created_before_us: int, limit: int) -> list[Segment]:
+        """Segments begun before `created_before_us` and never sealed: their writer died
+        between `begin_segment` and `seal`, so no frame points to them."""
+        query = (sa.select(SEGMENTS).where(sa.not_(SEGMENTS.c.sealed), SEGMENTS.c.created_us < created_before_us)
+                 .order_by(SEGMENTS.c.created_us).limit(limit))
+        with self._engine.connect() as conn:
+            return [Segment(**row._mapping) for row in conn.execute(query)]
+
+    def camera_segments(self, camera: str) -> list[Segment]:
+        with self._engine.connect() as conn:
+            return [Segment(**row._mapping) for row in conn.execute(
+                sa.select(SEGMENTS).where(SEGMENTS.c.camera == camera))]
+
+    def segment_frames(self, segment_key: str) -> list[FrameRecord]:
+        """The frames a segment holds, in offset order."""
+        query = (sa.select(FRAMES).where(FRAMES.c.segment_key == segment_key).order_by(FRAMES.c.segment_offset))
+        with self._engine.connect() as conn:
+            return [_record(row) for row in conn.execute(query)]
+
+    def remove_segments(self, segment_keys: Sequence[str]) -> int:
+        """Forget segments (their objects deleted first) with every frame row still in them;
+        returns how many frame rows went."""
+        removed = 0
+        for key in segment_keys:
+            removed += self.remove(self.segment_frames(key))
+        with self._writer.begin() as conn:
+            conn.execute(sa.delete(SEGMENTS).where(SEGMENTS.c.segment_key.in_(sorted(segment_keys))))
+        return removed
 
     def _count_moving(self, conn: Connection, frames: Iterable[tuple[str, int]], sign: int) -> None:
         """Add or subtract moving frames to the per-hour activity table, in key order."""

@@ -61,7 +61,10 @@ class KafkaFrames:
         pooled consumer is busy. Raises RecordGone when the offset is below the
         partition's start or the record at it was compacted away; `KafkaError` when the
         broker cannot answer in time."""
-        self._slots.get(timeout=self._timeout)
+        try:
+            self._slots.get(timeout=self._timeout)
+        except queue.Empty:
+            raise KafkaError(f"every Kafka frame reader stayed busy for {self._timeout} s") from None
         consumer = None
         try:
             consumer = self._take()

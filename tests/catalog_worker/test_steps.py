@@ -50,7 +50,7 @@ from catalog_worker.known_cameras import KnownCameras
 from catalog_worker.message import KafkaPayload, Message, Partition
 from catalog_worker.pipeline import BatchProcessor
 from catalog_worker.decode_budget import DecodeBudget
-from catalog_worker.store import ObjectWriter, PendingWrites
+from catalog_worker.store import ObjectWriter, PendingWrites, Written
 from sensr.broker import CATALOG, FRAMES, FRAMES_DLQ
 from sensr.frame_check import FrameShape, check_frame
 from sensr.frames import FrameEvent
@@ -181,6 +181,18 @@ class RecordingHandler:
             self.consumer.events.append(("refused", batch))
             raise TransientError("cameras", "camera table did not catch up")
         return RecordedWork(self, batch)
+
+    def maintain(self) -> None:
+        pass  # no segments: everything finished is durable
+
+    def drain(self) -> None:
+        pass
+
+    def low_water(self) -> dict[Partition, int]:
+        return {}
+
+    def revoked(self, partitions: set[Partition]) -> None:
+        pass
 
 
 @dataclass
@@ -338,12 +350,13 @@ class FakeStore:
     deleted: list[str] = field(default_factory=list)
 
     def submit(self, frames: Sequence[tuple[FrameEvent, FrameShape]]) -> PendingWrites:
-        futures: list[Future[FrameRecord]] = []
+        futures: list[Future[Written]] = []
         for frame, shape in frames:
             original, thumbnail = object_keys(frame.camera, frame.timestamp_us, frame.frame_id)
-            future: Future[FrameRecord] = Future()
-            future.set_result(FrameRecord(frame.frame_id, frame.camera, frame.timestamp_us, len(frame.jpeg),
-                                          shape.width, shape.height, frame.source, original, thumbnail))
+            future: Future[Written] = Future()
+            future.set_result(Written(FrameRecord(frame.frame_id, frame.camera, frame.timestamp_us, len(frame.jpeg),
+                                                  shape.width, shape.height, frame.source, original, thumbnail),
+                                      b"thumbnail"))
             self.written.append(frame.frame_id)
             futures.append(future)
         return PendingWrites(futures)
@@ -487,9 +500,11 @@ def test_store_writes_original_and_thumbnail_under_the_frame_ids_keys() -> None:
     store = ObjectWriter(client, "frames", 2, 32, DecodeBudget(1 << 30))  # type: ignore[arg-type]
     frame = FrameEvent.new("cam1", make_jpeg(96, 64), "ftp")
     try:
-        [stored] = store.submit([(frame, check_frame(frame.jpeg, 64_000_000))]).result()
+        [written] = store.submit([(frame, check_frame(frame.jpeg, 64_000_000))]).result()
     finally:
         store.close()
+    stored = written.record
+    assert client.objects[stored.thumbnail_key] == written.thumbnail
     assert (stored.frame_id, stored.width, stored.height, stored.size) == (frame.frame_id, 96, 64, len(frame.jpeg))
     assert (stored.object_key, stored.thumbnail_key) == object_keys("cam1", frame.timestamp_us, frame.frame_id)
     assert client.objects[stored.object_key] == frame.jpeg
