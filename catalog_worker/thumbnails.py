@@ -52,7 +52,8 @@ def render_thumbnail(jpeg: bytes, width: int) -> Thumbnail:
             thumb_w = min(width, upright_w)
             thumb_h = max(1, math.ceil(thumb_w * upright_h / upright_w))
             image.draft("RGB", (thumb_h, thumb_w) if rotated else (thumb_w, thumb_h))
-            upright = ImageOps.exif_transpose(image)  # loads (decodes) the image
+            ImageOps.exif_transpose(image, in_place=True)  # no copy of the decoded image
+            upright: Image.Image = image
             if upright.mode not in ("RGB", "L"):
                 upright = upright.convert("RGB")
             upright.thumbnail((thumb_w, thumb_h), Image.Resampling.BILINEAR, reducing_gap=None)
