@@ -19,7 +19,7 @@ from ulid import ULID
 from catalog_worker import dlq
 from catalog_worker.message import KafkaPayload, Message, Partition
 from sensr import broker, frames
-from sensr.catalog_event import CATALOG_SCHEMA_VERSION, catalog_value
+from sensr.catalog_event import ANNOUNCED, CATALOG_SCHEMA_VERSION, catalog_value
 from sensr.index import FrameRecord
 from sensr.settings import CatalogSettings, CoreSettings, KafkaSettings
 from sensr.storage import object_keys
@@ -201,7 +201,8 @@ def test_catalog_example_matches_its_schema(doc: dict[str, Any]) -> None:
 
 def test_catalog_event_fields_equal_what_the_worker_publishes(doc: dict[str, Any]) -> None:
     schema = resolve(doc, doc["components"]["messages"]["frameStored"]["payload"])
-    published = {"v"} | {field.name for field in fields(FrameRecord)}
+    published = {"v", *ANNOUNCED}
+    assert published < {"v"} | {field.name for field in fields(FrameRecord)}
     assert set(schema["properties"]) == published
     assert set(schema["required"]) == published  # the worker always writes every field (filename may be null)
     assert schema["properties"]["v"]["const"] == CATALOG_SCHEMA_VERSION
