@@ -13,12 +13,13 @@ import pytest
 from infra.seaweedfs import SeaweedS3
 from launcher.service_stack import S3Endpoint
 from tests.support import harness
-from tests.support.catalog_worker import group_env_fixture, worker_fixture
+from tests.support.catalog_worker import SEGMENT_AGE_S, group_env_fixture, worker_fixture
 
 # A starter of catalog workers; whatever still runs at the end is killed.
 workers = worker_fixture("catalog_worker", "SENSR_CATALOG_OPS_PORT", {
     "SENSR_CATALOG_SESSION_TIMEOUT_MS": "6000", "SENSR_CATALOG_RETRY_MAX_SECONDS": "2",
-    "SENSR_CATALOG_BATCH_SIZE": "50", "SENSR_CATALOG_UPLOAD_THREADS": "8"})
+    "SENSR_CATALOG_BATCH_SIZE": "50", "SENSR_CATALOG_UPLOAD_THREADS": "8",
+    "SENSR_SEGMENT_MAX_AGE_S": str(SEGMENT_AGE_S)})
 
 env = group_env_fixture("catalog", "SENSR_CATALOG_GROUP_ID")
 

@@ -25,10 +25,9 @@ from sensr.database import make_engine, writer
 from sensr.frames import FrameEvent, new_frame_id
 from sensr import index as index_module
 from sensr.index import VERSION_TABLE, FrameIndex, FrameRecord
-from sensr.storage import object_keys
 from tests.support.kafka_tap import register_camera
 from tests.support.jpegs import make_jpeg
-from tests.support.catalog_worker import Worker, frames_for, object_names, produce, s3_client, wait_for
+from tests.support.catalog_worker import Worker, assert_exactly_once, frames_for, produce, s3_client, wait_for
 
 T0 = 1_790_000_000_000_000  # an instant in 2026, in µs
 SECOND_US = 1_000_000
@@ -225,23 +224,24 @@ def test_worker_stores_a_retried_frame_once_across_batches_and_restarts(
     index = FrameIndex.open(env["SENSR_DATABASE_URL"])
     try:
         wait_for("frames indexed", lambda: index.totals(camera)[0] == 4)
-        later = FrameEvent.new(camera, jpeg, "mjpeg")
-        produce(kafka_bootstrap, [later, *frames_for(camera, 1, start_seed=20)])
+        later, next_one = FrameEvent.new(camera, jpeg, "mjpeg"), frames_for(camera, 1, start_seed=20)
+        produce(kafka_bootstrap, [later, *next_one])
         wait_for("the next frame indexed", lambda: index.totals(camera)[0] == 5)
         wait_for("duplicates counted", lambda: worker.metric("sensr_catalog_duplicates_dropped_total") == 2)
         worker.kill()
         after_restart = FrameEvent.new(camera, jpeg, "http")
-        produce(kafka_bootstrap, [after_restart, *frames_for(camera, 1, start_seed=30)])
+        last_one = frames_for(camera, 1, start_seed=30)
+        produce(kafka_bootstrap, [after_restart, *last_one])
         restarted = workers(env)
         wait_for("the frame after the restart indexed", lambda: index.totals(camera)[0] == 6)
         wait_for("the duplicate logged", lambda: restarted.log_events("duplicate_frame_dropped"))
         assert {entry["kept"] for entry in restarted.log_events("duplicate_frame_dropped")} == {first.frame_id}
         assert index.get(camera, first.frame_id) is not None
-        names = set(object_names(s3_client(env), env["SENSR_S3_BUCKET"], camera))
-        assert len(names) == 12
         for dropped in (same_batch, later, after_restart):
             assert index.get(camera, dropped.frame_id) is None
-            assert not names & set(object_keys(camera, dropped.timestamp_us, dropped.frame_id))
+        # the camera's objects are exactly those of the six frames kept
+        assert_exactly_once(index, s3_client(env), env["SENSR_S3_BUCKET"],
+                            {camera: [first, *others, *next_one, *last_one]})
     finally:
         index.close()
 
@@ -280,8 +280,7 @@ def test_a_first_copy_whose_write_failed_is_stored_and_its_retry_is_not(
         assert index.get(camera, first.frame_id) is not None
         assert index.get(camera, retry.frame_id) is None
         assert index.totals(camera)[0] == 2
-        assert set(object_names(s3_client(env), env["SENSR_S3_BUCKET"], camera)) == {
-            key for frame in (first, after) for key in object_keys(camera, frame.timestamp_us, frame.frame_id)}
+        assert_exactly_once(index, s3_client(env), env["SENSR_S3_BUCKET"], {camera: [first, after]})
     finally:
         index.close()
 

@@ -23,14 +23,19 @@ from minio import Minio
 from infra.process import free_port
 from launcher.service_stack import start_group_at_end
 from sensr.broker import FRAMES
+from sensr.frame_reader import FrameReader
 from sensr.frames import FrameEvent, Headers, new_frame_id
 from sensr.index import FrameIndex, FrameRecord
 from sensr.settings import S3Settings
-from sensr.storage import make_s3_client, object_keys
+from sensr.storage import make_s3_client
 from tests.support.jpegs import make_jpeg
 from workload.metrics import sample
 from tests.support.kafka_tap import consumer_at_end, producer_for
 from workload.waiting import eventually
+
+SEGMENT_AGE_S = 2
+"""The catalog tests' segment age: segments seal within seconds, so a test sees frames in
+the store, not only in Kafka."""
 
 
 @dataclass
@@ -191,14 +196,39 @@ def all_rows(index: FrameIndex, camera: str) -> list[FrameRecord]:
             return rows
 
 
+def stored_keys(rows: Sequence[FrameRecord]) -> set[str]:
+    """The objects `rows` point at: their segments, or for frames stored before segments
+    their original and thumbnail (none for a frame not sealed yet)."""
+    keys: set[str] = set()
+    for row in rows:
+        if row.segment_key is not None:
+            keys.add(row.segment_key)
+        elif row.kafka_partition is None:
+            keys.update((row.object_key, row.thumbnail_key))
+    return keys
+
+
+def wait_until_sealed(index: FrameIndex, cameras: Sequence[str], timeout: float = 60) -> None:
+    """Until every frame of `cameras` is in the store: in a sealed segment, or stored
+    before segments (no row is only in Kafka any more)."""
+    wait_for("frames sealed", lambda: all(row.segment_key is not None or row.kafka_partition is None
+                                          for camera in cameras for row in all_rows(index, camera)), timeout)
+
+
 def assert_exactly_once(index: FrameIndex, client: Minio, bucket: str, cameras: dict[str, list[FrameEvent]]) -> None:
-    """Every frame has one index row, its two objects, and nothing else is there."""
+    """Every frame has one index row and is in the store (waits for its segment to be
+    sealed) with its exact bytes and a thumbnail, and the cameras' objects are exactly
+    those their rows point at: nothing doubled, nothing left over."""
+    wait_until_sealed(index, list(cameras))
+    reader = FrameReader(client, bucket)
     for camera, events in cameras.items():
         rows = all_rows(index, camera)
         assert sorted(r.frame_id for r in rows) == sorted(e.frame_id for e in events)
         assert index.totals(camera) == (len(events), sum(len(e.jpeg) for e in events))
+        by_id = {row.frame_id: row for row in rows}
+        for event in events:
+            assert reader.original(by_id[event.frame_id]) == event.jpeg
+            assert reader.thumbnail(by_id[event.frame_id])[:2] == b"\xff\xd8"
         names = object_names(client, bucket, camera)
-        assert len(names) == len(set(names)) == 2 * len(events)
-        expected = {key for e in events for key in object_keys(camera, e.timestamp_us, e.frame_id)}
-        assert set(names) == expected
-
+        assert len(names) == len(set(names))
+        assert set(names) == stored_keys(rows)
