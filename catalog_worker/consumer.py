@@ -24,12 +24,13 @@ the same records come again. Nothing is skipped and nothing spins.
 
 Rebalances are safe by at-least-once delivery and idempotent effects, not by a commit in
 the rebalance listener: kafka-python 3 runs a synchronous listener on its network thread,
-where a blocking commit is refused. A batch in flight when its partitions are revoked
-still finishes; its commit is then refused (counted in
-`sensr_catalog_commit_failures_total`) or lands late, and the next owner, starting from
-the last committed offset, redoes those records: the same objects are written again and
-no index row is added (every effect is keyed by frame id). At most `MAX_IN_FLIGHT`
-batches are redone per rebalance.
+where a blocking commit is refused. A batch polled before a rebalance
+still finishes but commits nothing (counted in `sensr_catalog_stale_batches_total`), even
+if its partitions come back to this worker: the handler dropped what it held of them
+(open segments), so a commit could pass frames that are not durable. Each partition's
+next owner, starting from the last committed offset, redoes those records: the same
+objects are written again and no index row is added (every effect is keyed by frame id).
+At most `MAX_IN_FLIGHT` batches are redone per rebalance.
 """
 
 from __future__ import annotations
@@ -93,6 +94,9 @@ class _Batch:
     """What to commit once the batch is finished."""
     work: InFlight
     started: float
+    generation: int
+    """The loop's rebalance count when the batch was polled: a batch from before a
+    rebalance never commits (see `ConsumerLoop._finish_oldest`)."""
 
 
 class Backoff:
@@ -129,6 +133,8 @@ class ConsumerLoop:
         """Per partition, the offset after the last finished batch: committed once the
         handler's `low_water` allows."""
         self._committed: dict[TopicPartition, int] = {}
+        self._generation = 0
+        """Rebalances seen (partitions revoked); bumped by the listener, on kafka-python's thread."""
         self._waiting = False
         self.failing: str | None = None
         """The dependency whose failure the loop is waiting out, or None when all is well."""
@@ -140,11 +146,12 @@ class ConsumerLoop:
         self._consumer.subscribe([self._topic], listener=RebalanceListener(self._revoked, self._assigned))
         while not stop.is_set():
             records = self._poll(IN_FLIGHT_POLL_MS if self._in_flight else POLL_MS)
+            generation = self._generation  # rebalances happen inside poll, before it fetches for the new assignment
             messages = [_message(record) for record in records]
             try:
                 if messages:
                     self._in_flight.append(_Batch(messages, offsets_after(records), self._handler.start(messages),
-                                                  time.perf_counter()))
+                                                  time.perf_counter(), generation))
                 if self._in_flight and (len(self._in_flight) >= MAX_IN_FLIGHT or not messages):
                     self._finish_oldest()
                 self._handler.maintain()
@@ -164,11 +171,13 @@ class ConsumerLoop:
         batch = self._in_flight[0]
         batch.work.finish()
         self._in_flight.popleft()
-        assigned = self._consumer.assignment()
-        if not batch.offsets.keys() <= assigned:  # revoked meanwhile: refused, counted; the new owner redoes it
-            self._commit(self._durable(batch.offsets))
-        self._finished.update((partition, meta) for partition, meta in batch.offsets.items() if partition in assigned)
-        self._commit_durable()
+        if batch.generation == self._generation:
+            assigned = self._consumer.assignment()
+            self._finished.update((partition, meta) for partition, meta in batch.offsets.items()
+                                  if partition in assigned)
+            self._commit_durable()
+        else:  # polled before a rebalance: its partitions restart from their last commit
+            metrics.STALE_BATCHES.inc()
         metrics.BATCH_SECONDS.observe(time.perf_counter() - batch.started)
         self._backoff.reset()
         self.failing = None
@@ -262,6 +271,8 @@ class ConsumerLoop:
 
     def _revoked(self, partitions: set[TopicPartition]) -> None:
         log.info("partitions_revoked", partitions=sorted(p.partition for p in partitions))
+        if partitions:  # joining the group revokes nothing
+            self._generation += 1
         for partition in partitions:
             self._finished.pop(partition, None)
             self._committed.pop(partition, None)

@@ -24,6 +24,9 @@ RETRIES = Counter("sensr_catalog_retries_total",
                   ["dependency"])
 COMMIT_FAILURES = Counter("sensr_catalog_commit_failures_total",
                           "Offset commits refused (partitions moved in a rebalance); the new owner redoes the batch.")
+STALE_BATCHES = Counter("sensr_catalog_stale_batches_total",
+                        "Batches polled before a rebalance and finished after it: they commit nothing, and "
+                        "their partitions' owners redo them from the last commit.")
 FRAMES_UNDECODABLE = Counter("sensr_catalog_frames_undecodable_total",
                              "Frames stored with a placeholder thumbnail because Pillow could not decode them "
                              "completely (corrupt or truncated image data behind a sound header).")

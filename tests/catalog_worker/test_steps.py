@@ -291,7 +291,7 @@ def test_stopping_finishes_the_batch_in_hand_or_leaves_it_uncommitted() -> None:
     assert failing.committed == {}
 
 
-def test_rebalance_mid_batch_commits_nothing_for_revoked_partitions_and_the_next_owner_redoes_them() -> None:
+def test_a_batch_from_before_a_rebalance_commits_nothing_and_the_next_owner_redoes_it() -> None:
     stop = threading.Event()
     consumer = FakeConsumer({P0: [b"a", b"b"], P1: [b"c", b"d"]}, stop, fully_committed)
     # Poll 1 joins with both partitions and starts a batch of all four records; during
@@ -299,16 +299,78 @@ def test_rebalance_mid_batch_commits_nothing_for_revoked_partitions_and_the_next
     # it comes back (the other member never committed it).
     consumer.rebalances.update({2: {P0}, 6: {P0, P1}})
     handler = RecordingHandler(consumer)
-    refused = counter("sensr_catalog_commit_failures_total")
+    stale = counter("sensr_catalog_stale_batches_total")
     run_loop(consumer, handler, batch_size=4, stop=stop)
 
-    assert ("commit_refused", {0: 2, 1: 2}) in consumer.events  # the batch spanning the revoked partition
+    assert ("finished", [(0, 0), (0, 1), (1, 0), (1, 1)]) in consumer.events  # the batch from before
+    assert not any(event[0] == "commit_refused" for event in consumer.events)  # ... tried no commit
     commits = [event[1] for event in consumer.events if event[0] == "commit"]
     assert commits[0] == {0: 2}  # only the partition still owned, from its redelivery
     assert all(1 not in offsets for offsets in commits[:-1]) and commits[-1] == {1: 2}
     assert [(1, 0), (1, 1)] in handler.started[1:]  # partition 1 redone once it came back
     assert consumer.committed == {P0: 2, P1: 2}
-    assert counter("sensr_catalog_commit_failures_total") == refused + 1
+    assert counter("sensr_catalog_stale_batches_total") == stale + 1
+
+
+@dataclass
+class HoldingHandler(RecordingHandler):
+    """Holds finished records (as open segments do) until a `maintain` from poll
+    `seal_from` on seals them; forgets those of revoked partitions."""
+
+    seal_from: int = 0
+    held: set[tuple[int, int]] = field(default_factory=set)
+    sealed: set[tuple[int, int]] = field(default_factory=set)
+
+    def start(self, messages: Sequence[Message[KafkaPayload]]) -> RecordedWork:
+        work = super().start(messages)
+        return HeldWork(self, work.batch)
+
+    def maintain(self) -> None:
+        if self.consumer.polls >= self.seal_from:
+            self.sealed |= self.held
+            self.held.clear()
+
+    def low_water(self) -> dict[Partition, int]:
+        water: dict[Partition, int] = {}
+        for index, offset in self.held:
+            partition = Partition(FRAMES, index)
+            water[partition] = min(offset, water.get(partition, offset))
+        return water
+
+    def revoked(self, partitions: set[Partition]) -> None:
+        self.held = {(index, offset) for index, offset in self.held if Partition(FRAMES, index) not in partitions}
+
+
+@dataclass
+class HeldWork(RecordedWork):
+    def finish(self) -> None:
+        super().finish()
+        assert isinstance(self.handler, HoldingHandler)
+        self.handler.held |= set(self.batch)
+
+
+def test_a_partition_revoked_and_given_back_never_commits_past_records_not_sealed() -> None:
+    """Record 0 is finished and held (not durable) when partition 0 is revoked and given
+    straight back (the handler forgets record 0; the partition restarts from the last
+    commit, 0). The batch of record 1, polled before, finishes after: were it committed
+    (up to its held record 1), record 0 would be skipped after a crash, never sealed."""
+    stop = threading.Event()
+    consumer = FakeConsumer({P0: [b"a", b"b", b"c"]}, stop, fully_committed)
+    consumer.rebalances.update({3: {P0}})
+    commits_seen: list[tuple[int, set[tuple[int, int]]]] = []
+    handler = HoldingHandler(consumer, seal_from=5)
+    commit = consumer.commit
+
+    def checking_commit(offsets: dict[TopicPartition, OffsetAndMetadata]) -> None:
+        commits_seen.append((offsets[P0].offset, set(handler.sealed)))
+        commit(offsets)
+
+    consumer.commit = checking_commit  # type: ignore[method-assign]
+    run_loop(consumer, handler, batch_size=1, stop=stop)
+    assert commits_seen and commits_seen[-1][0] == 3
+    for offset, sealed in commits_seen:
+        assert {(0, n) for n in range(offset)} <= sealed, (offset, sealed)
+    assert handler.started.count([(0, 0)]) == 2  # record 0 redone after the rebalance
 
 
 def test_partitions_assigned_while_waiting_stay_paused_until_the_wait_ends() -> None:
