@@ -56,6 +56,7 @@ def chromium(profile: Path, **options: Any) -> Iterator[Browser]:
         context = playwright.chromium.launch_persistent_context(
             str(profile), executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True, **options)
         context.set_default_timeout(30_000)
+        expect.set_options(timeout=15_000)  # assertions too wait out a busy machine (Playwright's default: 5 s)
         opened = Browser(context)
         context.on("page", lambda page: page.on("dialog", opened.accept))
         try:
