@@ -24,13 +24,16 @@ the same records come again. Nothing is skipped and nothing spins.
 
 Rebalances are safe by at-least-once delivery and idempotent effects, not by a commit in
 the rebalance listener: kafka-python 3 runs a synchronous listener on its network thread,
-where a blocking commit is refused. A batch polled before a rebalance
-still finishes but commits nothing (counted in `sensr_catalog_stale_batches_total`), even
-if its partitions come back to this worker: the handler dropped what it held of them
-(open segments), so a commit could pass frames that are not durable. Each partition's
-next owner, starting from the last committed offset, redoes those records: the same
-objects are written again and no index row is added (every effect is keyed by frame id).
-At most `MAX_IN_FLIGHT` batches are redone per rebalance.
+where a blocking commit is refused. A partition revoked and
+assigned again in the same rebalance is kept as it was: kafka-python keeps its fetch
+position, so the handler keeps what it holds of it. A partition lost to another member is
+forgotten (`handler.revoked`: its open segments dropped), and a batch polled before that
+rebalance still finishes but commits nothing of the lost partitions (counted in
+`sensr_catalog_stale_batches_total`): the handler no longer holds the lost partitions'
+earlier frames, so a commit could pass frames that are not durable. Each lost
+partition's next owner, starting from the last committed offset, redoes those records:
+the same objects are written again and no index row is added (every effect is keyed by
+frame id). At most `MAX_IN_FLIGHT` batches are redone per rebalance.
 """
 
 from __future__ import annotations
@@ -95,8 +98,8 @@ class _Batch:
     work: InFlight
     started: float
     generation: int
-    """The loop's rebalance count when the batch was polled: a batch from before a
-    rebalance never commits (see `ConsumerLoop._finish_oldest`)."""
+    """The loop's count of rebalances that lost partitions, when the batch was polled: its
+    offsets of partitions lost since are never committed (`ConsumerLoop._finish_oldest`)."""
 
 
 class Backoff:
@@ -134,7 +137,11 @@ class ConsumerLoop:
         handler's `low_water` allows."""
         self._committed: dict[TopicPartition, int] = {}
         self._generation = 0
-        """Rebalances seen (partitions revoked); bumped by the listener, on kafka-python's thread."""
+        """Rebalances that took partitions away; bumped by the listener, on kafka-python's thread."""
+        self._lost_at: dict[TopicPartition, int] = {}
+        """The generation at which each partition was last lost."""
+        self._revoking: set[TopicPartition] = set()
+        """Partitions revoked by the rebalance under way: lost unless assigned again."""
         self._waiting = False
         self.failing: str | None = None
         """The dependency whose failure the loop is waiting out, or None when all is well."""
@@ -171,13 +178,15 @@ class ConsumerLoop:
         batch = self._in_flight[0]
         batch.work.finish()
         self._in_flight.popleft()
-        if batch.generation == self._generation:
-            assigned = self._consumer.assignment()
-            self._finished.update((partition, meta) for partition, meta in batch.offsets.items()
-                                  if partition in assigned)
-            self._commit_durable()
-        else:  # polled before a rebalance: its partitions restart from their last commit
+        assigned = self._consumer.assignment()
+        # A partition lost since the batch was polled restarts from its last commit (here
+        # or at its new owner): its offsets in this batch are never committed.
+        kept = {partition: meta for partition, meta in batch.offsets.items()
+                if partition in assigned and self._lost_at.get(partition, -1) <= batch.generation}
+        if len(kept) < len(batch.offsets):
             metrics.STALE_BATCHES.inc()
+        self._finished.update(kept)
+        self._commit_durable()
         metrics.BATCH_SECONDS.observe(time.perf_counter() - batch.started)
         self._backoff.reset()
         self.failing = None
@@ -266,22 +275,31 @@ class ConsumerLoop:
 
     def _assigned(self, partitions: set[TopicPartition]) -> None:
         log.info("partitions_assigned", partitions=sorted(p.partition for p in partitions))
+        lost, self._revoking = self._revoking - partitions, set()
+        if lost:
+            self._lose(lost)
         if self._waiting and partitions:
             self._consumer.pause(*partitions)
 
     def _revoked(self, partitions: set[TopicPartition]) -> None:
+        """Which partitions are lost is known at the assignment that follows: kafka-python
+        keeps the state (fetch position, paused) of a partition given straight back, so
+        the handler keeps what it holds of it too (open segments): no record of it is
+        fetched again."""
         log.info("partitions_revoked", partitions=sorted(p.partition for p in partitions))
-        if partitions:  # joining the group revokes nothing
-            self._generation += 1
+        self._revoking |= partitions
+
+    def _lose(self, partitions: set[TopicPartition]) -> None:
+        self._generation += 1
         for partition in partitions:
+            self._lost_at[partition] = self._generation
             self._finished.pop(partition, None)
             self._committed.pop(partition, None)
-        self._handler.revoked({Partition(p.topic, p.partition) for p in partitions})
-        for partition in partitions:
             try:
                 metrics.CONSUMER_LAG.remove(str(partition.partition))
             except KeyError:
                 pass  # no lag was reported for it yet
+        self._handler.revoked({Partition(p.topic, p.partition) for p in partitions})
 
 
 def _message(record: ConsumerRecord) -> Message[KafkaPayload]:

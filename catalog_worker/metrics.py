@@ -25,8 +25,8 @@ RETRIES = Counter("sensr_catalog_retries_total",
 COMMIT_FAILURES = Counter("sensr_catalog_commit_failures_total",
                           "Offset commits refused (partitions moved in a rebalance); the new owner redoes the batch.")
 STALE_BATCHES = Counter("sensr_catalog_stale_batches_total",
-                        "Batches polled before a rebalance and finished after it: they commit nothing, and "
-                        "their partitions' owners redo them from the last commit.")
+                        "Batches polled before a rebalance that took some of their partitions away: they "
+                        "commit nothing of those, which their next owners redo from the last commit.")
 FRAMES_UNDECODABLE = Counter("sensr_catalog_frames_undecodable_total",
                              "Frames stored with a placeholder thumbnail because Pillow could not decode them "
                              "completely (corrupt or truncated image data behind a sound header).")

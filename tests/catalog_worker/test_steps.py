@@ -68,8 +68,9 @@ MAX_POLLS = 1000
 class FakeConsumer:
     """In-memory partitions behind the kafka-python calls `ConsumerLoop` makes.
 
-    Like kafka-python, it rebalances inside `poll` (eagerly: every partition is revoked,
-    then the new assignment is given, each read from its committed offset), and refuses
+    Like kafka-python 3, it rebalances inside `poll` (eagerly: every partition is revoked,
+    then the new assignment is given; a partition given back keeps its position, a new
+    one is read from its committed offset), and refuses
     a commit that names a partition this member no longer owns (`CommitFailedError`).
     `stop` is set once `done()` holds, so the loop under test returns."""
 
@@ -144,8 +145,10 @@ class FakeConsumer:
     def _rebalance(self, assigned: set[TopicPartition]) -> None:
         assert self._listener is not None
         self._listener.on_partitions_revoked(set(self._assigned))
-        self._assigned, self.paused = set(assigned), set()
-        self._positions = {partition: self.committed.get(partition, 0) for partition in assigned}
+        kept = self._assigned & assigned  # kafka-python 3 keeps their position and paused flag
+        self._positions = {partition: self._positions[partition] if partition in kept
+                           else self.committed.get(partition, 0) for partition in assigned}
+        self._assigned, self.paused = set(assigned), self.paused & kept
         self._listener.on_partitions_assigned(set(assigned))
 
 
@@ -291,23 +294,23 @@ def test_stopping_finishes_the_batch_in_hand_or_leaves_it_uncommitted() -> None:
     assert failing.committed == {}
 
 
-def test_a_batch_from_before_a_rebalance_commits_nothing_and_the_next_owner_redoes_it() -> None:
+def test_a_batch_from_before_a_rebalance_commits_nothing_of_lost_partitions_and_their_next_owner_redoes_them() -> None:
     stop = threading.Event()
     consumer = FakeConsumer({P0: [b"a", b"b"], P1: [b"c", b"d"]}, stop, fully_committed)
     # Poll 1 joins with both partitions and starts a batch of all four records; during
-    # poll 2, with that batch in flight, partition 1 goes to another member; at poll 6
-    # it comes back (the other member never committed it).
+    # poll 2, with that batch in flight, partition 1 goes to another member (partition 0
+    # is given straight back); at poll 6 partition 1 comes back (never committed).
     consumer.rebalances.update({2: {P0}, 6: {P0, P1}})
     handler = RecordingHandler(consumer)
     stale = counter("sensr_catalog_stale_batches_total")
     run_loop(consumer, handler, batch_size=4, stop=stop)
 
-    assert ("finished", [(0, 0), (0, 1), (1, 0), (1, 1)]) in consumer.events  # the batch from before
-    assert not any(event[0] == "commit_refused" for event in consumer.events)  # ... tried no commit
+    assert consumer.events[0] == ("finished", [(0, 0), (0, 1), (1, 0), (1, 1)])
+    assert not any(event[0] == "commit_refused" for event in consumer.events)
     commits = [event[1] for event in consumer.events if event[0] == "commit"]
-    assert commits[0] == {0: 2}  # only the partition still owned, from its redelivery
+    assert commits[0] == {0: 2}  # the partition kept, from the batch polled before
     assert all(1 not in offsets for offsets in commits[:-1]) and commits[-1] == {1: 2}
-    assert [(1, 0), (1, 1)] in handler.started[1:]  # partition 1 redone once it came back
+    assert handler.started[1:] == [[(1, 0), (1, 1)]]  # only partition 1 redone, once it came back
     assert consumer.committed == {P0: 2, P1: 2}
     assert counter("sensr_catalog_stale_batches_total") == stale + 1
 
@@ -349,28 +352,29 @@ class HeldWork(RecordedWork):
         self.handler.held |= set(self.batch)
 
 
-def test_a_partition_revoked_and_given_back_never_commits_past_records_not_sealed() -> None:
-    """Record 0 is finished and held (not durable) when partition 0 is revoked and given
-    straight back (the handler forgets record 0; the partition restarts from the last
-    commit, 0). The batch of record 1, polled before, finishes after: were it committed
-    (up to its held record 1), record 0 would be skipped after a crash, never sealed."""
+def test_what_is_held_of_a_partition_is_kept_when_it_is_given_back_and_dropped_when_lost() -> None:
+    """Records finished but not sealed yet (held, as in open segments) stay held through a
+    rebalance that gives their partition straight back (kafka-python keeps its position:
+    they are not fetched again); when the partition is lost they are dropped, and no
+    commit ever passes a record that is not sealed."""
     stop = threading.Event()
-    consumer = FakeConsumer({P0: [b"a", b"b", b"c"]}, stop, fully_committed)
-    consumer.rebalances.update({3: {P0}})
-    commits_seen: list[tuple[int, set[tuple[int, int]]]] = []
-    handler = HoldingHandler(consumer, seal_from=5)
+    consumer = FakeConsumer({P0: [b"a", b"b", b"c"], P1: [b"d", b"e"]}, stop, fully_committed)
+    consumer.rebalances.update({3: {P0, P1}, 7: {P0}, 9: {P0, P1}})
+    commits_seen: list[tuple[dict[int, int], set[tuple[int, int]]]] = []
+    handler = HoldingHandler(consumer, seal_from=6)
     commit = consumer.commit
 
     def checking_commit(offsets: dict[TopicPartition, OffsetAndMetadata]) -> None:
-        commits_seen.append((offsets[P0].offset, set(handler.sealed)))
+        commits_seen.append(({p.partition: meta.offset for p, meta in offsets.items()}, set(handler.sealed)))
         commit(offsets)
 
     consumer.commit = checking_commit  # type: ignore[method-assign]
     run_loop(consumer, handler, batch_size=1, stop=stop)
-    assert commits_seen and commits_seen[-1][0] == 3
-    for offset, sealed in commits_seen:
-        assert {(0, n) for n in range(offset)} <= sealed, (offset, sealed)
-    assert handler.started.count([(0, 0)]) == 2  # record 0 redone after the rebalance
+    assert consumer.committed == {P0: 3, P1: 2}
+    for offsets, sealed in commits_seen:
+        for index, offset in offsets.items():
+            assert {(index, n) for n in range(offset)} <= sealed, (offsets, sealed)
+    assert handler.started.count([(0, 0)]) == 1  # partition 0 was always given back: nothing fetched twice
 
 
 def test_partitions_assigned_while_waiting_stay_paused_until_the_wait_ends() -> None:
