@@ -43,7 +43,7 @@ from activity_worker import metrics
 from activity_worker.processor import ActivityProcessor
 from activity_worker.stream_clock import StreamClock
 from sensr.activity import FrameLocation
-from sensr.broker import FRAMES, RebalanceListener, offsets_after, partition_lag
+from sensr.broker import FRAMES, RebalanceListener, offsets_after, partition_lag, poll_or_wait
 from sensr.cameras import CameraTable
 from sensr.frames import FrameEvent, FrameEventError
 from sensr.lifecycle import retry_delay
@@ -91,7 +91,7 @@ class ActivityLoop:
         self._consumer.partitions_for_topic(FRAMES)
         self._consumer.subscribe([FRAMES], listener=RebalanceListener(self._note_revoked, self._note_assigned))
         while not stop.is_set():
-            polled = self._consumer.poll(timeout_ms=POLL_MS, max_records=self._batch_size)
+            polled = poll_or_wait(self._consumer, stop, "activity", timeout_ms=POLL_MS, max_records=self._batch_size)
             self._forget_revoked()
             records = [record for batch in polled.values() for record in batch]
             try:

@@ -53,7 +53,7 @@ from kafka.structs import OffsetAndMetadata
 from catalog_worker import metrics
 from catalog_worker.errors import TransientError
 from catalog_worker.message import KafkaPayload, Message, Partition
-from sensr.broker import RebalanceListener, offsets_after, partition_lag
+from sensr.broker import RebalanceListener, offsets_after, partition_lag, poll_or_wait
 from sensr.lifecycle import retry_delay
 from sensr.logs import get_logger
 
@@ -152,7 +152,7 @@ class ConsumerLoop:
         the group)."""
         self._consumer.subscribe([self._topic], listener=RebalanceListener(self._revoked, self._assigned))
         while not stop.is_set():
-            records = self._poll(IN_FLIGHT_POLL_MS if self._in_flight else POLL_MS)
+            records = self._poll(IN_FLIGHT_POLL_MS if self._in_flight else POLL_MS, stop)
             generation = self._generation  # rebalances happen inside poll, before it fetches for the new assignment
             messages = [_message(record) for record in records]
             try:
@@ -211,8 +211,8 @@ class ConsumerLoop:
             messages.extend(batch.messages)
         return messages
 
-    def _poll(self, timeout_ms: int) -> list[ConsumerRecord]:
-        polled = self._consumer.poll(timeout_ms=timeout_ms, max_records=self._batch_size)
+    def _poll(self, timeout_ms: int, stop: threading.Event) -> list[ConsumerRecord]:
+        polled = poll_or_wait(self._consumer, stop, "catalog", timeout_ms=timeout_ms, max_records=self._batch_size)
         self._update_lag()
         return [record for records in polled.values() for record in records]
 
@@ -263,7 +263,7 @@ class ConsumerLoop:
         deadline = self._clock() + seconds
         try:
             while not stop.is_set() and (left := deadline - self._clock()) > 0:
-                stray = self._poll(int(min(left * 1000, POLL_MS)) + 1)
+                stray = self._poll(int(min(left * 1000, POLL_MS)) + 1, stop)
                 self._rewind(map(_message, stray))  # only if a partition arrived unpaused; fetched again later
         finally:
             self._waiting = False

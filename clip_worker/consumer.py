@@ -26,7 +26,7 @@ from clip_worker import metrics
 from clip_worker.cancels import CancelledJobs
 from clip_worker.job import Cancelled, JobRenderer, TransientError
 from clip_worker.progress import ProgressReporter
-from sensr.broker import CLIP_JOBS
+from sensr.broker import CLIP_JOBS, poll_or_wait
 from sensr.clips import ClipContractError, ClipJob
 from sensr.lifecycle import retry_delay
 from sensr.logs import get_logger
@@ -48,7 +48,8 @@ class JobLoop:
         self._consumer.subscribe([CLIP_JOBS])
         with ThreadPoolExecutor(1, thread_name_prefix="clip-render") as executor:
             while not stop.is_set():
-                for records in self._consumer.poll(timeout_ms=POLL_MS, max_records=1).values():
+                polled = poll_or_wait(self._consumer, stop, "clip_jobs", timeout_ms=POLL_MS, max_records=1)
+                for records in polled.values():
                     for record in records:
                         self._handle(record, executor, stop)
 
@@ -76,7 +77,7 @@ class JobLoop:
         try:
             while not future.done():
                 self._consumer.pause(*self._consumer.assignment())  # also partitions assigned mid-job
-                self._consumer.poll(timeout_ms=BUSY_POLL_MS)
+                poll_or_wait(self._consumer, stop, "clip_jobs", timeout_ms=BUSY_POLL_MS)  # keeps the group's lease
             self._consumer.resume(*self._consumer.paused())
             try:
                 outcome = future.result()

@@ -7,6 +7,7 @@ allow that plus `RECORD_OVERHEAD` for the key, headers and batch framing.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -150,6 +151,23 @@ def close_quietly(client: str, close: Callable[[], object]) -> None:
         close()
     except Exception as error:
         log.warning("close_failed", client=client, error=str(error) or type(error).__name__)
+
+
+POLL_FAILURE_WAIT_S = 1.0
+
+
+def poll_or_wait(consumer: KafkaConsumer, stop: threading.Event, client: str,
+                 **poll: Any) -> dict[TopicPartition, list[ConsumerRecord]]:
+    """`consumer.poll(**poll)`, or nothing when the broker cannot be reached: kafka-python
+    3 raises from `poll` while the group coordinator is away (a broker restart), where a
+    consumer loop must wait and poll again, not die. The failure is logged and waited
+    out for `POLL_FAILURE_WAIT_S` (less if `stop` is set); the client reconnects."""
+    try:
+        return consumer.poll(**poll)
+    except KafkaError as error:
+        log.warning("kafka_poll_failed", client=client, error=str(error) or type(error).__name__)
+        stop.wait(POLL_FAILURE_WAIT_S)
+        return {}
 
 
 def offsets_after(records: Iterable[ConsumerRecord]) -> dict[TopicPartition, OffsetAndMetadata]:

@@ -10,6 +10,9 @@
   var camera = month.getAttribute("data-camera-id");
   var share = new URLSearchParams(window.location.search).get("share");
   var seen = {};  // delivery is at least once: each frame counts once
+  // The page's counts already hold every frame up to the latest one when it was made
+  // (counted after it): the stream may announce those again.
+  var countedThrough = Number(month.getAttribute("data-counted-through-us") || 0);
 
   function frames(n) { return n.toLocaleString("en") + (n === 1 ? " frame" : " frames"); }
   function bump(element) {
@@ -31,7 +34,7 @@
   }
 
   function onFrame(frame) {
-    if (frame.camera_id !== camera || seen[frame.id]) { return; }
+    if (frame.camera_id !== camera || seen[frame.id] || frame.timestamp_us <= countedThrough) { return; }
     seen[frame.id] = true;
     var day = month.querySelector('a[data-day="' + window.sensrTime(frame.timestamp_us).slice(0, 10) + '"]');
     if (day) {

@@ -59,6 +59,7 @@ class BrowsePage(_CameraPage):
         access = await self.readable_camera(camera_id)
         username = access.camera.username
         zone = self.zone
+        # `latest` before the counts: the page says it counted every frame up to it (calendar.js)
         latest = await self.services.run(self.services.index.latest, username)
         day_text, month_text = self.get_query_argument("day", None), self.get_query_argument("month", None)
         day: date | None = parse_day(day_text) if day_text else None
