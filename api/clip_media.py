@@ -6,7 +6,6 @@ and the clip's range."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 from contextlib import aclosing
@@ -17,11 +16,9 @@ from tornado.iostream import StreamClosedError
 from api.clips import Clip
 from api.errors import ApiError, NotFound
 from api.handlers import JsonHandler
-from api.media import FeedHandler
+from api.media import FeedHandler, server_sent_event
 from api.times import format_instant
 from sensr.clips import ClipProgress
-
-HEARTBEAT_SECONDS = 15.0
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
@@ -112,23 +109,10 @@ class ClipProgressStream(FeedHandler[ClipProgress]):
         subscription, _ = await self.subscribe(self.services.clips_feed, camera_id)
         clips = await self.services.run(self.services.clips.of_camera, access.camera)  # after subscribing: no gap
         self.start_stream("text/event-stream; charset=utf-8")
-        try:
-            self.write(b"retry: 3000\n\n")
-            for clip in clips:
-                self.write(f"event: clip\ndata: {json.dumps(clip_now(clip))}\n\n".encode())
-            await self.flush()
-            while True:
-                try:
-                    progress = await asyncio.wait_for(subscription.next(), HEARTBEAT_SECONDS)
-                except TimeoutError:
-                    self.write(b": keep-alive\n\n")
-                else:
-                    if progress is None:
-                        break
-                    self.write(f"event: clip\ndata: {json.dumps(clip_event(progress, camera_id))}\n\n".encode())
-                await self.flush()
-        except StreamClosedError:
-            pass  # the viewer went away
+        now = [server_sent_event("clip", json.dumps(clip_now(clip))) for clip in clips]
+        await self.write_events([subscription],
+                                lambda progress: server_sent_event("clip", json.dumps(clip_event(progress, camera_id))),
+                                first=now)
 
 
 PROGRESS_FIELDS = ("state", "percent", "frames_done", "frames_total", "eta_seconds", "size", "duration", "reason")

@@ -5,7 +5,8 @@ the web UI under `/cameras/...` with a browser's (session cookie, share link), s
 
 Images are streamed from the bucket (`api.images`). The live view is `multipart/
 x-mixed-replace` straight from `sensr.frames` (an <img> tag shows it); `FeedHandler`
-follows a shared feed (`api.live`) for it and for the JSON API's server-sent events. A
+follows a shared feed (`api.live`) for it and for the server-sent events of both
+surfaces (`write_events`, the one loop they are written with). A
 feed answers only once it reads the topic's end, so everything published after the
 response headers arrive reaches the viewer (unless it falls behind: then it skips the
 oldest frames, see `api.live`).
@@ -14,6 +15,7 @@ oldest frames, see `api.live`).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 from tornado.iostream import StreamClosedError
@@ -30,6 +32,13 @@ from sensr.index import FrameRecord
 T = TypeVar("T")
 BOUNDARY = "sensrframe"
 READY_TIMEOUT = 10.0
+HEARTBEAT_SECONDS = 15.0
+
+
+def server_sent_event(event: str, data: str, event_id: str | None = None) -> bytes:
+    """One event of a `text/event-stream`: its id (if any), name and one line of data."""
+    head = "" if event_id is None else f"id: {event_id}\n"
+    return f"{head}event: {event}\ndata: {data}\n\n".encode()
 
 
 class ImageHandler(JsonHandler):
@@ -102,13 +111,46 @@ class FeedHandler(JsonHandler, Generic[T]):
                             *feeds: Fanout[Any]) -> tuple[list[Subscription[Any]], CameraAccess]:
         """One subscription per feed to the camera's items, once every feed is ready."""
         access = await self.readable_camera(camera_id)
-        self._subscriptions = tuple((feed, feed.subscribe(access.camera.username)) for feed in feeds)
+        return await self.follow([(feed, access.camera.username) for feed in feeds]), access
+
+    async def follow(self, wanted: Sequence[tuple[Fanout[Any], str]]) -> list[Subscription[Any]]:
+        """One subscription per (feed, camera username), once every one is ready."""
+        self._subscriptions = tuple((feed, feed.subscribe(username)) for feed, username in wanted)
         try:
             await asyncio.wait_for(asyncio.gather(*(sub.ready.wait() for _, sub in self._subscriptions)),
                                    READY_TIMEOUT)
         except TimeoutError:
             raise Unavailable("the live feed is not available right now; try again") from None
-        return [sub for _, sub in self._subscriptions], access
+        return [sub for _, sub in self._subscriptions]
+
+    async def write_events(self, subscriptions: Sequence[Subscription[Any]], message: Callable[[Any], bytes],
+                           first: Sequence[bytes] = ()) -> None:
+        """Server-Sent Events: `first`, then `message(item)` for each item of any of the
+        subscriptions as it comes (each subscription's in order, not with the others), and a
+        comment line every HEARTBEAT_SECONDS of silence so proxies keep an idle stream open.
+        Returns when a subscription closes or the client goes away. Call `start_stream` first."""
+        waiting: dict[asyncio.Future[Any], Subscription[Any]] = {
+            asyncio.ensure_future(sub.next()): sub for sub in subscriptions}
+        try:
+            self.write(b"retry: 3000\n\n" + b"".join(first))
+            await self.flush()
+            while True:
+                done, _ = await asyncio.wait(waiting, timeout=HEARTBEAT_SECONDS, return_when=asyncio.FIRST_COMPLETED)
+                if not done:
+                    self.write(b": keep-alive\n\n")
+                for arrived in done:
+                    subscription = waiting.pop(arrived)
+                    item = arrived.result()
+                    if item is None:
+                        return
+                    self.write(message(item))
+                    waiting[asyncio.ensure_future(subscription.next())] = subscription
+                await self.flush()
+        except StreamClosedError:
+            pass  # the viewer went away
+        finally:
+            for pending in waiting:
+                pending.cancel()
 
     def on_connection_close(self) -> None:
         self._unsubscribe()

@@ -16,6 +16,12 @@ take): `put_object` of each original, with no thumbnail, index or Kafka, into a 
 of its own; it runs right before and right after each worker run (the mean is the
 yardstick, to even out a busy machine). Goal: one worker (segments) >= 3x that loop.
 
+The ceiling: the same frames read by a bare kafka-python consumer in one thread (the
+worker's consumer settings, the worker's batch size, every partition assigned and no
+group to join), doing nothing with them. No worker built on this client can store frames
+faster than it can read them, so when that rate is below 3x the loop, the goal is out of
+reach of any kafka-python worker on this machine, whatever the worker does.
+
 S3 PUTs are counted as the objects in the run's bucket afterwards: every key the worker
 writes is new (segment keys are unique, originals and thumbnails keyed by frame id) and
 written by one single-part PUT, and nothing is deleted during a run. Goal: <= 0.05 PUTs
@@ -38,17 +44,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from kafka import KafkaAdminClient
+from kafka import KafkaAdminClient, TopicPartition
 from kafka.errors import KafkaError
 
 from infra.kafka_server import KafkaServer
 from infra.seaweedfs import SeaweedS3
 from launcher.service_stack import start_group_at_end
-from sensr.broker import FRAMES, ensure_topics, make_producer
+from sensr.broker import FRAMES, ensure_topics, make_consumer, make_producer
 from sensr.cameras import CameraLogin, publish_login
 from sensr.frames import FrameEvent
 from sensr.index import FrameIndex
-from sensr.settings import CoreSettings, KafkaSettings, S3Settings
+from sensr.settings import CatalogSettings, CoreSettings, KafkaSettings, S3Settings
 from sensr.storage import ensure_bucket, make_s3_client, object_keys
 from workload.jpegs import camera_jpeg
 
@@ -104,6 +110,31 @@ class Bench:
         with ThreadPoolExecutor(YARDSTICK_THREADS) as pool:
             list(pool.map(put, frames))
         return len(frames) / (time.perf_counter() - started)
+
+    def bare_consumer(self, frames: list[FrameEvent]) -> float:
+        """Frames per second one kafka-python consumer reads `frames` at, doing nothing
+        else (the ceiling of any worker on this client; see the module docstring)."""
+        batch = CatalogSettings().catalog_batch_size
+        consumer = make_consumer(self.core, self.kafka, max_poll_records=batch)
+        producer = make_producer(self.core, self.kafka)
+        try:
+            partitions = [TopicPartition(FRAMES, p) for p in sorted(consumer.partitions_for_topic(FRAMES) or ())]
+            consumer.assign(partitions)
+            for partition, end in consumer.end_offsets(partitions).items():
+                consumer.seek(partition, end)
+            for frame in frames:
+                producer.send(FRAMES, key=frame.key(), value=frame.jpeg, headers=frame.headers())
+            producer.flush()
+            read, started = 0, time.perf_counter()
+            deadline = time.monotonic() + 600
+            while read < len(frames):
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"the bare consumer read {read} of {len(frames)} frames")
+                read += sum(len(records) for records in consumer.poll(timeout_ms=500, max_records=batch).values())
+            return read / (time.perf_counter() - started)
+        finally:
+            producer.close()
+            consumer.close()
 
     def puts(self, bucket: str) -> int:
         """Objects in `bucket`: the PUTs a run made (see the module docstring)."""
@@ -216,8 +247,12 @@ def main() -> None:
                       f"{listed / plain:4.2f}x the {YARDSTICK_THREADS}-thread put_object loop ({plain:.0f} frames/s, "
                       f"mean of {before:.0f} before, {after:.0f} after); {puts:.3f} S3 PUTs per frame")
                 if layout == "segments" and replicas == 1:
+                    ceiling = bench.bare_consumer(bench.frames(f"bare-{run}"))
+                    print(f"  ceiling: a bare kafka-python consumer reads {ceiling:5.0f} frames/s = "
+                          f"{ceiling / plain:4.2f}x the loop; the worker reaches {listed / ceiling:.0%} of it")
                     verdicts.append(f"goal (one worker >= {GOAL:.0f}x the loop): "
-                                    f"{'met' if listed >= GOAL * plain else 'NOT met'}")
+                                    f"{'met' if listed >= GOAL * plain else 'NOT met'}"
+                                    f"{'' if ceiling >= GOAL * plain else ' (out of reach: the bare consumer reads less)'}")
                     verdicts.append(f"goal (<= {PUT_GOAL} PUTs per frame): {'met' if puts <= PUT_GOAL else 'NOT met'}")
         for verdict in verdicts:
             print(verdict)

@@ -38,6 +38,20 @@
     return p.year + "-" + p.month + "-" + p.day + " " + p.hour + ":" + p.minute + ":" + p.second + ms + " " + name;
   };
 
+  // The page addresses of a camera's frames, for a viewer with a share link (`share`) or
+  // signed in (null): path("/frames.json", {before: id}), frameUrl(id, "thumbnail").
+  window.sensrCameraUrls = function (camera, share) {
+    function query(params) {
+      var q = new URLSearchParams(params || {});
+      if (share) { q.set("share", share); }
+      var text = q.toString();
+      return text ? "?" + text : "";
+    }
+    function path(rest, params) { return "/cameras/" + encodeURIComponent(camera) + rest + query(params); }
+    function frameUrl(id, variant) { return path("/frames/" + encodeURIComponent(id) + (variant ? "/" + variant : "")); }
+    return { query: query, path: path, frameUrl: frameUrl };
+  };
+
   // Copy buttons: <button class="copy" data-copy="ID"> copies the text of element #ID.
   function copyText(text) {
     if (navigator.clipboard && window.isSecureContext) {

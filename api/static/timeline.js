@@ -39,14 +39,7 @@
   var playTimer = null;
   var fetchingMore = null;
 
-  function query(params) {
-    var q = new URLSearchParams(params || {});
-    if (share) { q.set("share", share); }
-    var text = q.toString();
-    return text ? "?" + text : "";
-  }
-  function path(rest, params) { return "/cameras/" + encodeURIComponent(camera) + rest + query(params); }
-  function frameUrl(id, variant) { return path("/frames/" + encodeURIComponent(id) + (variant ? "/" + variant : "")); }
+  var urls = window.sensrCameraUrls(camera, share), path = urls.path, frameUrl = urls.frameUrl;
   function getJson(rest, params) {
     return fetch(path(rest, params), { credentials: "same-origin" }).then(function (r) {
       if (r.status === 404) { return null; }

@@ -13,14 +13,7 @@
   var img = document.getElementById("frame-image");
   var frames = [], pos = -1, steps = 0, stepping = false;
 
-  function query(params) {
-    var q = new URLSearchParams(params || {});
-    if (share) { q.set("share", share); }
-    var text = q.toString();
-    return text ? "?" + text : "";
-  }
-  function path(rest, params) { return "/cameras/" + encodeURIComponent(camera) + rest + query(params); }
-  function frameUrl(id, variant) { return path("/frames/" + encodeURIComponent(id) + (variant ? "/" + variant : "")); }
+  var urls = window.sensrCameraUrls(camera, share), path = urls.path, frameUrl = urls.frameUrl;
   function seconds(us) { return Math.floor(us / 1e6) + "." + String(us % 1e6).padStart(6, "0"); }
   function local(us) { return window.sensrTime(us, true); }  // in the page's zone, as the server draws it
   function page(params) {

@@ -10,71 +10,37 @@ of the web UI (which the session cookie opens).
 
 from __future__ import annotations
 
-import asyncio
 import json
 
-from tornado.iostream import StreamClosedError
-
 from api.access import CameraAccess
-from api.errors import NotFound, Unavailable
-from api.handlers import JsonHandler
-from api.live import Subscription
-from api.media import READY_TIMEOUT
+from api.errors import NotFound
+from api.media import FeedHandler, server_sent_event
 from api.ui.data import frame_json
 from sensr.index import FrameRecord
-
-HEARTBEAT_SECONDS = 15.0
-MERGED_QUEUE = 256
-"""Events waiting for a slow page; past that the oldest go (the page wants the newest)."""
-STREAM_TYPE = "text/event-stream; charset=utf-8"
 
 
 def frame_event(record: FrameRecord, access: CameraAccess) -> bytes:
     """One `event: frame` of the stream."""
-    return f"id: {record.frame_id}\nevent: frame\ndata: {json.dumps(frame_json(record, access))}\n\n".encode()
+    return server_sent_event("frame", json.dumps(frame_json(record, access)), record.frame_id)
 
 
-class StatusFeedHandler(JsonHandler):
+class StatusFeedHandler(FeedHandler[FrameRecord]):
     """`/cameras/<id>/events`: one camera's frames; `/live/events`: all of the logged-in
     user's cameras."""
 
-    _subscriptions: list[Subscription[FrameRecord]]
+    stream_type = "text/event-stream; charset=utf-8"
 
     async def get(self, camera_id: str | None = None) -> None:
         accesses = await self._cameras(camera_id)
         feed = self.services.catalog_feed
-        self._subscriptions = [feed.subscribe(access.camera.username) for access in accesses]
-        try:
-            await asyncio.wait_for(asyncio.gather(*(sub.ready.wait() for sub in self._subscriptions)), READY_TIMEOUT)
-        except TimeoutError:
-            raise Unavailable("the live feed is not available right now; try again") from None
+        subscriptions = await self.follow([(feed, access.camera.username) for access in accesses])
         by_username = {access.camera.username: access for access in accesses}
-        merged: asyncio.Queue[FrameRecord | None] = asyncio.Queue(MERGED_QUEUE)
-        pumps = [asyncio.ensure_future(_pump(sub, merged)) for sub in self._subscriptions]
-        self.set_header("Content-Type", STREAM_TYPE)
-        self.set_header("X-Accel-Buffering", "no")
-        try:
-            self.write(b"retry: 3000\n\n")
-            await self.flush()
-            while True:
-                try:
-                    record = await asyncio.wait_for(merged.get(), HEARTBEAT_SECONDS)
-                except TimeoutError:
-                    self.write(b": keep-alive\n\n")
-                else:
-                    if record is None:
-                        break
-                    self.write(frame_event(record, by_username[record.camera]))
-                await self.flush()
-        except StreamClosedError:
-            pass  # the page went away
-        finally:
-            for pump in pumps:
-                pump.cancel()
+        self.start_stream(self.stream_type)
+        await self.write_events(subscriptions, lambda record: frame_event(record, by_username[record.camera]))
 
     async def head(self, camera_id: str | None = None) -> None:
         await self._cameras(camera_id)
-        self.set_header("Content-Type", STREAM_TYPE)
+        self.start_stream(self.stream_type)
         self.finish()
 
     async def _cameras(self, camera_id: str | None) -> list[CameraAccess]:
@@ -85,21 +51,3 @@ class StatusFeedHandler(JsonHandler):
             raise NotFound("log in to follow your cameras")
         cameras = await self.services.run(self.services.cameras.owned_by, user.id)
         return [CameraAccess(camera=camera, is_owner=True, share_token=None) for camera in cameras]
-
-    def on_connection_close(self) -> None:
-        self._unsubscribe()
-
-    def on_finish(self) -> None:
-        self._unsubscribe()
-
-    def _unsubscribe(self) -> None:
-        for sub in getattr(self, "_subscriptions", ()):
-            self.services.catalog_feed.unsubscribe(sub)
-        self._subscriptions = []
-
-
-async def _pump(sub: Subscription[FrameRecord], into: asyncio.Queue[FrameRecord | None]) -> None:
-    while (record := await sub.next()) is not None:
-        if into.full():
-            into.get_nowait()
-        into.put_nowait(record)

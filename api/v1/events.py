@@ -6,25 +6,20 @@ view itself, MJPEG, is `api.media`'s, served to both surfaces."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
-
-from tornado.iostream import StreamClosedError
 
 from api.access import CameraAccess
 from api.clip_media import clip_event
 from api.errors import ApiError
-from api.live import Fanout, Subscription
-from api.media import FeedHandler
+from api.live import Fanout
+from api.media import FeedHandler, server_sent_event
 from api.v1.activity import event_out
 from api.v1.frames import frame_out
 from api.v1.models import ActivityMessage
 from sensr.activity import EventRecord, Transition
 from sensr.clips import ClipProgress
 from sensr.index import FrameRecord
-
-HEARTBEAT_SECONDS = 15.0
 
 
 class EventsHandler(FeedHandler[Any]):
@@ -42,29 +37,7 @@ class EventsHandler(FeedHandler[Any]):
             feeds.append(self.services.clips_feed)
         subscriptions, access = await self.subscribe_all(camera_id, *feeds)
         self.start_stream(self.stream_type)
-        waiting: dict[asyncio.Future[Any], Subscription[Any]] = {
-            asyncio.ensure_future(sub.next()): sub for sub in subscriptions}
-        try:
-            self.write(b"retry: 3000\n\n")
-            await self.flush()
-            while True:
-                done, _ = await asyncio.wait(waiting, timeout=HEARTBEAT_SECONDS,
-                                             return_when=asyncio.FIRST_COMPLETED)
-                if not done:
-                    self.write(b": keep-alive\n\n")
-                for arrived in done:
-                    subscription = waiting.pop(arrived)
-                    item = arrived.result()
-                    if item is None:
-                        return
-                    self.write(_message(item, access))
-                    waiting[asyncio.ensure_future(subscription.next())] = subscription
-                await self.flush()
-        except StreamClosedError:
-            pass  # the viewer went away
-        finally:
-            for pending in waiting:
-                pending.cancel()
+        await self.write_events(subscriptions, lambda item: _message(item, access))
 
     async def _may_follow_clips(self, camera_id: str) -> bool:
         """Whether the caller may use the camera's clips (a reader who may not gets frame
@@ -80,11 +53,11 @@ def _message(item: Any, access: CameraAccess) -> bytes:
     """One server-sent event; nothing for an activity record that is no event's (a camera
     going offline or online is the notifier's to tell)."""
     if isinstance(item, FrameRecord):
-        return f"id: {item.frame_id}\nevent: frame\ndata: {frame_out(item, access).model_dump_json()}\n\n".encode()
+        return server_sent_event("frame", frame_out(item, access).model_dump_json(), item.frame_id)
     if isinstance(item, EventRecord):
         message = ActivityMessage(id=item.record_id, type=str(item.type),
                                   event=event_out(item.event, item.transition is Transition.END, access))
-        return f"id: {item.record_id}\nevent: activity\ndata: {message.model_dump_json()}\n\n".encode()
+        return server_sent_event("activity", message.model_dump_json(), item.record_id)
     if isinstance(item, ClipProgress):
-        return f"event: clip\ndata: {json.dumps(clip_event(item, access.camera.id))}\n\n".encode()
+        return server_sent_event("clip", json.dumps(clip_event(item, access.camera.id)))
     return b""
