@@ -63,5 +63,21 @@
     if (dayTotal) { dayTotal.textContent = frames(bump(dayTotal)); }
   }
 
+  // Frames stored between the page's making and its stream's start are in no event: each
+  // time the status is taken again (status.js: once the stream is open, after each
+  // reconnection, then every minute), count those after the mark that are not counted yet.
+  function catchUp() {
+    var after = countedThrough + 1;
+    var q = new URLSearchParams({ since: Math.floor(after / 1e6) + "." + String(after % 1e6).padStart(6, "0"),
+                                  order: "asc", limit: "200" });
+    if (share) { q.set("share", share); }
+    fetch("/cameras/" + encodeURIComponent(camera) + "/frames.json?" + q, { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (page) { if (page) { page.frames.forEach(onFrame); } }, function () { /* the next round */ });
+  }
+
   document.addEventListener("sensr:frame", function (event) { onFrame(event.detail); });
+  document.addEventListener("sensr:status", function (event) {
+    if (event.detail.camera_id === camera) { catchUp(); }
+  });
 })();

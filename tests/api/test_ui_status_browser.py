@@ -19,12 +19,13 @@ from pathlib import Path
 
 import pytest
 import requests
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from tests.support.api import ApiStack
 from tests.support.browser import (CHROMIUM, PHONE, axe_findings, create_camera, fits_the_screen,
                                    image_loaded, reload_until, run_pasted, shot, sign_up)
 from tests.support.jpegs import make_jpeg
+from workload.waiting import eventually
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium package is not installed "
                                                               "(/usr/bin/chromium); browsers are never downloaded")
@@ -154,6 +155,34 @@ def test_live_view_says_when_the_stream_stops(page: Page, edge_stack: ApiStack, 
     assert took < QUIET_WITHIN_MS / 1000, took
     print(f"live view said quiet {took:.2f} s after the stream stopped")
     shot(page, "issue15-live-quiet-after")
+
+
+def test_a_frame_stored_before_the_page_s_stream_opens_is_counted_once_it_opens(page: Page, edge_stack: ApiStack,
+                                                                              tmp_path: Path) -> None:
+    sign_up(page, edge_stack)
+    login = create_camera(page, edge_stack, "Porch")
+    run_pasted(login["curl"], tmp_path, make_jpeg(320, 240, content="gradient", seed=41))
+    base = f"{edge_stack.url}/cameras/{login['id']}"
+    page.goto(base)
+    reload_until(page, "a[data-day] .count")
+    held: list[Route] = []
+
+    def hold(route: Route) -> None:  # the page's status stream waits until it is let go
+        held.append(route)
+
+    page.route("**/events", hold)
+    page.reload()
+    day = page.locator("a[data-day]:has(.count)")
+    expect(day.locator(".count")).to_have_text("1")
+    run_pasted(login["curl"], tmp_path, make_jpeg(320, 240, content="gradient", seed=42))
+    eventually(lambda: len(page.request.get(f"{base}/frames.json").json()["frames"]) == 2,  # stored, in no stream
+               STORED_MS / 1000, what="the second frame stored")
+    expect(day.locator(".count")).to_have_text("1")
+    assert len(held) == 1
+    held[0].continue_()
+    page.unroute("**/events", hold)
+    expect(day.locator(".count")).to_have_text("2")
+    expect(page.locator("#month-total")).to_have_text("2 frames")
 
 
 def test_the_camera_page_s_calendar_counts_stored_frames_without_a_reload(page: Page, edge_stack: ApiStack,
