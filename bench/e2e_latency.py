@@ -74,6 +74,7 @@ PATHS = ("photo", "mjpeg", "ftp")
 LISTED_P99_GOAL_MS = 500.0
 LIVE_P50_GOAL_MS = 50.0
 SEQ_SPAN = 500
+PHASE_TAG = len("phase 000000 ")
 """Frames per camera per phase stay below this: (phase, seq) -> a unique frame size."""
 
 
@@ -96,8 +97,9 @@ def base_jpeg(kb: int) -> bytes:
 
 
 class Frames:
-    """Frame `seq` of phase `phase`: the base JPEG with a comment segment whose length
-    makes its size unique within a camera and phase."""
+    """Frame `seq` of phase `phase`: the base JPEG with a comment segment that names the
+    phase (so no frame repeats an earlier phase's bytes: the catalog would store it once)
+    and whose length makes its size unique within a camera and phase."""
 
     def __init__(self, kb: int) -> None:
         self.base = base_jpeg(kb)
@@ -106,12 +108,12 @@ class Frames:
         return (phase % 8) * SEQ_SPAN + seq
 
     def make(self, phase: int, seq: int) -> bytes:
-        pad = self.padding(phase, seq)
-        segment = b"\xff\xfe" + (pad + 2).to_bytes(2, "big") + b"s" * pad
+        body = f"phase {phase:06d} ".encode() + b"s" * self.padding(phase, seq)
+        segment = b"\xff\xfe" + (len(body) + 2).to_bytes(2, "big") + body
         return self.base[:2] + segment + self.base[2:]
 
     def size(self, phase: int, seq: int) -> int:
-        return len(self.base) + 4 + self.padding(phase, seq)
+        return len(self.base) + 4 + PHASE_TAG + self.padding(phase, seq)
 
 
 # -- measurements ----------------------------------------------------------------------------------
@@ -523,7 +525,7 @@ async def benchmark(args: argparse.Namespace, stack: ServiceStack, infra_pids: d
     token = user.session.headers["Authorization"].split(" ", 1)[1]
     cameras = [user.create_camera(f"bench {n}") for n in range(args.cameras)]
     frames = Frames(args.frame_kb)
-    pids = {name: stack.pid(name) for name in ("api", "catalog_worker", "ingest_http", "ingest_ftp")}
+    pids = {name: stack.pid(name) for name in stack.services}
     cpu = CpuMeter({**{k: v for k, v in pids.items() if v}, **infra_pids, "bench client": os.getpid()})
     watchers = Watchers(int(stack.env["SENSR_API_PORT"]), str(token), cameras, args.live_viewers)
     await watchers.start()

@@ -8,7 +8,8 @@ also go into its camera's open segment, here, in memory. A segment is sealed whe
 first frame is `max_age` seconds old, when it holds `max_bytes`, or when the open
 segments together hold more than `MEMORY_SEGMENTS × max_bytes` (the largest first): the
 object is written (thumbnails first, contiguously, then the originals) and its frames'
-rows repointed to it.
+rows repointed to it, on a pool of its own; the consumer loop does not wait for it, so a
+burst of seals (cameras that started together are due together) never holds up listing.
 
 Nothing is lost: offsets are committed only up to the lowest offset, per partition, of
 any frame still in an open segment (`low_water`). A worker that dies drops its open
@@ -27,7 +28,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from minio import Minio
@@ -71,6 +72,25 @@ class _OpenSegment:
     frames: list[PackedFrame] = field(default_factory=list)
     ids: set[str] = field(default_factory=set)
     size: int = 0
+    lowest: dict[Partition, int] = field(default_factory=dict)
+    """Per partition, the lowest offset of a frame held: what `low_water` reads, so that it
+    costs one step per open segment, not one per frame held."""
+
+    def hold(self, frame: PackedFrame) -> None:
+        self.frames.append(frame)
+        self.ids.add(frame.frame_id)
+        self.size += len(frame.jpeg) + len(frame.thumbnail)
+        if frame.offset < self.lowest.get(frame.partition, frame.offset + 1):
+            self.lowest[frame.partition] = frame.offset
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Sealing:
+    """A segment being written: still below the commit line until it is sealed."""
+
+    segment: _OpenSegment
+    reason: str
+    future: Future[None]
 
 
 class SegmentBuilder:
@@ -87,7 +107,7 @@ class SegmentBuilder:
         self._max_bytes = max_bytes
         self._clock = clock
         self._open: dict[str, _OpenSegment] = {}
-        self._sealing: list[_OpenSegment] = []  # being written: still below the commit line
+        self._sealing: list[_Sealing] = []
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(SEAL_THREADS, thread_name_prefix="seal")
 
@@ -105,9 +125,7 @@ class SegmentBuilder:
                     segment = self._open[frame.camera] = _OpenSegment(frame.camera, self._clock())
                 if frame.frame_id in sealed or frame.frame_id in segment.ids:
                     continue
-                segment.frames.append(frame)
-                segment.ids.add(frame.frame_id)
-                segment.size += len(frame.jpeg) + len(frame.thumbnail)
+                segment.hold(frame)
             for camera in [camera for camera, segment in self._open.items() if not segment.frames]:
                 del self._open[camera]
             metrics.SEGMENTS_OPEN_BYTES.set(sum(segment.size for segment in self._open.values()))
@@ -116,17 +134,17 @@ class SegmentBuilder:
         """True when the open segments hold more than twice the memory allowed: seals are
         failing (the store is down), so the worker must stop taking frames."""
         with self._lock:
-            held = sum(segment.size for segment in [*self._open.values(), *self._sealing])
+            held = sum(segment.size for segment in [*self._open.values(), *(s.segment for s in self._sealing)])
         return held > 2 * MEMORY_SEGMENTS * self._max_bytes
 
     def low_water(self) -> dict[Partition, int]:
         """Per partition, the lowest offset of a frame in an open segment: commit no further."""
         water: dict[Partition, int] = {}
         with self._lock:
-            for segment in [*self._open.values(), *self._sealing]:
-                for frame in segment.frames:
-                    if frame.offset < water.get(frame.partition, frame.offset + 1):
-                        water[frame.partition] = frame.offset
+            for segment in [*self._open.values(), *(seal.segment for seal in self._sealing)]:
+                for partition, offset in segment.lowest.items():
+                    if offset < water.get(partition, offset + 1):
+                        water[partition] = offset
         return water
 
     def drop(self, partitions: set[Partition]) -> None:
@@ -137,12 +155,14 @@ class SegmentBuilder:
         retention with its camera's other segments)."""
         with self._lock:
             for camera in [camera for camera, segment in self._open.items()
-                           if any(frame.partition in partitions for frame in segment.frames)]:
+                           if not partitions.isdisjoint(segment.lowest)]:
                 del self._open[camera]
 
     def seal_due(self) -> int:
-        """Seal the segments that are old or large enough; returns how many. Raises
-        TransientError if any seal failed (those stay open, to be sealed again)."""
+        """Start sealing the segments that are old or large enough, without waiting for
+        them (the consumer loop goes on listing frames meanwhile); returns how many seals
+        finished since the last call. Raises TransientError if any of those failed (its
+        segment is open again, to be sealed again)."""
         now = self._clock()
         with self._lock:
             due = {camera: "age" for camera, segment in self._open.items() if now - segment.opened >= self._max_age}
@@ -155,39 +175,54 @@ class SegmentBuilder:
                 if segment.camera not in due:
                     due[segment.camera] = "memory"
                     held -= segment.size
-        return self._seal(due)
+        self._start(due)
+        return self._collect(wait=False)
 
     def seal_all(self) -> int:
-        """Seal every open segment (at drain); raises like `seal_due`."""
+        """Seal every open segment and wait for every seal under way (at drain); returns
+        how many finished, raises like `seal_due`."""
         with self._lock:
             due = dict.fromkeys(self._open, "drain")
-        return self._seal(due)
+        self._start(due)
+        return self._collect(wait=True)
+
+    def settle(self) -> int:
+        """Wait for the seals under way; returns and raises like `seal_due`."""
+        return self._collect(wait=True)
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
-    def _seal(self, due: dict[str, str]) -> int:
+    def _start(self, due: dict[str, str]) -> None:
         """Take the due segments out of the open ones (frames of their cameras that come
-        meanwhile start new ones), write them in parallel; put back those that failed."""
+        meanwhile start new ones) and write them on the pool, in parallel."""
         with self._lock:
             segments = [(self._open.pop(camera), reason) for camera, reason in due.items() if camera in self._open]
-            self._sealing.extend(segment for segment, _ in segments)
-        futures = [(segment, reason, self._pool.submit(self._write, segment)) for segment, reason in segments]
+            self._sealing.extend(_Sealing(segment, reason, self._pool.submit(self._write, segment))
+                                 for segment, reason in segments)
+
+    def _collect(self, wait: bool) -> int:
+        """Account for the seals that finished (all of them, with `wait`): put back those
+        that failed; returns how many succeeded."""
+        with self._lock:
+            under_way = list(self._sealing)
         failed: BaseException | None = None
         sealed = 0
-        for segment, reason, future in futures:
-            error = future.exception()
+        for seal in under_way:
+            if not wait and not seal.future.done():
+                continue
+            error = seal.future.exception()
             with self._lock:
-                self._sealing.remove(segment)
+                self._sealing.remove(seal)
                 if error is not None:
-                    self._reopen(segment)
+                    self._reopen(seal.segment)
             if error is not None:
                 failed = failed or error
                 metrics.SEGMENT_SEAL_FAILURES.inc()
                 continue
             sealed += 1
-            metrics.SEGMENTS_SEALED.labels(reason).inc()
-            metrics.SEGMENT_FRAMES.observe(len(segment.frames))
+            metrics.SEGMENTS_SEALED.labels(seal.reason).inc()
+            metrics.SEGMENT_FRAMES.observe(len(seal.segment.frames))
         with self._lock:
             metrics.SEGMENTS_OPEN_BYTES.set(sum(s.size for s in self._open.values()))
         if failed is not None:
@@ -202,9 +237,7 @@ class SegmentBuilder:
         if newer is not None:
             for frame in newer.frames:
                 if frame.frame_id not in segment.ids:
-                    segment.frames.append(frame)
-                    segment.ids.add(frame.frame_id)
-                    segment.size += len(frame.jpeg) + len(frame.thumbnail)
+                    segment.hold(frame)
         self._open[segment.camera] = segment
 
     def _write(self, segment: _OpenSegment) -> None:

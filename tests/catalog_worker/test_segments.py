@@ -20,6 +20,7 @@ from minio import Minio
 
 from api.frame_removal import FrameRemover
 from catalog_worker.consumer import ConsumerLoop
+from catalog_worker.errors import TransientError
 from catalog_worker.frames_retention import RetentionTooShort, check_frames_retention, required_retention_ms
 from catalog_worker.message import KafkaPayload, Message, Partition
 from catalog_worker.segments import PackedFrame, SegmentBuilder, StaleSegmentSweeper
@@ -173,7 +174,8 @@ def test_a_segment_is_sealed_when_its_first_frame_is_max_age_old(parts: Parts) -
     assert builder.seal_due() == 0 and builder.low_water() == {P0: 0}
     assert object_names(parts.client, parts.bucket, camera) == []
     parts.clock.now += 1
-    assert builder.seal_due() == 1
+    builder.seal_due()  # started, not waited for
+    assert builder.settle() == 1
     assert builder.low_water() == {}
     assert {row.segment_key for row in all_rows(parts.index, camera)} == set(object_names(parts.client, parts.bucket,
                                                                                             camera))
@@ -187,7 +189,49 @@ def test_a_segment_is_sealed_early_when_it_reaches_max_bytes(parts: Parts) -> No
     builder.add(packed[:5])
     assert builder.seal_due() == 0
     builder.add(packed[5:])
-    assert builder.seal_due() == 1 and builder.low_water() == {}
+    builder.seal_due()
+    assert builder.settle() == 1 and builder.low_water() == {}
+
+
+class HeldClient:
+    """The minio client, whose object writes wait until `release` (or fail, with `fail`)."""
+
+    def __init__(self, client: Minio) -> None:
+        self._client = client
+        self.release = threading.Event()
+        self.fail = False
+
+    def put_object(self, *args: Any, **kwargs: Any) -> Any:
+        assert self.release.wait(30), "the test never released the write"
+        if self.fail:
+            raise ConnectionRefusedError("the store is down")
+        return self._client.put_object(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+
+def test_sealing_does_not_hold_up_the_loop_and_a_failed_seal_is_reported_later_and_retried(parts: Parts) -> None:
+    camera = f"c{uuid.uuid4().hex[:8]}"
+    held = HeldClient(parts.client)
+    builder = SegmentBuilder(held, parts.bucket, parts.index, 60, 8 << 20, clock=parts.clock)  # type: ignore[arg-type]
+    parts.builders.append(builder)
+    packed = frames(camera, 3)
+    index_unsealed(parts.index, packed)
+    builder.add(packed)
+    parts.clock.now += 60
+    held.fail = True
+    assert builder.seal_due() == 0  # returns while the write waits
+    assert builder.low_water() == {P0: 0}  # what is being written is not committed past
+    held.release.set()
+    with pytest.raises(TransientError):
+        builder.settle()
+    assert builder.low_water() == {P0: 0} and object_names(parts.client, parts.bucket, camera) == []
+    held.fail = False
+    builder.seal_due()  # open again, and still due
+    assert builder.settle() == 1 and builder.low_water() == {}
+    assert {row.segment_key for row in all_rows(parts.index, camera)} == set(object_names(parts.client, parts.bucket,
+                                                                                            camera))
 
 
 def test_a_redelivered_frame_already_sealed_is_not_packed_again(parts: Parts) -> None:

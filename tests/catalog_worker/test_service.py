@@ -200,7 +200,9 @@ def test_object_store_outage_makes_the_worker_wait_then_catch_up(
     seaweed, env = private_seaweed, private_store_env
     camera = unique_name
     register_camera(kafka_bootstrap, camera, "pw")
-    worker = workers(env)
+    # one object per frame: nothing is listed until it is stored (with segments, frames are
+    # listed from Kafka meanwhile: test_segments.py's store-down test)
+    worker = workers(env, SENSR_CATALOG_SEGMENTS="false")
     early, late = frames_for(camera, 40), frames_for(camera, 160, start_seed=40)
 
     index = FrameIndex.open(env["SENSR_DATABASE_URL"])
