@@ -31,8 +31,8 @@ from sensr.index import FrameIndex, FrameRecord, Segment
 from sensr.kafka_frames import KafkaFrames
 from sensr.segments import segment_key
 from sensr.storage import ensure_bucket, remove_objects
-from tests.catalog_worker.test_steps import FakeConsumer
 from tests.support.catalog_worker import Worker, all_rows, frames_for, object_names, produce, s3_client, wait_for
+from tests.support.fake_consumer import FakeConsumer
 from tests.support.kafka_tap import register_camera
 
 P0 = Partition(FRAMES, 0)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ("api", "catalog_worker", "ingest_ftp", "ingest_http", "activity_worker", "notifier")
+SERVICES = ("api", "catalog_worker", "ingest_ftp", "ingest_http", "activity_worker", "notifier", "clip_worker")
 
 
 def imported_packages(path: Path) -> set[str]:
@@ -70,3 +70,17 @@ def test_benchmarks_do_not_import_the_tests() -> None:
 
 def test_the_shared_workload_imports_no_tests_and_no_service() -> None:
     assert offenders("workload", {"tests", "bench", *SERVICES}) == {}
+
+
+def test_no_test_module_imports_another() -> None:
+    """What tests share lives in `tests/support` (or a conftest), so each test module can be
+    read, moved and run alone."""
+    found = {}
+    for path in sorted((ROOT / "tests").rglob("test_*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else (
+                [node.module] if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module else [])
+            if bad := [name for name in names if name.startswith("tests.") and
+                       name.rsplit(".", 1)[-1].startswith("test_")]:
+                found[str(path.relative_to(ROOT))] = bad
+    assert found == {}

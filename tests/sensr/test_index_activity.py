@@ -13,7 +13,7 @@ from alembic.migration import MigrationContext
 from sensr.activity import Event, EventRecord, Transition
 from sensr.database import make_engine
 from sensr.index import HOUR_US, FrameIndex, FrameScore, InvalidCursor, hour_start, metadata
-from tests.sensr.test_index import T0, series
+from tests.support.index_records import T0, series
 
 SECOND = 1_000_000
 
