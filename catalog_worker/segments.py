@@ -113,17 +113,21 @@ class SegmentBuilder:
 
     def add(self, frames: Iterable[PackedFrame]) -> None:
         """Put frames in their cameras' open segments, but not those already in a sealed
-        segment (a re-delivery after a crash) or already open here. Raises TransientError
-        if the index cannot say which are sealed."""
+        segment (a re-delivery after a crash), being sealed, or already open here. Raises
+        TransientError if the index cannot say which are sealed."""
         frames = list(frames)
         with index_errors():
             sealed = self._index.sealed_frames(frame.frame_id for frame in frames)
         with self._lock:
+            being_sealed: dict[str, list[set[str]]] = {}
+            for seal in self._sealing:
+                being_sealed.setdefault(seal.segment.camera, []).append(seal.segment.ids)
             for frame in frames:
                 segment = self._open.get(frame.camera)
                 if segment is None:
                     segment = self._open[frame.camera] = _OpenSegment(frame.camera, self._clock())
-                if frame.frame_id in sealed or frame.frame_id in segment.ids:
+                if frame.frame_id in sealed or frame.frame_id in segment.ids or any(
+                        frame.frame_id in ids for ids in being_sealed.get(frame.camera, ())):
                     continue
                 segment.hold(frame)
             for camera in [camera for camera, segment in self._open.items() if not segment.frames]:

@@ -223,6 +223,7 @@ def test_sealing_does_not_hold_up_the_loop_and_a_failed_seal_is_reported_later_a
     held.fail = True
     assert builder.seal_due() == 0  # returns while the write waits
     assert builder.low_water() == {P0: 0}  # what is being written is not committed past
+    builder.add(packed)  # delivered again meanwhile (a rewind): not packed a second time
     held.release.set()
     with pytest.raises(TransientError):
         builder.settle()
@@ -230,6 +231,7 @@ def test_sealing_does_not_hold_up_the_loop_and_a_failed_seal_is_reported_later_a
     held.fail = False
     builder.seal_due()  # open again, and still due
     assert builder.settle() == 1 and builder.low_water() == {}
+    assert len(object_names(parts.client, parts.bucket, camera)) == 1
     assert {row.segment_key for row in all_rows(parts.index, camera)} == set(object_names(parts.client, parts.bucket,
                                                                                             camera))
 
