@@ -20,7 +20,7 @@ from urllib3.exceptions import HTTPError as TransportError
 from api.errors import Unavailable
 from sensr.index import FrameIndex, FrameRecord
 from sensr.logs import get_logger
-from sensr.segments import rewrite_without
+from sensr.segments import by_segment, rewrite_without
 from sensr.storage import remove_objects
 
 log = get_logger(__name__)
@@ -37,12 +37,8 @@ class FrameRemover:
         """Delete the frames' bytes, then their rows; returns how many rows went. Frames in
         segments: each segment concerned is rewritten without them (`sensr.segments`).
         Raises Unavailable (rows untouched) when the store refuses or does not answer."""
-        in_segments: dict[str, set[str]] = {}
-        for frame in frames:
-            if frame.segment_key is not None:
-                in_segments.setdefault(frame.segment_key, set()).add(frame.frame_id)
         removed = 0
-        for segment, ids in sorted(in_segments.items()):
+        for segment, ids in sorted(by_segment(frames).items()):
             try:
                 removed += rewrite_without(self._client, self._bucket, self._index, segment, ids)
             except (MinioException, TransportError) as error:

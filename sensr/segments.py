@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from minio import Minio
@@ -69,6 +69,15 @@ def write_segment(client: Minio, bucket: str, index: FrameIndex, camera: str, fr
                       part_size=max(MIN_PART_SIZE, len(body)))
     index.seal(key, thumbnails, placements)
     return key
+
+
+def by_segment(frames: Iterable[FrameRecord]) -> dict[str, set[str]]:
+    """The ids of the frames that are in a sealed segment, by segment key."""
+    found: dict[str, set[str]] = {}
+    for frame in frames:
+        if frame.segment_key is not None:
+            found.setdefault(frame.segment_key, set()).add(frame.frame_id)
+    return found
 
 
 def rewrite_without(client: Minio, bucket: str, index: FrameIndex, segment: str, removed: set[str]) -> int:

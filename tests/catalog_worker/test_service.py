@@ -22,8 +22,8 @@ from sensr.frames import FrameEvent, now_us
 from sensr.activity import Event, EventRecord, Transition
 from sensr.frame_reader import FrameReader
 from sensr.index import HOUR_US, FrameIndex, FrameScore
-from tests.support.catalog_worker import (Tail, Worker, all_rows, assert_exactly_once, frames_for, produce, s3_client,
-                                          wait_for)
+from tests.support.catalog_worker import (Tail, Worker, all_rows, assert_exactly_once, frames_for, object_names,
+                                          produce, s3_client, wait_for, wait_until_sealed)
 from tests.support.kafka_tap import delete_camera, register_camera
 from tests.support.jpegs import hostile_frames, make_jpeg
 
@@ -220,6 +220,41 @@ def test_object_store_outage_makes_the_worker_wait_then_catch_up(
         wait_for("caught up", lambda: index.totals(camera)[0] == len(early) + len(late))
         assert_exactly_once(index, s3_client(env), env["SENSR_S3_BUCKET"], {camera: early + late})
         wait_for("ready again", lambda: worker.get("/readyz")[0] == 200)
+    finally:
+        index.close()
+
+
+def test_keep_what_matters_cuts_the_frames_it_removes_out_of_their_sealed_segment(
+        env: dict[str, str], kafka_bootstrap: str, unique_name: str, workers: Callable[..., Worker]) -> None:
+    """Frames sealed, then scored outside every event and past their hours: their rows go,
+    and their bytes with them (the segment is rewritten with the frames kept), not when
+    the segment expires."""
+    camera = unique_name
+    register_camera(kafka_bootstrap, camera, "pw", keep_what_matters=True, unmoving_keep_hours=1)
+    frames = frames_for(camera, 6, timestamp_us=now_us() - 3 * HOUR_US)
+    index = FrameIndex.open(env["SENSR_DATABASE_URL"])
+    client, bucket = s3_client(env), env["SENSR_S3_BUCKET"]
+    try:
+        workers(env, SENSR_RETENTION_SWEEP_SECONDS="1")
+        produce(kafka_bootstrap, frames)
+        wait_for("all listed", lambda: len(all_rows(index, camera)) == len(frames))
+        wait_until_sealed(index, [camera])  # not scored yet: kept until now
+        [before] = {row.segment_key for row in all_rows(index, camera)}
+        index.add_scores([FrameScore(e.frame_id, camera, e.timestamp_us, 5.0 if n in (2, 3) else 0.0, n in (2, 3))
+                          for n, e in enumerate(frames)])
+        index.save_events([EventRecord(Transition.END, Event(
+            f"ev-{camera}", camera, frames[2].timestamp_us, frames[3].timestamp_us, 2, 2, 5.0, frames[2].frame_id))])
+        kept, gone = [frames[2], frames[3]], [e for n, e in enumerate(frames) if n not in (2, 3)]
+        wait_for("unmoving frames swept", lambda: sorted(r.frame_id for r in all_rows(index, camera)) ==
+                 sorted(e.frame_id for e in kept))
+        rows = all_rows(index, camera)
+        [after] = {row.segment_key for row in rows}
+        assert after != before and object_names(client, bucket, camera) == [after]
+        body = client.get_object(bucket, after).read()
+        assert all(e.jpeg in body for e in kept) and not any(e.jpeg in body for e in gone)
+        reader = FrameReader(client, bucket)
+        assert {row.frame_id: reader.original(row) for row in rows} == {e.frame_id: e.jpeg for e in kept}
+        assert [segment.frames for segment in index.camera_segments(camera)] == [2]
     finally:
         index.close()
 
