@@ -135,7 +135,12 @@ class FeedHandler(JsonHandler, Generic[T]):
             self.write(b"retry: 3000\n\n" + b"".join(first))
             await self.flush()
             while True:
-                done, _ = await asyncio.wait(waiting, timeout=HEARTBEAT_SECONDS, return_when=asyncio.FIRST_COMPLETED)
+                if waiting:
+                    done, _ = await asyncio.wait(waiting, timeout=HEARTBEAT_SECONDS,
+                                                 return_when=asyncio.FIRST_COMPLETED)
+                else:  # nothing to follow (a live wall without cameras): heartbeats only
+                    await asyncio.sleep(HEARTBEAT_SECONDS)
+                    done = set()
                 if not done:
                     self.write(b": keep-alive\n\n")
                 for arrived in done:

@@ -18,6 +18,7 @@ from sensr.settings import CoreSettings, KafkaSettings
 from tests.support.jpegs import make_jpeg
 from tests.support.api import ApiStack, create_camera, sign_up
 from tests.support.streams import mjpeg_parts, sse_events
+from tests.support.ui import sign_up as ui_sign_up
 
 
 @pytest.fixture(scope="module")
@@ -60,6 +61,16 @@ def test_events_announce_stored_frames(edge_stack: ApiStack) -> None:
     assert (frame["camera_id"], frame["width"], frame["height"]) == (camera["id"], 80, 60)
     listed = owner.session.get(edge_stack.api(f"/cameras/{camera['id']}/frames/latest"), timeout=30).json()
     assert listed == frame
+
+
+def test_the_live_wall_stream_of_a_user_without_cameras_stays_open(edge_stack: ApiStack) -> None:
+    visitor, _ = ui_sign_up(edge_stack)
+    with visitor.session.get(visitor.url("/live/events"), stream=True, timeout=(30, 2)) as events:
+        assert events.status_code == 200 and events.headers["Content-Type"].startswith("text/event-stream")
+        chunks = events.iter_content(chunk_size=None)
+        assert next(chunks).startswith(b"retry: 3000")
+        with pytest.raises(requests.exceptions.ConnectionError, match="timed out"):  # open, waiting: not ended
+            next(chunks)
 
 
 def test_live_needs_read_access(edge_stack: ApiStack) -> None:
